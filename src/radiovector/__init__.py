@@ -1,0 +1,2 @@
+"""RadioVector."""
+__version__ = "0.1.0"

@@ -1,0 +1,1 @@
+"""Reading and validating input tables (schema checks, rejects, checksums)."""
