@@ -270,7 +270,7 @@ def validate_table(frame: pd.DataFrame, schema: TableSchema, input_name: str, so
     if any_bad.any():
         bad_index = frame.index[any_bad.to_numpy()]
         for idx in bad_index:
-            cols = [name for name, reasons in reason_cols if reasons.at[idx] is not None]
+            cols = [name for name, reasons in reason_cols if not pd.isna(reasons.at[idx])]
             records.append(
                 {
                     "input": input_name,

@@ -1,0 +1,20 @@
+"""Snakemake script: render the self-contained HTML report of the run."""
+
+import json
+import sys
+from pathlib import Path
+
+sys.path.insert(0, str(Path(snakemake.scriptdir).parent / "src"))  # noqa: F821  (use this checkout's package)
+
+from radiovector.report import build_report  # noqa: E402
+from radiovector.scripting import run_script  # noqa: E402
+
+
+def main(smk):
+    manifest = json.loads(Path(smk.input.manifest).read_text())
+    page = build_report(manifest, title=smk.params.title, top_n=smk.params.top_n)
+    Path(smk.output[0]).parent.mkdir(parents=True, exist_ok=True)
+    Path(smk.output[0]).write_text(page)
+
+
+run_script(snakemake, main)  # noqa: F821

@@ -1,0 +1,47 @@
+"""The ``radiovector`` command line: run the pipeline, query and compare runs, run single stages."""
+
+from __future__ import annotations
+
+import sys
+
+import typer
+
+from radiovector.cli import common, run, runs
+from radiovector.errors import RadioVectorError
+
+app = typer.Typer(
+    name="radiovector",
+    help=(
+        "RadioVector: preclinical vector discovery for targeted radionuclide therapy.\n\n"
+        "Ranks tumour targets from omics data, scores ligand candidates, fits pharmacokinetics and keeps every "
+        "run in a versioned results store (Delta Lake). Start with `radiovector run` on the bundled example."
+    ),
+    no_args_is_help=True,
+    pretty_exceptions_enable=False,
+    add_completion=False,
+    rich_markup_mode="rich",
+)
+
+
+@app.callback()
+def _options(
+    debug: bool = typer.Option(False, "--debug", help="Show full tracebacks for errors."),
+) -> None:
+    common.STATE.debug = debug
+
+
+run.register(app)
+app.add_typer(runs.app, name="runs")
+
+
+def main(argv: list[str] | None = None) -> None:
+    """Console-script entry point: user errors print one clear message (traceback only with --debug)."""
+    try:
+        app(args=argv)  # standalone mode: usage errors are reported by typer and exit 2
+    except RadioVectorError as exc:
+        if common.STATE.debug:
+            raise
+        common.err_console.print(f"[bold red]error:[/] {exc.message}", highlight=False)
+        if exc.hint:
+            common.err_console.print(f"  [yellow]hint:[/] {exc.hint}", highlight=False)
+        sys.exit(1)

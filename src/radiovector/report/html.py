@@ -1,0 +1,115 @@
+"""Build the self-contained HTML report of a run from its manifest (inputs, rejects, result tables)."""
+
+from __future__ import annotations
+
+import base64
+import html
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+import pandas as pd
+
+_STYLE = """
+body{font-family:system-ui,-apple-system,'Segoe UI',sans-serif;margin:2rem auto;max-width:1100px;color:#1d2433;
+line-height:1.45;padding:0 1rem}
+h1{font-size:1.6rem;margin-bottom:.2rem}h2{border-bottom:2px solid #dfe4ec;padding-bottom:.2rem;margin-top:2rem}
+table{border-collapse:collapse;font-size:.85rem;margin:.5rem 0 1rem}
+th,td{border:1px solid #dfe4ec;padding:.25rem .5rem;text-align:left;vertical-align:top}
+th{background:#f3f5f9}td.num{text-align:right;font-variant-numeric:tabular-nums}
+figure{margin:1rem 0}figcaption{font-size:.85rem;color:#4a5568;max-width:900px}
+img{max-width:100%;border:1px solid #dfe4ec}.muted{color:#6b7280;font-size:.85rem}
+code{background:#f3f5f9;padding:0 .2rem;border-radius:3px;word-break:break-all}
+"""
+
+
+@dataclass(frozen=True)
+class Figure:
+    """A PNG figure with the caption that says what it shows."""
+
+    path: Path
+    caption: str
+
+
+def table_html(frame: pd.DataFrame, limit: int | None = None, float_digits: int = 4) -> str:
+    """An HTML table of (the first ``limit`` rows of) a frame, numbers right-aligned."""
+    shown = frame if limit is None else frame.head(limit)
+    head = "".join(f"<th>{html.escape(str(c))}</th>" for c in shown.columns)
+    rows = []
+    for record in shown.itertuples(index=False):
+        cells = []
+        for value in record:
+            if isinstance(value, float):
+                text = "" if pd.isna(value) else f"{value:.{float_digits}g}"
+                cells.append(f'<td class="num">{text}</td>')
+            elif isinstance(value, int):
+                cells.append(f'<td class="num">{value}</td>')
+            else:
+                cells.append(f"<td>{'' if value is None else html.escape(str(value))}</td>")
+        rows.append("<tr>" + "".join(cells) + "</tr>")
+    more = f'<p class="muted">{len(frame) - len(shown)} more rows not shown.</p>' if len(shown) < len(frame) else ""
+    return f"<table><thead><tr>{head}</tr></thead><tbody>{''.join(rows)}</tbody></table>{more}"
+
+
+def figure_html(figure: Figure) -> str:
+    data = base64.b64encode(figure.path.read_bytes()).decode("ascii")
+    caption = html.escape(figure.caption)
+    return (
+        f'<figure><img src="data:image/png;base64,{data}" alt="{caption}">'
+        f"<figcaption>{caption}</figcaption></figure>"
+    )
+
+
+def build_report(
+    manifest: Mapping[str, Any],
+    title: str,
+    top_n: int = 20,
+    sections: Sequence[tuple[str, str]] = (),
+    figures: Mapping[str, Sequence[Figure]] | None = None,
+) -> str:
+    """Render the report page. ``sections`` are (heading, html) blocks from the stages, shown in order."""
+    figures = figures or {}
+    inputs = pd.DataFrame(
+        [
+            {
+                "input": name,
+                "file": Path(s["path"]).name,
+                "sha256": s["sha256"],
+                "bytes": s["size_bytes"],
+                "rows in": s["rows_in"],
+                "accepted": s["rows_accepted"],
+                "rejected": s["rows_rejected"],
+            }
+            for name, s in sorted(manifest["inputs"].items())
+        ]
+    )
+    rejects = pd.concat([pd.read_parquet(p) for p in manifest["rejects"]], ignore_index=True)
+    parts = [
+        f"<h1>{html.escape(title)}</h1>",
+        f'<p class="muted">Generated {datetime.now(UTC):%Y-%m-%d %H:%M UTC} by RadioVector.</p>',
+        "<h2>Inputs</h2>",
+        "<p>Every input table was checked against its schema (config/schemas/tables). "
+        "Rows in = accepted + rejected.</p>",
+        table_html(inputs),
+        "<h2>Rejected rows</h2>",
+        (
+            "<p>No input row was rejected.</p>"
+            if rejects.empty
+            else "<p>Rows that failed validation, with the column and the reason. "
+            "Fix them in the input file and rerun.</p>" + table_html(rejects, top_n)
+        ),
+    ]
+    for heading, block in sections:
+        parts.append(f"<h2>{html.escape(heading)}</h2>{block}")
+        parts.extend(figure_html(f) for f in figures.get(heading, ()))
+    for name, spec in sorted(manifest["tables"].items()):
+        frame = pd.read_parquet(spec["path"])
+        parts.append(f"<h3>Table <code>{html.escape(name)}</code> ({len(frame)} rows)</h3>")
+        parts.append(table_html(frame, top_n))
+    body = "\n".join(parts)
+    return (
+        f'<!DOCTYPE html><html lang="en"><head><meta charset="utf-8"><title>{html.escape(title)}</title>'
+        f"<style>{_STYLE}</style></head><body>{body}</body></html>\n"
+    )

@@ -1,0 +1,176 @@
+"""Run the Snakemake workflow for a config and commit the outcome to the results store.
+
+``radiovector run`` = validate config -> clean stale orphans -> snakemake (incremental: only what changed
+reruns) -> read the run manifest -> commit result tables, inputs and rejects -> commit the ``runs`` row.
+A workflow failure is committed as a ``failed`` run carrying the error, with no result tables.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+import shutil
+import subprocess
+import sys
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+import pandas as pd
+import yaml
+
+from radiovector.config import load_config
+from radiovector.errors import RadioVectorError
+from radiovector.io.tables import REJECTS_SCHEMA
+from radiovector.paths import project_root, snakefile
+from radiovector.scripting import ERROR_MARK
+from radiovector.store import ResultsStore, RunRecord, new_run_id
+from radiovector.store.records import git_state
+
+_PROGRESS = re.compile(r"(\d+) of (\d+) steps \((\d+)%\) done")
+#: Store tables written for every run besides the stage results: name -> key columns.
+INPUTS_KEY = ["input"]
+REJECTS_KEY = ["input", "source", "row_number", "column"]
+
+
+@dataclass
+class RunOutcome:
+    run_id: str
+    status: str
+    report_path: Path | None
+    tables: dict[str, dict[str, Any]]
+    inputs: dict[str, dict[str, Any]]
+    error: str | None = None
+
+
+def snakemake_command(
+    config_file: Path, workdir: Path, cores: int, extra_args: Sequence[str] = ()
+) -> list[str]:
+    """The Snakemake command line `radiovector run` executes."""
+    return [
+        sys.executable, "-m", "snakemake",
+        "--snakefile", str(snakefile()),
+        "--directory", str(workdir),
+        "--configfile", str(config_file),
+        "--cores", str(cores),
+        "--rerun-incomplete",
+        "--printshellcmds",
+        *extra_args,
+    ]
+
+
+def _user_error_from_log(lines: Sequence[str]) -> str | None:
+    """The first user-facing error a workflow script reported (see radiovector.scripting)."""
+    for line in lines:
+        if ERROR_MARK in line:
+            payload = line.split(ERROR_MARK, 1)[1].strip()
+            try:
+                data = json.loads(payload)
+            except json.JSONDecodeError:
+                return payload
+            return data["message"] + (f"\n  hint: {data['hint']}" if data.get("hint") else "")
+    return None
+
+
+def run_snakemake(
+    command: Sequence[str], log_path: Path, on_progress: Callable[[int, int], None] | None = None
+) -> tuple[int, list[str]]:
+    """Run Snakemake, teeing its output to ``log_path`` and reporting 'N of M steps' progress."""
+    log_path.parent.mkdir(parents=True, exist_ok=True)
+    lines: list[str] = []
+    with open(log_path, "w") as log, subprocess.Popen(
+        command, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True, cwd=project_root(), bufsize=1
+    ) as proc:
+        assert proc.stdout is not None
+        for line in proc.stdout:
+            log.write(line)
+            lines.append(line.rstrip("\n"))
+            match = _PROGRESS.search(line)
+            if match and on_progress:
+                on_progress(int(match.group(1)), int(match.group(2)))
+        returncode = proc.wait()
+    return returncode, lines
+
+
+def collect_tables(manifest: dict[str, Any]) -> tuple[dict[str, pd.DataFrame], dict[str, dict[str, Any]]]:
+    """Result tables named in the manifest, plus the ``inputs`` and ``rejects`` tables; with keys and counts."""
+    tables: dict[str, pd.DataFrame] = {}
+    meta: dict[str, dict[str, Any]] = {}
+    for name, spec in sorted(manifest["tables"].items()):
+        tables[name] = pd.read_parquet(spec["path"])
+        meta[name] = {"rows": len(tables[name]), "key": list(spec["key"])}
+    inputs = pd.DataFrame(
+        [
+            {k: s[k] for k in ("input", "path", "sha256", "size_bytes", "schema", "rows_in", "rows_accepted",
+                               "rows_rejected")}
+            for _, s in sorted(manifest["inputs"].items())
+        ]
+    )
+    rejects = [pd.read_parquet(p) for p in manifest["rejects"]]
+    rejects_frame = (
+        pd.concat(rejects, ignore_index=True) if rejects else REJECTS_SCHEMA.empty_table().to_pandas()
+    )
+    for row in inputs.itertuples():
+        if row.rows_in != row.rows_accepted + row.rows_rejected:
+            raise RadioVectorError(f"internal error: input {row.input} lost rows during ingestion")
+    tables["inputs"], meta["inputs"] = inputs, {"rows": len(inputs), "key": INPUTS_KEY}
+    tables["rejects"], meta["rejects"] = rejects_frame, {"rows": len(rejects_frame), "key": REJECTS_KEY}
+    return tables, meta
+
+
+def run_pipeline(
+    config_path: Path,
+    store: ResultsStore,
+    cores: int = 2,
+    extra_args: Sequence[str] = (),
+    on_progress: Callable[[int, int], None] | None = None,
+    on_status: Callable[[str], None] | None = None,
+) -> RunOutcome:
+    """Run the workflow on ``config_path`` and commit the run to ``store``; see the module docstring."""
+    status = on_status or (lambda message: None)
+    config = load_config(config_path)
+    store.check_writable()
+    cleaned = store.clean_orphans()
+    if cleaned:
+        status(f"cleaned rows of incomplete earlier runs: {cleaned}")
+    run_id = new_run_id()
+    started = datetime.now(UTC)
+    workdir = Path(config["workdir"]).expanduser().resolve()
+    workdir.mkdir(parents=True, exist_ok=True)
+    resolved_config = workdir / "config.resolved.yaml"
+    resolved_config.write_text(yaml.safe_dump(config, sort_keys=True))
+    commit, dirty = git_state(project_root())
+    status(f"run {run_id}: running the workflow in {workdir}")
+    code, lines = run_snakemake(
+        snakemake_command(resolved_config, workdir, cores, extra_args),
+        workdir / "logs" / "runs" / f"{run_id}.snakemake.log",
+        on_progress,
+    )
+    if code != 0:
+        error = _user_error_from_log(lines) or "\n".join(lines[-25:])
+        record = RunRecord(
+            run_id=run_id, status="failed", error=error, started_at=started, finished_at=datetime.now(UTC),
+            config=config, git_commit=commit, git_dirty=dirty,
+        )
+        store.commit_run(record, {})
+        return RunOutcome(run_id, "failed", None, {}, {}, error=error)
+    manifest = json.loads((workdir / "manifest.json").read_text())
+    tables, meta = collect_tables(manifest)
+    report_src = workdir / "report" / "index.html"
+    report_path = None
+    if report_src.is_file():
+        report_path = workdir.parent / "reports" / f"{run_id}.html"
+        report_path.parent.mkdir(parents=True, exist_ok=True)
+        shutil.copyfile(report_src, report_path)
+    status(f"run {run_id}: committing {sum(m['rows'] for m in meta.values())} rows to {store.location}")
+    record = RunRecord(
+        run_id=run_id, status="succeeded", started_at=started, finished_at=datetime.now(UTC), config=config,
+        inputs={name: {k: s[k] for k in ("path", "sha256", "size_bytes", "rows_in", "rows_accepted",
+                                         "rows_rejected")} for name, s in manifest["inputs"].items()},
+        tables=meta, git_commit=commit, git_dirty=dirty,
+        report_path=str(report_path) if report_path else None,
+    )
+    store.commit_run(record, tables)
+    return RunOutcome(run_id, "succeeded", report_path, meta, record.inputs)

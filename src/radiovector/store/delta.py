@@ -1,0 +1,321 @@
+"""Results store on Delta Lake (delta-rs): one table per result kind, every row keyed by ``run_id``.
+
+Commit protocol (see docs/store.md): a run's result tables are appended first, each as one Delta commit
+tagged with the run id; the run's row in ``runs`` is appended last. Readers only ever see rows whose run id
+is in ``runs``, so a crash or kill mid-commit leaves nothing half-visible; :meth:`ResultsStore.clean_orphans`
+later deletes the rows of runs that never reached ``runs``.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import random
+import re
+import time
+from collections.abc import Iterable, Mapping
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+from typing import Any
+
+import duckdb
+import pandas as pd
+import pyarrow as pa
+import pyarrow.compute as pc
+from deltalake import CommitProperties, DeltaTable, write_deltalake
+from deltalake.exceptions import CommitFailedError, DeltaError, SchemaMismatchError, TableNotFoundError
+
+from radiovector.errors import StoreError
+from radiovector.store.records import RUNS_SCHEMA, RunRecord
+
+RUNS = "runs"
+_TABLE_NAME = re.compile(r"^[a-z][a-z0-9_]{0,62}$")
+_COMMIT_ATTEMPTS = 20
+
+
+class RunNotFound(StoreError):
+    """No committed run matches the given id."""
+
+
+def _is_uri(location: str) -> bool:
+    return "://" in location
+
+
+def normalise_table(data: pa.Table | pd.DataFrame) -> pa.Table:
+    """Arrow table with types Delta Lake accepts (null -> string, large/dictionary -> plain, tz-aware UTC)."""
+    table = data if isinstance(data, pa.Table) else pa.Table.from_pandas(data, preserve_index=False)
+    fields, columns = [], []
+    for fld, column in zip(table.schema, table.columns, strict=True):
+        typ = fld.type
+        if pa.types.is_null(typ):
+            typ = pa.string()
+        elif pa.types.is_dictionary(typ):
+            typ = typ.value_type
+        if pa.types.is_large_string(typ) or pa.types.is_string_view(typ):
+            typ = pa.string()
+        elif pa.types.is_timestamp(typ):
+            typ = pa.timestamp("us", tz=typ.tz or "UTC")
+        elif pa.types.is_large_binary(typ):
+            typ = pa.binary()
+        fields.append(pa.field(fld.name, typ))
+        columns.append(column.cast(typ) if typ != fld.type else column)
+    return pa.Table.from_arrays(columns, schema=pa.schema(fields))
+
+
+class ResultsStore:
+    """A results store at a local path or object-store URI (``s3://bucket/prefix``).
+
+    >>> store = ResultsStore("results/store")          # doctest: +SKIP
+    >>> store.commit_run(record, {"targets": df})       # doctest: +SKIP
+    """
+
+    def __init__(self, location: str | os.PathLike[str], storage_options: Mapping[str, str] | None = None):
+        location = str(location)
+        self.location = location if _is_uri(location) else str(Path(location).resolve())
+        self.storage_options = dict(storage_options or {}) or None
+
+    def __repr__(self) -> str:
+        return f"ResultsStore({self.location!r})"
+
+    # ------------------------------------------------------------------ locations
+    def table_uri(self, name: str) -> str:
+        if not _TABLE_NAME.match(name):
+            raise StoreError(
+                f"invalid result table name {name!r}",
+                hint="table names are lower-case letters, digits and underscores, starting with a letter",
+            )
+        return f"{self.location.rstrip('/')}/{name}"
+
+    def _open(self, name: str) -> DeltaTable | None:
+        try:
+            return DeltaTable(self.table_uri(name), storage_options=self.storage_options)
+        except TableNotFoundError:
+            return None
+        except (DeltaError, OSError) as exc:
+            raise StoreError(f"cannot open store table {self.table_uri(name)}: {exc}") from exc
+
+    def table_names(self) -> list[str]:
+        """Names of the tables that exist in the store (``runs`` first)."""
+        if _is_uri(self.location):
+            names = self._list_remote_tables()
+        else:
+            root = Path(self.location)
+            names = sorted(p.name for p in root.iterdir() if (p / "_delta_log").is_dir()) if root.is_dir() else []
+        return sorted(names, key=lambda n: (n != RUNS, n))
+
+    def _list_remote_tables(self) -> list[str]:
+        from pyarrow import fs
+
+        filesystem, path = fs.FileSystem.from_uri(self.location)
+        infos = filesystem.get_file_info(fs.FileSelector(path, allow_not_found=True))
+        names = []
+        for info in infos:
+            if info.type == fs.FileType.Directory:
+                log = filesystem.get_file_info(f"{info.path}/_delta_log")
+                if log.type == fs.FileType.Directory:
+                    names.append(info.base_name)
+        return names
+
+    def check_writable(self) -> None:
+        """Fail early, with a clear message, if a local store location cannot be written."""
+        if _is_uri(self.location):
+            return
+        root = Path(self.location)
+        probe_dir = root
+        while not probe_dir.exists():
+            probe_dir = probe_dir.parent
+        if not probe_dir.is_dir() or not os.access(probe_dir, os.W_OK | os.X_OK):
+            raise StoreError(
+                f"results store {root} is not writable ({probe_dir} does not allow writing)",
+                hint="choose another location with --store PATH, or fix the directory's permissions",
+            )
+
+    # ------------------------------------------------------------------ writing
+    def _append(self, name: str, table: pa.Table, run_id: str) -> None:
+        """Append one table as one Delta commit, retrying when another writer wins a race."""
+        props = CommitProperties(custom_metadata={"radiovector_run_id": run_id}, max_commit_retries=50)
+        last_error: Exception | None = None
+        for attempt in range(_COMMIT_ATTEMPTS):
+            try:
+                write_deltalake(
+                    self.table_uri(name), table, mode="append", schema_mode="merge",
+                    storage_options=self.storage_options, commit_properties=props,
+                )
+                return
+            except SchemaMismatchError as exc:
+                raise StoreError(
+                    f"table {name!r} in the store has columns of another type than this run's: {exc}",
+                    hint="a stage changed its output types; use a new store or migrate the table",
+                ) from exc
+            except (CommitFailedError, DeltaError, OSError) as exc:
+                message = str(exc)
+                if isinstance(exc, PermissionError) or "Permission denied" in message:
+                    raise StoreError(
+                        f"cannot write to the results store at {self.location}: {message}",
+                        hint="choose a writable location with --store, or fix the permissions",
+                    ) from exc
+                if any(s in message for s in ("InvalidAccessKeyId", "SignatureDoesNotMatch", "AccessDenied")):
+                    raise StoreError(
+                        f"the object store refused the credentials for {self.location}: {message}",
+                        hint="check AWS_ACCESS_KEY_ID / AWS_SECRET_ACCESS_KEY (or the profile) and the endpoint",
+                    ) from exc
+                last_error = exc
+                time.sleep(min(2.0, 0.05 * (2**attempt)) * (0.5 + random.random()))
+        raise StoreError(f"could not commit table {name!r} after {_COMMIT_ATTEMPTS} attempts: {last_error}")
+
+    def commit_run(self, record: RunRecord, tables: Mapping[str, pa.Table | pd.DataFrame]) -> str:
+        """Write all result tables of a run, then its ``runs`` row, which makes the run visible.
+
+        Every result table gains a leading ``run_id`` column. Returns the run id.
+        """
+        if RUNS in tables:
+            raise StoreError("'runs' is reserved for run records; rename the result table")
+        if self.find_run(record.run_id) is not None:
+            raise StoreError(f"run {record.run_id} already exists in {self.location}; runs are never overwritten")
+        self.check_writable()
+        for name in sorted(tables):
+            table = normalise_table(tables[name])
+            if "run_id" in table.column_names:
+                table = table.drop_columns(["run_id"])
+            run_ids = pa.array([record.run_id] * table.num_rows, pa.string())
+            self._append(name, table.add_column(0, "run_id", run_ids), record.run_id)
+        self._append(RUNS, record.to_arrow(), record.run_id)
+        return record.run_id
+
+    # ------------------------------------------------------------------ reading
+    def runs(self) -> pd.DataFrame:
+        """All committed runs, oldest first."""
+        table = self._open(RUNS)
+        if table is None:
+            return RUNS_SCHEMA.empty_table().to_pandas()
+        frame = table.to_pyarrow_table().to_pandas()
+        return frame.sort_values(["started_at", "run_id"], kind="stable").reset_index(drop=True)
+
+    def find_run(self, run_id: str) -> dict[str, Any] | None:
+        table = self._open(RUNS)
+        if table is None:
+            return None
+        rows = table.to_pyarrow_table(filters=[("run_id", "=", run_id)]).to_pylist()
+        return rows[0] if rows else None
+
+    def resolve_run_id(self, ref: str) -> str:
+        """Full run id for ``ref``: an exact id, a unique prefix, ``latest`` or ``latest~N``."""
+        runs = self.runs()
+        if runs.empty:
+            raise RunNotFound(f"the store at {self.location} has no runs yet", hint="run `radiovector run` first")
+        ids = runs["run_id"].tolist()
+        match = re.fullmatch(r"latest(?:~(\d+))?", ref)
+        if match:
+            back = int(match.group(1) or 0)
+            if back >= len(ids):
+                raise RunNotFound(f"{ref}: the store has only {len(ids)} run(s)")
+            return ids[-1 - back]
+        hits = [i for i in ids if i.startswith(ref)]
+        if len(hits) == 1:
+            return hits[0]
+        if not hits:
+            raise RunNotFound(
+                f"no run {ref!r} in the store at {self.location}",
+                hint="`radiovector runs list` shows the run ids; a unique prefix or 'latest' also works",
+            )
+        raise RunNotFound(f"run id prefix {ref!r} is ambiguous: {hits[:5]}", hint="give more characters")
+
+    def get_run(self, ref: str) -> dict[str, Any]:
+        """The ``runs`` row of one run, with its JSON columns decoded."""
+        row = self.find_run(self.resolve_run_id(ref))
+        assert row is not None
+        for col in ("config_json", "inputs_json", "tables_json", "versions_json", "origin_json"):
+            value = row.pop(col)
+            row[col.removesuffix("_json")] = json.loads(value) if value else None
+        return row
+
+    def visible_run_ids(self) -> list[str]:
+        table = self._open(RUNS)
+        return [] if table is None else table.to_pyarrow_table(columns=["run_id"])["run_id"].to_pylist()
+
+    def read(self, name: str, run_id: str | None = None, columns: list[str] | None = None) -> pa.Table:
+        """Rows of a result table from committed runs (one run if ``run_id`` is given)."""
+        table = self._open(name)
+        if table is None:
+            raise StoreError(
+                f"the store has no table {name!r}", hint=f"tables in this store: {self.table_names()}"
+            )
+        if name == RUNS:
+            result = table.to_pyarrow_table(columns=columns)
+            return result if run_id is None else result.filter(pc.field("run_id") == run_id)
+        if run_id is not None:
+            return table.to_pyarrow_table(columns=columns, filters=[("run_id", "=", run_id)])
+        dataset = table.to_pyarrow_dataset()
+        visible = pa.array(self.visible_run_ids(), pa.string())
+        return dataset.to_table(columns=columns, filter=pc.field("run_id").isin(visible))
+
+    # ------------------------------------------------------------------ SQL
+    def connect(self) -> duckdb.DuckDBPyConnection:
+        """A DuckDB connection with one view per store table, showing only committed runs."""
+        con = duckdb.connect()
+        for name in self.table_names():
+            table = self._open(name)
+            if table is None:
+                continue
+            con.register(f"__delta_{name}", table.to_pyarrow_dataset())
+            if name == RUNS:
+                con.execute(f'CREATE VIEW "{name}" AS SELECT * FROM "__delta_{name}"')
+            else:
+                con.execute(
+                    f'CREATE VIEW "{name}" AS SELECT * FROM "__delta_{name}" '
+                    f'WHERE run_id IN (SELECT run_id FROM "__delta_{RUNS}")'
+                )
+        return con
+
+    def sql(self, query: str) -> pa.Table:
+        """Run a SQL query (DuckDB dialect) over the store; every table is a view of committed runs."""
+        con = self.connect()
+        try:
+            relation = con.sql(query)
+            return relation.to_arrow_table() if relation is not None else pa.table({})
+        except duckdb.Error as exc:
+            raise StoreError(
+                f"SQL error: {exc}", hint=f"tables you can query: {self.table_names()}"
+            ) from exc
+        finally:
+            con.close()
+
+    # ------------------------------------------------------------------ maintenance
+    def clean_orphans(self, grace: timedelta = timedelta(minutes=30)) -> dict[str, int]:
+        """Delete rows of runs that never committed their ``runs`` row, once older than ``grace``.
+
+        The age of an orphan comes from the Delta commit that wrote it (tagged with its run id), so rows of a
+        run that is committing right now are never touched. Returns rows deleted per table.
+        """
+        visible = set(self.visible_run_ids())
+        cutoff = datetime.now(UTC) - grace
+        deleted: dict[str, int] = {}
+        for name in self.table_names():
+            if name == RUNS:
+                continue
+            table = self._open(name)
+            assert table is not None
+            present = set(pc.unique(table.to_pyarrow_table(columns=["run_id"])["run_id"]).to_pylist())
+            orphans = present - visible
+            if not orphans:
+                continue
+            written_at = _commit_times_by_run(table.history())
+            stale = sorted(r for r in orphans if written_at.get(r, datetime.min.replace(tzinfo=UTC)) < cutoff)
+            if not stale:
+                continue
+            quoted = ", ".join("'" + r.replace("'", "''") + "'" for r in stale)
+            metrics = table.delete(f"run_id IN ({quoted})")
+            deleted[name] = int(metrics.get("num_deleted_rows", 0))
+        return deleted
+
+
+def _commit_times_by_run(history: Iterable[dict[str, Any]]) -> dict[str, datetime]:
+    """Latest commit time per run id from Delta commit metadata."""
+    times: dict[str, datetime] = {}
+    for entry in history:
+        run_id = entry.get("radiovector_run_id")
+        stamp = entry.get("timestamp")
+        if run_id and stamp is not None:
+            when = datetime.fromtimestamp(stamp / 1000, UTC)
+            times[run_id] = max(times.get(run_id, when), when)
+    return times
