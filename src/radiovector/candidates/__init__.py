@@ -1,0 +1,1 @@
+"""Ligand and conjugate candidate scoring (issue 4)."""
