@@ -1,0 +1,140 @@
+"""``radiovector rank-targets``: rank cell-surface targets per tumour type without the workflow."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+import typer
+import yaml
+
+from radiovector.errors import ConfigError, InputError
+
+
+def register(app: typer.Typer) -> None:
+    app.command(
+        "rank-targets",
+        help=(
+            "Rank cell-surface targets per tumour type from tumour expression, normal organ expression and surface "
+            "evidence; write the ranked tables (Parquet) and report figures (PNG).\n\n"
+            "Example: radiovector rank-targets --tumour resources/example/tumour_expression.tsv.gz "
+            "--normal resources/example/normal_expression.tsv.gz --surfaceome resources/example/surfaceome.tsv "
+            "--tumour-type PRAD -o results/targets"
+        ),
+    )(rank_targets_command)
+
+
+def _pairs(values: list[str], option: str) -> dict[str, float]:
+    out: dict[str, float] = {}
+    for item in values:
+        for part in item.split(","):
+            name, sep, number = part.partition("=")
+            try:
+                if not sep or not name.strip():
+                    raise ValueError
+                out[name.strip()] = float(number)
+            except ValueError:
+                raise ConfigError(f"{option}: cannot read {part!r}", hint=f"write {option} name=number, "
+                                  f"e.g. {option} kidney=1.0") from None
+    return out
+
+
+def _load_config(path: Path | None) -> dict[str, Any]:
+    if path is None:
+        return {}
+    if not path.is_file():
+        raise ConfigError(f"config file not found: {path}")
+    try:
+        doc = yaml.safe_load(path.read_text()) or {}
+    except yaml.YAMLError as exc:
+        raise ConfigError(f"{path}: not valid YAML: {exc}") from exc
+    if not isinstance(doc, dict):
+        raise ConfigError(f"{path}: expected a mapping at the top level")
+    params = doc.get("targets", doc)
+    if not isinstance(params, dict):
+        raise ConfigError(f"{path}: the 'targets' section must be a mapping")
+    return dict(params)
+
+
+def _outputs(out: Path) -> tuple[dict[str, Path], Path]:
+    names = ["targets", "organ_expression", "unmapped", "rejects", "summary"]
+    if out.suffix == ".parquet":
+        stem = out.with_suffix("")
+        paths = {n: out if n == "targets" else stem.parent / f"{stem.name}.{n}.parquet" for n in names}
+        return paths, stem.parent / f"{stem.name}_plots"
+    return {n: out / f"{n}.parquet" for n in names}, out / "plots"
+
+
+def rank_targets_command(
+    tumour: Path = typer.Option(..., "--tumour", "-t", help="Tumour expression: summary table (OncoDB shape) or "
+                                "sample-level matrix (genes x samples) with --sample-sheet."),
+    normal: Path = typer.Option(..., "--normal", "-n", help="Normal organ expression, long (ensembl_gene, "
+                                "tissue, ntpm) or wide HPA matrix."),
+    surfaceome: list[Path] = typer.Option(..., "--surfaceome", "-S", help="Surface evidence file (SURFY, CSPA "
+                                          "or custom list); repeat for several sources."),
+    sample_sheet: Path = typer.Option(None, "--sample-sheet", help="Sample sheet for a sample-level --tumour "
+                                      "matrix (sample_id, sample_type, tumour_type, tissue).", show_default=False),
+    tumour_type: list[str] = typer.Option(None, "--tumour-type", help="Only these tumour types (repeatable).",
+                                          show_default=False),
+    config: Path = typer.Option(None, "--config", "-c", help="YAML with target parameters (its 'targets:' "
+                                "section, or the whole file).", show_default=False),
+    weight: list[str] = typer.Option(None, "--weight", "-w", help="Component weight, e.g. -w safety=0.4 "
+                                     "(level, contrast, safety, surface, prevalence).", show_default=False),
+    organ: list[str] = typer.Option(None, "--organ", help="Organ panel replacing the default, e.g. "
+                                    "--organ kidney=1,bone_marrow=1,salivary_gland=0.8.", show_default=False),
+    top_n: int = typer.Option(None, "--top-n", min=1, help="Rows per tumour type in the printed table and "
+                              "plots (default 25).", show_default=False),
+    out: Path = typer.Option(..., "--out", "-o", help="Output directory, or OUT.parquet for the targets table "
+                             "(other tables and plots are written beside it)."),
+    plots: bool = typer.Option(True, "--plots/--no-plots", help="Write the PNG figures."),
+) -> None:
+    from rich.table import Table
+
+    from radiovector.cli.common import console, err_console
+    from radiovector.targets import rank_targets_from_files, resolve_params
+    from radiovector.targets.plots import plot_all
+
+    params = _load_config(config)
+    if weight:
+        params["weights"] = {**params.get("weights", {}), **_pairs(weight, "--weight")}
+    if organ:
+        params["organ_panel"] = _pairs(organ, "--organ")
+    if tumour_type:
+        params["tumour_types"] = list(tumour_type)
+    if top_n is not None:
+        params["top_n"] = top_n
+    resolved = resolve_params(params)
+    for path in (tumour, normal, *surfaceome, *([sample_sheet] if sample_sheet else [])):
+        if not Path(path).is_file():
+            raise InputError(f"input file not found: {path}", hint="check the path")
+    result = rank_targets_from_files(tumour, normal, surfaceome, params, sample_sheet=sample_sheet)
+    paths, plot_dir = _outputs(out)
+    for name, path in paths.items():
+        path.parent.mkdir(parents=True, exist_ok=True)
+        result[name].to_parquet(path, index=False)
+    written = plot_all(result, plot_dir, resolved["top_n"]) if plots else []
+
+    targets = result["targets"]
+    n = resolved["top_n"]
+    for code in sorted(targets["tumour_type"].unique()):
+        table = Table(title=f"{code}: top {n} targets", show_lines=False)
+        for col in ("rank", "gene", "score", "level", "contrast", "safety", "surface", "prevalence",
+                    "limiting organ"):
+            table.add_column(col, justify="left" if col in ("gene", "limiting organ") else "right")
+        top = targets[targets["tumour_type"] == code].nsmallest(n, "rank")
+        for row in top.to_dict("records"):
+            def fmt(v: Any) -> str:
+                return "-" if v is None or v != v else f"{v:.2f}"
+            table.add_row(str(row["rank"]), str(row["gene_symbol"] or row["gene_key"]), fmt(row["score"]),
+                          fmt(row["level_score"]), fmt(row["contrast_score"]), fmt(row["safety_score"]),
+                          fmt(row["surface_score"]), fmt(row["prevalence_score"]), str(row["limiting_organ"]))
+        console.print(table)
+    summary = result["summary"]
+    unmapped = int(summary["genes_in"].sum() - summary["genes_mapped_ensembl"].sum()) if len(summary) else 0
+    total = int(summary["genes_in"].sum()) if len(summary) else 0
+    err_console.print(
+        f"ranked {len(targets)} gene x tumour-type rows; {unmapped}/{total} tumour rows without an Ensembl id "
+        f"({100 * unmapped / max(total, 1):.1f}%); {len(result['rejects'])} rejected input rows; "
+        f"tables in {paths['targets'].parent}" + (f", {len(written)} figures in {plot_dir}" if written else ""),
+        highlight=False,
+    )
