@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Any
+from typing import Annotated, Any
 
 import typer
 import yaml
@@ -15,10 +15,11 @@ def register(app: typer.Typer) -> None:
     app.command(
         "rank-targets",
         help=(
-            "Rank cell-surface targets per tumour type from tumour expression, normal organ expression and surface "
-            "evidence; write the ranked tables (Parquet) and report figures (PNG).\n\n"
+            "Rank cell-surface targets per tumour type from tumour expression, normal organ expression and "
+            "surface evidence; write the ranked tables (Parquet) and report figures (PNG).\n\n"
             "Example: radiovector rank-targets --tumour resources/example/tumour_expression.tsv.gz "
-            "--normal resources/example/normal_expression.tsv.gz --surfaceome resources/example/surfaceome.tsv "
+            "--normal resources/example/normal_expression.tsv.gz "
+            "--surfaceome resources/example/surfaceome.tsv "
             "--tumour-type PRAD -o results/targets"
         ),
     )(rank_targets_command)
@@ -34,8 +35,10 @@ def _pairs(values: list[str], option: str) -> dict[str, float]:
                     raise ValueError
                 out[name.strip()] = float(number)
             except ValueError:
-                raise ConfigError(f"{option}: cannot read {part!r}", hint=f"write {option} name=number, "
-                                  f"e.g. {option} kidney=1.0") from None
+                raise ConfigError(
+                    f"{option}: cannot read {part!r}",
+                    hint=f"write {option} name=number, e.g. {option} kidney=1.0",
+                ) from None
     return out
 
 
@@ -65,28 +68,35 @@ def _outputs(out: Path) -> tuple[dict[str, Path], Path]:
     return {n: out / f"{n}.parquet" for n in names}, out / "plots"
 
 
+_H = {
+    "tumour": "Tumour expression: summary table (OncoDB shape) or sample-level matrix (genes x samples) "
+    "with --sample-sheet.",
+    "normal": "Normal organ expression, long (ensembl_gene, tissue, ntpm) or a wide HPA matrix.",
+    "surfaceome": "Surface evidence file (SURFY, CSPA or a custom list); repeat for several sources.",
+    "out": "Output directory, or OUT.parquet for the targets table (other tables and plots are written "
+    "beside it).",
+    "sample_sheet": "Sample sheet for a sample-level --tumour matrix (sample_id, sample_type, tumour_type, "
+    "tissue).",
+    "tumour_type": "Only these tumour types (repeatable).",
+    "config": "YAML with target parameters (its 'targets:' section, or the whole file).",
+    "weight": "Component weight, e.g. -w safety=0.4 (level, contrast, safety, surface, prevalence).",
+    "organ": "Organ panel replacing the default, e.g. --organ kidney=1,bone_marrow=1,salivary_gland=0.8.",
+    "top_n": "Rows per tumour type in the printed table and plots (default 25).",
+}
+
+
 def rank_targets_command(
-    tumour: Path = typer.Option(..., "--tumour", "-t", help="Tumour expression: summary table (OncoDB shape) or "
-                                "sample-level matrix (genes x samples) with --sample-sheet."),
-    normal: Path = typer.Option(..., "--normal", "-n", help="Normal organ expression, long (ensembl_gene, "
-                                "tissue, ntpm) or wide HPA matrix."),
-    surfaceome: list[Path] = typer.Option(..., "--surfaceome", "-S", help="Surface evidence file (SURFY, CSPA "
-                                          "or custom list); repeat for several sources."),
-    sample_sheet: Path = typer.Option(None, "--sample-sheet", help="Sample sheet for a sample-level --tumour "
-                                      "matrix (sample_id, sample_type, tumour_type, tissue).", show_default=False),
-    tumour_type: list[str] = typer.Option(None, "--tumour-type", help="Only these tumour types (repeatable).",
-                                          show_default=False),
-    config: Path = typer.Option(None, "--config", "-c", help="YAML with target parameters (its 'targets:' "
-                                "section, or the whole file).", show_default=False),
-    weight: list[str] = typer.Option(None, "--weight", "-w", help="Component weight, e.g. -w safety=0.4 "
-                                     "(level, contrast, safety, surface, prevalence).", show_default=False),
-    organ: list[str] = typer.Option(None, "--organ", help="Organ panel replacing the default, e.g. "
-                                    "--organ kidney=1,bone_marrow=1,salivary_gland=0.8.", show_default=False),
-    top_n: int = typer.Option(None, "--top-n", min=1, help="Rows per tumour type in the printed table and "
-                              "plots (default 25).", show_default=False),
-    out: Path = typer.Option(..., "--out", "-o", help="Output directory, or OUT.parquet for the targets table "
-                             "(other tables and plots are written beside it)."),
-    plots: bool = typer.Option(True, "--plots/--no-plots", help="Write the PNG figures."),
+    tumour: Annotated[Path, typer.Option("--tumour", "-t", help=_H["tumour"])],
+    normal: Annotated[Path, typer.Option("--normal", "-n", help=_H["normal"])],
+    surfaceome: Annotated[list[Path], typer.Option("--surfaceome", "-S", help=_H["surfaceome"])],
+    out: Annotated[Path, typer.Option("--out", "-o", help=_H["out"])],
+    sample_sheet: Annotated[Path | None, typer.Option("--sample-sheet", help=_H["sample_sheet"])] = None,
+    tumour_type: Annotated[list[str] | None, typer.Option("--tumour-type", help=_H["tumour_type"])] = None,
+    config: Annotated[Path | None, typer.Option("--config", "-c", help=_H["config"])] = None,
+    weight: Annotated[list[str] | None, typer.Option("--weight", "-w", help=_H["weight"])] = None,
+    organ: Annotated[list[str] | None, typer.Option("--organ", help=_H["organ"])] = None,
+    top_n: Annotated[int | None, typer.Option("--top-n", min=1, help=_H["top_n"])] = None,
+    plots: Annotated[bool, typer.Option("--plots/--no-plots", help="Write the PNG figures.")] = True,
 ) -> None:
     from rich.table import Table
 
@@ -118,23 +128,44 @@ def rank_targets_command(
     n = resolved["top_n"]
     for code in sorted(targets["tumour_type"].unique()):
         table = Table(title=f"{code}: top {n} targets", show_lines=False)
-        for col in ("rank", "gene", "score", "level", "contrast", "safety", "surface", "prevalence",
-                    "limiting organ"):
+        for col in (
+            "rank",
+            "gene",
+            "score",
+            "level",
+            "contrast",
+            "safety",
+            "surface",
+            "prevalence",
+            "limiting organ",
+        ):
             table.add_column(col, justify="left" if col in ("gene", "limiting organ") else "right")
         top = targets[targets["tumour_type"] == code].nsmallest(n, "rank")
         for row in top.to_dict("records"):
+
             def fmt(v: Any) -> str:
                 return "-" if v is None or v != v else f"{v:.2f}"
-            table.add_row(str(row["rank"]), str(row["gene_symbol"] or row["gene_key"]), fmt(row["score"]),
-                          fmt(row["level_score"]), fmt(row["contrast_score"]), fmt(row["safety_score"]),
-                          fmt(row["surface_score"]), fmt(row["prevalence_score"]), str(row["limiting_organ"]))
+
+            table.add_row(
+                str(row["rank"]),
+                str(row["gene_symbol"] or row["gene_key"]),
+                fmt(row["score"]),
+                fmt(row["level_score"]),
+                fmt(row["contrast_score"]),
+                fmt(row["safety_score"]),
+                fmt(row["surface_score"]),
+                fmt(row["prevalence_score"]),
+                str(row["limiting_organ"]),
+            )
         console.print(table)
     summary = result["summary"]
     unmapped = int(summary["genes_in"].sum() - summary["genes_mapped_ensembl"].sum()) if len(summary) else 0
     total = int(summary["genes_in"].sum()) if len(summary) else 0
     err_console.print(
-        f"ranked {len(targets)} gene x tumour-type rows; {unmapped}/{total} tumour rows without an Ensembl id "
+        f"ranked {len(targets)} gene x tumour-type rows; {unmapped}/{total} tumour rows without an "
+        "Ensembl id "
         f"({100 * unmapped / max(total, 1):.1f}%); {len(result['rejects'])} rejected input rows; "
-        f"tables in {paths['targets'].parent}" + (f", {len(written)} figures in {plot_dir}" if written else ""),
+        f"tables in {paths['targets'].parent}"
+        + (f", {len(written)} figures in {plot_dir}" if written else ""),
         highlight=False,
     )

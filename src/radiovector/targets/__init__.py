@@ -1,6 +1,7 @@
 """Omics target ranking for targeted radionuclide therapy (issue 3).
 
-Stage function: :func:`rank_targets` (tables in, tables out); file-level convenience: :func:`rank_targets_from_files`.
+Stage function: :func:`rank_targets` (tables in, tables out); file-level convenience:
+:func:`rank_targets_from_files`.
 """
 
 from radiovector.targets.ingest import (

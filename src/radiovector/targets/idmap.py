@@ -1,7 +1,8 @@
 """The gene-identifier bridge: Ensembl gene <-> NCBI GeneID <-> HGNC symbol.
 
 HPA (normal organs) uses Ensembl gene ids; OncoDB/TCGA summaries use NCBI GeneID and symbol; SURFY carries all
-three. The bridge is built from whatever annotation tables are given (by default the surface-evidence tables) and
+three. The bridge is built from whatever annotation tables are given (by default the surface-evidence
+tables) and
 is deterministic: when an identifier maps to several Ensembl genes, the smallest id wins.
 """
 
@@ -18,12 +19,19 @@ def build_bridge(*frames: pd.DataFrame) -> pd.DataFrame:
     for frame in frames:
         if frame is None or "ensembl_gene" not in frame.columns:
             continue
-        cols = {c: frame[c] if c in frame.columns else pd.Series(pd.NA, index=frame.index) for c in ID_COLUMNS}
+        cols = {
+            c: frame[c] if c in frame.columns else pd.Series(pd.NA, index=frame.index) for c in ID_COLUMNS
+        }
         part = pd.DataFrame(cols)
         parts.append(part[part["ensembl_gene"].notna()])
     if not parts:
-        return pd.DataFrame({"ensembl_gene": pd.Series(dtype=object), "entrez_id": pd.Series(dtype="Int64"),
-                             "gene_symbol": pd.Series(dtype=object)})
+        return pd.DataFrame(
+            {
+                "ensembl_gene": pd.Series(dtype=object),
+                "entrez_id": pd.Series(dtype="Int64"),
+                "gene_symbol": pd.Series(dtype=object),
+            }
+        )
     bridge = pd.concat(parts, ignore_index=True)
     bridge["entrez_id"] = pd.to_numeric(bridge["entrez_id"], errors="coerce").astype("Int64")
     bridge["ensembl_gene"] = bridge["ensembl_gene"].astype(str)
@@ -33,8 +41,13 @@ def build_bridge(*frames: pd.DataFrame) -> pd.DataFrame:
 
 def _lookup(bridge: pd.DataFrame, key: str) -> dict:
     sub = bridge[bridge[key].notna()].sort_values([key, "ensembl_gene"])
-    return dict(zip(sub[key].drop_duplicates().tolist(),
-                    sub.drop_duplicates(key)["ensembl_gene"].tolist(), strict=True))
+    return dict(
+        zip(
+            sub[key].drop_duplicates().tolist(),
+            sub.drop_duplicates(key)["ensembl_gene"].tolist(),
+            strict=True,
+        )
+    )
 
 
 def map_to_ensembl(frame: pd.DataFrame, bridge: pd.DataFrame) -> pd.DataFrame:

@@ -1,8 +1,10 @@
 """Read the target-ranking inputs: tumour expression, normal organ expression, surface evidence.
 
 Every reader returns ``(table, rejects)``: the typed, validated table in the shape the scorer expects, and the
-rows that failed validation (columns of :data:`radiovector.io.tables.REJECTS_SCHEMA`). Known public layouts are
-recognised by their column names and renamed (OncoDB, wide HPA matrix, raw SURFY and CSPA exports), so the files
+rows that failed validation (columns of :data:`radiovector.io.tables.REJECTS_SCHEMA`). Known public
+layouts are
+recognised by their column names and renamed (OncoDB, wide HPA matrix, raw SURFY and CSPA exports), so
+the files
 in ../shared/data can be used as they are.
 """
 
@@ -41,20 +43,34 @@ CSPA_COLUMNS = {
     "CSPA category": "cspa_category",
 }
 GENE_ID_NAMES = ("ensembl_gene", "gene_id", "geneid", "gene", "entrez_id", "gene_symbol", "symbol", "name")
-EVIDENCE_COLUMNS = ["source", "uniprot", "gene_symbol", "ensembl_gene", "entrez_id", "label", "ml_score",
-                    "category", "evidence_score"]
+EVIDENCE_COLUMNS = [
+    "source",
+    "uniprot",
+    "gene_symbol",
+    "ensembl_gene",
+    "entrez_id",
+    "label",
+    "ml_score",
+    "category",
+    "evidence_score",
+]
 
 
 def empty_rejects() -> pd.DataFrame:
     """An empty rejects table with the project-wide columns."""
-    return pd.DataFrame({name: pd.Series(dtype="int64" if name == "row_number" else object)
-                         for name in REJECTS_SCHEMA.names})
+    return pd.DataFrame(
+        {name: pd.Series(dtype="int64" if name == "row_number" else object) for name in REJECTS_SCHEMA.names}
+    )
 
 
-def _validate(frame: pd.DataFrame, schema: str, input_name: str, source: str) -> tuple[pd.DataFrame, pd.DataFrame]:
+def _validate(
+    frame: pd.DataFrame, schema: str, input_name: str, source: str
+) -> tuple[pd.DataFrame, pd.DataFrame]:
     if len(frame) == 0:
-        raise InputError(f"{source}: the {input_name} table has no data rows",
-                         hint="check that the file is the right one and is not truncated")
+        raise InputError(
+            f"{source}: the {input_name} table has no data rows",
+            hint="check that the file is the right one and is not truncated",
+        )
     result = validate_table(frame, TableSchema.load(schema), input_name, source)
     accepted = result.accepted.copy()
     accepted["row_number"] = frame.index[~frame.index.isin(result.rejects["row_number"] - 1)].to_numpy() + 1
@@ -72,13 +88,17 @@ def _explode_ids(frame: pd.DataFrame, columns: list[str]) -> pd.DataFrame:
 
 
 # --------------------------------------------------------------------------------------------- tumour tables
-def read_tumour_summary(path: str | Path, input_name: str = "tumour_expression") -> tuple[pd.DataFrame, pd.DataFrame]:
+def read_tumour_summary(
+    path: str | Path, input_name: str = "tumour_expression"
+) -> tuple[pd.DataFrame, pd.DataFrame]:
     """Read a tumour-vs-normal summary table (schema ``tumour_expression``, or the raw OncoDB layout)."""
     raw = read_raw_table(path)
     raw = raw.rename(columns={k: v for k, v in ONCODB_COLUMNS.items() if k in raw.columns})
     if not any(c in raw.columns for c in ("entrez_id", "gene_symbol", "ensembl_gene")):
-        raise InputError(f"{path}: no gene identifier column; found {list(raw.columns)}",
-                         hint="give at least one of entrez_id, gene_symbol, ensembl_gene")
+        raise InputError(
+            f"{path}: no gene identifier column; found {list(raw.columns)}",
+            hint="give at least one of entrez_id, gene_symbol, ensembl_gene",
+        )
     return _validate(raw, "tumour_expression", input_name, str(path))
 
 
@@ -88,12 +108,16 @@ def read_sample_sheet(path: str | Path) -> tuple[pd.DataFrame, pd.DataFrame]:
     dup = sheet["sample_id"].duplicated(keep=False)
     if dup.any():
         first = sheet.loc[dup].iloc[0]
-        raise InputError(f"{path}: duplicate sample_id {first['sample_id']!r} (row {first['row_number']})",
-                         hint="every sample must appear once in the sample sheet")
+        raise InputError(
+            f"{path}: duplicate sample_id {first['sample_id']!r} (row {first['row_number']})",
+            hint="every sample must appear once in the sample sheet",
+        )
     bad = (sheet["sample_type"] == "tumour") & sheet["tumour_type"].isna()
     if bad.any():
-        raise InputError(f"{path}: tumour sample {sheet.loc[bad, 'sample_id'].iloc[0]!r} has no tumour_type",
-                         hint="fill the tumour_type column for every tumour sample")
+        raise InputError(
+            f"{path}: tumour sample {sheet.loc[bad, 'sample_id'].iloc[0]!r} has no tumour_type",
+            hint="fill the tumour_type column for every tumour sample",
+        )
     return sheet, rejects
 
 
@@ -124,13 +148,17 @@ def _read_any(path: Path) -> pd.DataFrame:
         sep = "," if ".csv" in [s.lower() for s in path.suffixes] else "\t"
         return pd.read_csv(path, sep=sep, engine="pyarrow")
     except Exception as exc:  # noqa: BLE001 - any reader failure is a user-facing input error
-        raise InputError(f"cannot read expression matrix {path}: {type(exc).__name__}: {exc}",
-                         hint="sample-level matrices must be Parquet or CSV/TSV with one header row") from exc
+        raise InputError(
+            f"cannot read expression matrix {path}: {type(exc).__name__}: {exc}",
+            hint="sample-level matrices must be Parquet or CSV/TSV with one header row",
+        ) from exc
 
 
-def read_sample_matrix(path: str | Path, input_name: str = "expression_matrix"
-                       ) -> tuple[np.ndarray, pd.DataFrame, list[str], pd.DataFrame]:
-    """Read a genes x samples matrix, wide (gene column + one column per sample) or long (gene, sample_id, value).
+def read_sample_matrix(
+    path: str | Path, input_name: str = "expression_matrix"
+) -> tuple[np.ndarray, pd.DataFrame, list[str], pd.DataFrame]:
+    """Read a genes x samples matrix, wide (gene column + one column per sample) or long (gene,
+    sample_id, value).
 
     Returns ``(values float32 [genes, samples], genes DataFrame with one id column, sample ids, rejects)``.
     A gene row with a non-numeric, negative or non-finite value is rejected whole (the reason names the sample
@@ -139,15 +167,18 @@ def read_sample_matrix(path: str | Path, input_name: str = "expression_matrix"
     path = Path(path)
     frame = _read_any(path)
     if frame.shape[0] == 0 or frame.shape[1] < 2:
-        raise InputError(f"{path}: expression matrix is empty (shape {frame.shape})",
-                         hint="expected a gene column and one column per sample, or long gene/sample_id/value")
+        raise InputError(
+            f"{path}: expression matrix is empty (shape {frame.shape})",
+            hint="expected a gene column and one column per sample, or long gene/sample_id/value",
+        )
     cols = [str(c) for c in frame.columns]
     frame.columns = cols
     lower = {c.lower(): c for c in cols}
     if "sample_id" in lower and "value" in lower and len(cols) == 3:
         gene_col = next(c for c in cols if c not in (lower["sample_id"], lower["value"]))
-        frame = frame.pivot_table(index=gene_col, columns=lower["sample_id"], values=lower["value"],
-                                  aggfunc="first", sort=False).reset_index()
+        frame = frame.pivot_table(
+            index=gene_col, columns=lower["sample_id"], values=lower["value"], aggfunc="first", sort=False
+        ).reset_index()
         frame.columns = [str(c) for c in frame.columns]
         cols = list(frame.columns)
     gene_col = _gene_column(cols, path)
@@ -161,20 +192,38 @@ def read_sample_matrix(path: str | Path, input_name: str = "expression_matrix"
     bad_row = np.zeros(len(frame), dtype=bool)
     for col in samples:
         series = frame[col]
-        values = pd.to_numeric(series, errors="coerce") if series.dtype == object else series.astype("float64")
+        values = (
+            pd.to_numeric(series, errors="coerce") if series.dtype == object else series.astype("float64")
+        )
         bad = values.isna() & series.notna() | (values < 0) | ~np.isfinite(values.fillna(0.0))
         if bad.any():
             for idx in np.flatnonzero(bad.to_numpy()):
                 if not bad_row[idx]:
                     reason = "negative expression" if values.iat[idx] < 0 else "not a finite number"
-                    records.append({"input": input_name, "source": str(path), "row_number": int(idx) + 1,
-                                    "column": col, "value": repr(series.iat[idx]), "reason": f"{col}: {reason}"})
+                    records.append(
+                        {
+                            "input": input_name,
+                            "source": str(path),
+                            "row_number": int(idx) + 1,
+                            "column": col,
+                            "value": repr(series.iat[idx]),
+                            "reason": f"{col}: {reason}",
+                        }
+                    )
             bad_row |= bad.to_numpy()
         numeric[col] = values.to_numpy(dtype="float32", na_value=np.nan)
     dup = genes.duplicated().to_numpy() & ~bad_row
     for idx in np.flatnonzero(dup):
-        records.append({"input": input_name, "source": str(path), "row_number": int(idx) + 1, "column": gene_col,
-                        "value": repr(genes.iat[idx]), "reason": f"{gene_col}: duplicate gene (first row kept)"})
+        records.append(
+            {
+                "input": input_name,
+                "source": str(path),
+                "row_number": int(idx) + 1,
+                "column": gene_col,
+                "value": repr(genes.iat[idx]),
+                "reason": f"{gene_col}: duplicate gene (first row kept)",
+            }
+        )
     keep = ~(bad_row | dup)
     values = np.column_stack([numeric[c] for c in samples])[keep] if samples else np.empty((keep.sum(), 0))
     gene_frame = pd.DataFrame({kind: genes[keep].to_numpy()})
@@ -202,24 +251,33 @@ def read_normal(path: str | Path, input_name: str = "normal_expression") -> tupl
     raw = read_raw_table(path)
     if not {"ensembl_gene", "tissue", "ntpm"} <= set(raw.columns):
         if raw.shape[1] < 2:
-            raise InputError(f"{path}: normal expression needs a gene column and tissue columns",
-                             hint="long: ensembl_gene, tissue, ntpm; or wide: GeneID + one column per tissue")
+            raise InputError(
+                f"{path}: normal expression needs a gene column and tissue columns",
+                hint="long: ensembl_gene, tissue, ntpm; or wide: GeneID + one column per tissue",
+            )
         raw = normal_from_wide(raw)
     table, rejects = _validate(raw, "normal_expression", input_name, str(path))
     dup = table.duplicated(["ensembl_gene", "tissue"])
     if dup.any():
-        extra = pd.DataFrame({"input": input_name, "source": str(path), "row_number": table.loc[dup, "row_number"],
-                              "column": "ensembl_gene;tissue",
-                              "value": (table.loc[dup, "ensembl_gene"] + " / " + table.loc[dup, "tissue"]).tolist(),
-                              "reason": "duplicate gene x tissue (first row kept)"})
+        extra = pd.DataFrame(
+            {
+                "input": input_name,
+                "source": str(path),
+                "row_number": table.loc[dup, "row_number"],
+                "column": "ensembl_gene;tissue",
+                "value": (table.loc[dup, "ensembl_gene"] + " / " + table.loc[dup, "tissue"]).tolist(),
+                "reason": "duplicate gene x tissue (first row kept)",
+            }
+        )
         rejects = pd.concat([rejects, extra], ignore_index=True)
         table = table.loc[~dup].reset_index(drop=True)
     return table[["ensembl_gene", "tissue", "ntpm"]], rejects
 
 
-# --------------------------------------------------------------------------------------------- surface evidence
+# --------------------------------------------------------------------------------------------- surface evid
 def read_surface(path: str | Path) -> tuple[pd.DataFrame, pd.DataFrame]:
-    """Read one surface-evidence file: SURFY (raw or schema ``surfaceome``), CSPA (raw or ``cspa``), or a custom
+    """Read one surface-evidence file: SURFY (raw or schema ``surfaceome``), CSPA (raw or ``cspa``), or a
+    custom
     list (schema ``surface_evidence``). Returns long evidence rows (:data:`EVIDENCE_COLUMNS`)."""
     raw = read_raw_table(path)
     cols = set(raw.columns)
@@ -227,9 +285,17 @@ def read_surface(path: str | Path) -> tuple[pd.DataFrame, pd.DataFrame]:
         raw = raw.rename(columns={k: v for k, v in SURFY_COLUMNS.items() if k in cols})
         raw = _explode_ids(raw, ["ensembl_gene", "entrez_id"]).reset_index(drop=True)
         table, rejects = _validate(raw, "surfaceome", "surfaceome", str(path))
-        surfy = pd.DataFrame({"source": "SURFY", "uniprot": table["uniprot"], "gene_symbol": table["gene_symbol"],
-                              "ensembl_gene": table["ensembl_gene"], "entrez_id": table["entrez_id"],
-                              "label": table["surfaceome_label"], "ml_score": table["ml_score"]})
+        surfy = pd.DataFrame(
+            {
+                "source": "SURFY",
+                "uniprot": table["uniprot"],
+                "gene_symbol": table["gene_symbol"],
+                "ensembl_gene": table["ensembl_gene"],
+                "entrez_id": table["entrez_id"],
+                "label": table["surfaceome_label"],
+                "ml_score": table["ml_score"],
+            }
+        )
         # SURFY carries the CSPA category of each protein: keep it as CSPA evidence.
         cat = table["cspa_category"].astype(object).where(table["cspa_category"].notna(), None)
         cat = cat.map(lambda v: None if v is None else sorted(v.split(";"))[0])
@@ -240,8 +306,10 @@ def read_surface(path: str | Path) -> tuple[pd.DataFrame, pd.DataFrame]:
         table, rejects = _validate(raw, "cspa", "cspa", str(path))
         return _finish_evidence(table.assign(source="CSPA", category=table["cspa_category"])), rejects
     if not cols & {"ensembl_gene", "entrez_id", "gene_symbol"}:
-        raise InputError(f"{path}: not a recognised surface-evidence table; found columns {sorted(cols)}",
-                         hint="give SURFY, CSPA, or a table with ensembl_gene/entrez_id/gene_symbol columns")
+        raise InputError(
+            f"{path}: not a recognised surface-evidence table; found columns {sorted(cols)}",
+            hint="give SURFY, CSPA, or a table with ensembl_gene/entrez_id/gene_symbol columns",
+        )
     table, rejects = _validate(raw, "surface_evidence", "surface_evidence", str(path))
     table["source"] = table["source"].fillna(Path(path).name.split(".")[0])
     return _finish_evidence(table), rejects
@@ -262,5 +330,7 @@ def read_surfaces(paths: list[str | Path]) -> tuple[pd.DataFrame, pd.DataFrame]:
     if not paths:
         raise InputError("no surface-evidence file given", hint="pass --surfaceome FILE (SURFY and/or CSPA)")
     parts = [read_surface(p) for p in paths]
-    return (pd.concat([p[0] for p in parts], ignore_index=True),
-            pd.concat([p[1] for p in parts if len(p[1])] or [empty_rejects()], ignore_index=True))
+    return (
+        pd.concat([p[0] for p in parts], ignore_index=True),
+        pd.concat([p[1] for p in parts if len(p[1])] or [empty_rejects()], ignore_index=True),
+    )

@@ -1,8 +1,11 @@
 """Parameters of the target-ranking stage: documented defaults and validation.
 
-Every weight, threshold and organ of the panel lives here; the workflow config (``targets:`` section) and the CLI
-override them. :func:`resolve_params` merges a user dict over :data:`DEFAULT_PARAMS` and rejects unknown keys with
-a hint, so a typo never silently falls back to a default. See docs/methods/targets.md for the meaning of each key.
+Every weight, threshold and organ of the panel lives here; the workflow config (``targets:`` section) and
+the CLI
+override them. :func:`resolve_params` merges a user dict over :data:`DEFAULT_PARAMS` and rejects unknown
+keys with
+a hint, so a typo never silently falls back to a default. See docs/methods/targets.md for the meaning of
+each key.
 """
 
 from __future__ import annotations
@@ -97,7 +100,8 @@ def _check_number(params: dict[str, Any], key: str, lo: float | None = None, hi:
 
 
 def resolve_params(params: dict[str, Any] | None = None) -> dict[str, Any]:
-    """Merge ``params`` over the defaults and validate; ``organ_panel`` and ``cspa_categories`` are replaced whole.
+    """Merge ``params`` over the defaults and validate; ``organ_panel`` and ``cspa_categories`` are
+    replaced whole.
 
     Raises :class:`ConfigError` naming the offending key.
     """
@@ -107,7 +111,9 @@ def resolve_params(params: dict[str, Any] | None = None) -> dict[str, Any]:
         if isinstance(weight, bool) or not isinstance(weight, int | float) or weight < 0:
             raise ConfigError(f"targets parameter 'weights.{name}' must be a number >= 0, got {weight!r}")
     if sum(out["weights"].values()) <= 0:
-        raise ConfigError("targets weights are all zero", hint="give at least one component a positive weight")
+        raise ConfigError(
+            "targets weights are all zero", hint="give at least one component a positive weight"
+        )
     panel = out["organ_panel"]
     if not isinstance(panel, dict) or not panel:
         raise ConfigError("targets parameter 'organ_panel' must be a non-empty mapping organ -> weight")
@@ -119,7 +125,10 @@ def resolve_params(params: dict[str, Any] | None = None) -> dict[str, Any]:
     _check_number(out, "missing_contrast_score", 0, 1)
     _check_number(out, "prevalence_threshold", 0)
     _check_number(out, "contrast_saturation_log2", 1e-9)
-    for lo, hi in (("level_floor_ntpm", "level_saturation_ntpm"), ("organ_floor_ntpm", "organ_saturation_ntpm")):
+    for lo, hi in (
+        ("level_floor_ntpm", "level_saturation_ntpm"),
+        ("organ_floor_ntpm", "organ_saturation_ntpm"),
+    ):
         _check_number(out, lo, 0)
         _check_number(out, hi, 0)
         if out[hi] <= out[lo]:

@@ -20,9 +20,13 @@ from radiovector.targets.samples import summarise_samples
 from radiovector.targets.score import rank_targets
 
 
-def load_inputs(tumour: str | Path, normal: str | Path, surfaces: list[str | Path],
-                sample_sheet: str | Path | None = None, params: dict[str, Any] | None = None
-                ) -> tuple[pd.DataFrame, pd.DataFrame, pd.DataFrame, pd.DataFrame]:
+def load_inputs(
+    tumour: str | Path,
+    normal: str | Path,
+    surfaces: list[str | Path],
+    sample_sheet: str | Path | None = None,
+    params: dict[str, Any] | None = None,
+) -> tuple[pd.DataFrame, pd.DataFrame, pd.DataFrame, pd.DataFrame]:
     """Read tumour (summary table, or sample-level matrix when ``sample_sheet`` is given), normal and surface
     inputs. Returns (tumour summary, normal long, surface evidence, rejects of all readers)."""
     p = resolve_params(params)
@@ -42,12 +46,17 @@ def load_inputs(tumour: str | Path, normal: str | Path, surfaces: list[str | Pat
     return summary, normal_table, evidence, pd.concat(rejects, ignore_index=True)
 
 
-def rank_targets_from_files(tumour: str | Path, normal: str | Path, surfaces: list[str | Path],
-                            params: dict[str, Any] | None = None, sample_sheet: str | Path | None = None
-                            ) -> dict[str, pd.DataFrame]:
+def rank_targets_from_files(
+    tumour: str | Path,
+    normal: str | Path,
+    surfaces: list[str | Path],
+    params: dict[str, Any] | None = None,
+    sample_sheet: str | Path | None = None,
+) -> dict[str, pd.DataFrame]:
     """Read the inputs and run :func:`rank_targets`; ``rejects`` holds the readers' rejects too."""
     summary, normal_table, evidence, rejects = load_inputs(tumour, normal, surfaces, sample_sheet, params)
     result = rank_targets(summary, normal_table, evidence, params)
-    result["rejects"] = pd.concat([r for r in (rejects, result["rejects"]) if len(r)] or [rejects],
-                                  ignore_index=True)
+    result["rejects"] = pd.concat(
+        [r for r in (rejects, result["rejects"]) if len(r)] or [rejects], ignore_index=True
+    )
     return result

@@ -4,13 +4,16 @@ score = sum_k w_k * s_k / sum_k w_k over the components k (each s_k in [0, 1]):
 
 - level      tumour expression on the normal panel's nTPM scale (see :func:`harmonise`), a log ramp;
 - contrast   tumour vs matched-normal log2 fold change, a ramp from 0 to ``contrast_saturation_log2``;
-- safety     1 - organ penalty; the penalty is a soft, organ-weighted blend of the worst organ and the weighted
+- safety     1 - organ penalty; the penalty is a soft, organ-weighted blend of the worst organ and the
+weighted
              mean over the dose-limiting organ panel (no hard cut-off anywhere);
 - surface    the best cell-surface evidence over the sources (SURFY, CSPA, custom lists);
 - prevalence fraction of tumour samples expressing the gene (sample-level inputs only).
 
-Unknown is never good: an organ without data counts as ``missing_organ_risk`` (default: full risk) and a missing
-matched-normal value as ``missing_contrast_score`` (default 0). A component that is undefined for a whole tumour
+Unknown is never good: an organ without data counts as ``missing_organ_risk`` (default: full risk) and a
+missing
+matched-normal value as ``missing_contrast_score`` (default 0). A component that is undefined for a whole
+tumour
 type is dropped and the other weights renormalised. No gene name appears in this module.
 """
 
@@ -41,8 +44,9 @@ def log1p2(x: np.ndarray | pd.Series) -> np.ndarray:
     return np.log2(1.0 + np.asarray(x, dtype="float64"))
 
 
-def harmonise(tumour_log: np.ndarray, matched: np.ndarray, reference_log: np.ndarray,
-              method: str = "quantile") -> tuple[np.ndarray, str]:
+def harmonise(
+    tumour_log: np.ndarray, matched: np.ndarray, reference_log: np.ndarray, method: str = "quantile"
+) -> tuple[np.ndarray, str]:
     """Put tumour log2(1+TPM) values on the normal panel's log2(1+nTPM) scale.
 
     ``quantile``: each tumour value is replaced by the reference quantile at its percentile among the tumour
@@ -92,8 +96,9 @@ def surface_scores(evidence: pd.DataFrame, bridge: pd.DataFrame, p: dict[str, An
     ev = ev[ev["gene_key"].notna() & (ev["score"] > 0)]
     per_source = ev.groupby(["gene_key", "src"], sort=True)["score"].max().reset_index()
     per_source["label"] = per_source["src"] + " " + per_source["score"].map(lambda v: f"{v:.2f}")
-    out = per_source.groupby("gene_key", sort=True).agg(surface_score=("score", "max"),
-                                                       surface_sources=("label", "; ".join))
+    out = per_source.groupby("gene_key", sort=True).agg(
+        surface_score=("score", "max"), surface_sources=("label", "; ".join)
+    )
     return out.reset_index()
 
 
@@ -101,8 +106,10 @@ def _organ_matrix(normal: pd.DataFrame, panel: dict[str, float]) -> pd.DataFrame
     tissues = set(normal["tissue"].unique())
     missing = [o for o in panel if o not in tissues]
     if missing:
-        hints = [f"{o!r} -> {difflib.get_close_matches(o, sorted(tissues), n=1) or 'no close match'}"
-                 for o in missing]
+        hints = [
+            f"{o!r} -> {difflib.get_close_matches(o, sorted(tissues), n=1) or 'no close match'}"
+            for o in missing
+        ]
         raise InputError(
             f"organ panel names tissue(s) absent from the normal expression table: {', '.join(hints)}",
             hint=f"use tissue names of the normal table, e.g. {sorted(tissues)[:12]}",
@@ -121,7 +128,14 @@ def _prepare_tumour(tumour: pd.DataFrame, p: dict[str, Any]) -> pd.DataFrame:
     t = tumour.copy()
     if "row_number" not in t.columns:
         t["row_number"] = np.arange(1, len(t) + 1)
-    for col in ("entrez_id", "gene_symbol", "ensembl_gene", "normal_median", "log2_fold_change", "prevalence"):
+    for col in (
+        "entrez_id",
+        "gene_symbol",
+        "ensembl_gene",
+        "normal_median",
+        "log2_fold_change",
+        "prevalence",
+    ):
         if col not in t.columns:
             t[col] = None
     for col in ("tumour_median", "normal_median", "log2_fold_change", "prevalence"):
@@ -145,18 +159,25 @@ def _prepare_tumour(tumour: pd.DataFrame, p: dict[str, Any]) -> pd.DataFrame:
 
 
 def _reject_rows(t: pd.DataFrame, mask: pd.Series, column: str, reason: str) -> pd.DataFrame:
-    return pd.DataFrame({
-        "input": "tumour_expression", "source": "rank_targets",
-        "row_number": t.loc[mask, "row_number"].astype("int64").to_numpy(), "column": column,
-        "value": t.loc[mask, column].astype(str).map(repr).to_numpy() if column in t.columns else "",
-        "reason": reason,
-    })
+    return pd.DataFrame(
+        {
+            "input": "tumour_expression",
+            "source": "rank_targets",
+            "row_number": t.loc[mask, "row_number"].astype("int64").to_numpy(),
+            "column": column,
+            "value": t.loc[mask, column].astype(str).map(repr).to_numpy() if column in t.columns else "",
+            "reason": reason,
+        }
+    )
 
 
-def _organ_scores(organ_ntpm: np.ndarray, weights: np.ndarray, p: dict[str, Any]
-                  ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+def _organ_scores(
+    organ_ntpm: np.ndarray, weights: np.ndarray, p: dict[str, Any]
+) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """Per-organ risk and penalty ([genes, organs]) and the combined soft penalty per gene."""
-    risk = ramp(log1p2(organ_ntpm), np.log2(1 + p["organ_floor_ntpm"]), np.log2(1 + p["organ_saturation_ntpm"]))
+    risk = ramp(
+        log1p2(organ_ntpm), np.log2(1 + p["organ_floor_ntpm"]), np.log2(1 + p["organ_saturation_ntpm"])
+    )
     risk = np.where(np.isnan(risk), p["missing_organ_risk"], risk)
     pen = risk * weights[None, :]
     total_w = weights.sum()
@@ -183,23 +204,32 @@ def _reason(row: dict[str, Any], active: list[str]) -> str:
     elif row["limiting_organ"] == "none":
         parts.append("all panel organs below the floor")
     else:
-        parts.append(f"limited by {row['limiting_organ']} {_fmt(row['limiting_organ_ntpm'])} nTPM "
-                     f"(penalty {_fmt(row['organ_penalty'], '.2f')})")
+        parts.append(
+            f"limited by {row['limiting_organ']} {_fmt(row['limiting_organ_ntpm'])} nTPM "
+            f"(penalty {_fmt(row['organ_penalty'], '.2f')})"
+        )
     if row["normal_data"] == "partial":
         parts.append("some panel organs without data")
     return "; ".join(parts)
 
 
-def rank_targets(tumour: pd.DataFrame, normal: pd.DataFrame, surface: pd.DataFrame,
-                 params: dict[str, Any] | None = None, annotation: pd.DataFrame | None = None
-                 ) -> dict[str, pd.DataFrame]:
+def rank_targets(
+    tumour: pd.DataFrame,
+    normal: pd.DataFrame,
+    surface: pd.DataFrame,
+    params: dict[str, Any] | None = None,
+    annotation: pd.DataFrame | None = None,
+) -> dict[str, pd.DataFrame]:
     """Rank cell-surface targets per tumour type; the stage function of the targets step.
 
-    Inputs (as returned by the readers in :mod:`radiovector.targets.ingest`): ``tumour`` summaries (one row per
-    cancer_type x gene), ``normal`` long organ expression (ensembl_gene, tissue, ntpm), ``surface`` evidence rows;
+    Inputs (as returned by the readers in :mod:`radiovector.targets.ingest`): ``tumour`` summaries (one
+    row per
+    cancer_type x gene), ``normal`` long organ expression (ensembl_gene, tissue, ntpm), ``surface``
+    evidence rows;
     ``annotation`` optionally adds rows (ensembl_gene, entrez_id, gene_symbol) to the identifier bridge.
 
-    Returns tables ``targets`` (one row per tumour type x gene, ranked), ``organ_expression`` (panel organs per
+    Returns tables ``targets`` (one row per tumour type x gene, ranked), ``organ_expression`` (panel
+    organs per
     ranked gene), ``unmapped`` (identifiers without an Ensembl id), ``rejects`` and ``summary`` (counts per
     tumour type).
     """
@@ -216,14 +246,21 @@ def rank_targets(tumour: pd.DataFrame, normal: pd.DataFrame, surface: pd.DataFra
     rejects = [empty_rejects()]
     no_id = t["gene_key"].isna()
     if no_id.any():
-        rejects.append(_reject_rows(t, no_id, "gene_symbol", "no gene identifier (entrez_id, gene_symbol, "
-                                                            "ensembl_gene all empty)"))
+        rejects.append(
+            _reject_rows(
+                t, no_id, "gene_symbol", "no gene identifier (entrez_id, gene_symbol, ensembl_gene all empty)"
+            )
+        )
     dup = ~no_id & t.duplicated(["cancer_type", "gene_key"])
     if dup.any():
-        rejects.append(_reject_rows(t, dup, "gene_key", "duplicate gene within its tumour type (first row kept)"))
+        rejects.append(
+            _reject_rows(t, dup, "gene_key", "duplicate gene within its tumour type (first row kept)")
+        )
     t = t[~no_id & ~dup].reset_index(drop=True)
     if t.empty:
-        raise InputError("no tumour expression rows left after removing rows without identifiers or duplicates")
+        raise InputError(
+            "no tumour expression rows left after removing rows without identifiers or duplicates"
+        )
 
     surf = surface_scores(surface, bridge, p)
     t = t.merge(surf, on="gene_key", how="left")
@@ -247,15 +284,22 @@ def rank_targets(tumour: pd.DataFrame, normal: pd.DataFrame, surface: pd.DataFra
         ref_genes = set(g.loc[has_normal, "ensembl_gene"])
         ref_log = log1p2(ref_source.loc[ref_source["ensembl_gene"].isin(ref_genes), "ntpm"])
         level_log, used = harmonise(t_log, has_normal, ref_log, p["harmonisation"])
-        level_ntpm = 2.0 ** level_log - 1.0
-        in_universe = (g["surface_score"] > 0).to_numpy() if p["universe"] == "surface" else np.ones(len(g), bool)
-        summary_rows.append({
-            "tumour_type": code, "genes_in": len(g), "genes_mapped_ensembl": int(g["ensembl_gene"].notna().sum()),
-            "genes_with_normal_data": int(has_normal.sum()),
-            "genes_in_universe": int(in_universe.sum()),
-            "universe_genes_without_normal_data": int((in_universe & ~has_normal).sum()),
-            "harmonisation": used, "reference_values": len(ref_log),
-        })
+        level_ntpm = 2.0**level_log - 1.0
+        in_universe = (
+            (g["surface_score"] > 0).to_numpy() if p["universe"] == "surface" else np.ones(len(g), bool)
+        )
+        summary_rows.append(
+            {
+                "tumour_type": code,
+                "genes_in": len(g),
+                "genes_mapped_ensembl": int(g["ensembl_gene"].notna().sum()),
+                "genes_with_normal_data": int(has_normal.sum()),
+                "genes_in_universe": int(in_universe.sum()),
+                "universe_genes_without_normal_data": int((in_universe & ~has_normal).sum()),
+                "harmonisation": used,
+                "reference_values": len(ref_log),
+            }
+        )
         g, level_ntpm = g[in_universe].reset_index(drop=True), level_ntpm[in_universe]
         if g.empty:
             continue
@@ -266,10 +310,14 @@ def rank_targets(tumour: pd.DataFrame, normal: pd.DataFrame, surface: pd.DataFra
         risk, pen, penalty = _organ_scores(organ_ntpm, weights, p)
         known = (~np.isnan(organ_ntpm)).sum(axis=1)
         comp = {
-            "level": ramp(log1p2(level_ntpm), np.log2(1 + p["level_floor_ntpm"]),
-                          np.log2(1 + p["level_saturation_ntpm"])),
-            "contrast": np.where(np.isnan(lfc), p["missing_contrast_score"],
-                                 ramp(lfc, 0.0, p["contrast_saturation_log2"])),
+            "level": ramp(
+                log1p2(level_ntpm),
+                np.log2(1 + p["level_floor_ntpm"]),
+                np.log2(1 + p["level_saturation_ntpm"]),
+            ),
+            "contrast": np.where(
+                np.isnan(lfc), p["missing_contrast_score"], ramp(lfc, 0.0, p["contrast_saturation_log2"])
+            ),
             "safety": 1.0 - penalty,
             "surface": g["surface_score"].to_numpy(dtype="float64"),
             "prevalence": g["prevalence"].fillna(0.0).to_numpy(dtype="float64"),
@@ -284,11 +332,16 @@ def rank_targets(tumour: pd.DataFrame, normal: pd.DataFrame, surface: pd.DataFra
         worst = pen.argmax(axis=1) if len(organs) else np.zeros(len(g), int)
         worst_pen = pen[np.arange(len(g)), worst] if len(organs) else np.zeros(len(g))
         limiting = np.where(worst_pen > 0, np.array(organs, dtype=object)[worst], "none")
-        out = pd.DataFrame({
-            "tumour_type": code, "gene_symbol": g["gene_symbol"], "ensembl_gene": g["ensembl_gene"],
-            "entrez_id": pd.to_numeric(g["entrez_id"], errors="coerce").astype("Int64"),
-            "gene_key": g["gene_key"], "score": score,
-        })
+        out = pd.DataFrame(
+            {
+                "tumour_type": code,
+                "gene_symbol": g["gene_symbol"],
+                "ensembl_gene": g["ensembl_gene"],
+                "entrez_id": pd.to_numeric(g["entrez_id"], errors="coerce").astype("Int64"),
+                "gene_key": g["gene_key"],
+                "score": score,
+            }
+        )
         for k in COMPONENTS:
             out[f"{k}_score"] = comp[k] if k in active else np.nan
         out["organ_penalty"] = penalty
@@ -302,13 +355,20 @@ def rank_targets(tumour: pd.DataFrame, normal: pd.DataFrame, surface: pd.DataFra
         out["limiting_organ"] = limiting
         out["limiting_organ_ntpm"] = organ_ntpm[np.arange(len(g)), worst] if len(organs) else np.nan
         out["limiting_organ_penalty"] = worst_pen
-        out["normal_data"] = np.where(known == len(organs), "complete", np.where(known == 0, "missing", "partial"))
+        out["normal_data"] = np.where(
+            known == len(organs), "complete", np.where(known == 0, "missing", "partial")
+        )
         out["surface_sources"] = g["surface_sources"]
         out["mapped_by"] = g["mapped_by"].fillna("unmapped")
         out["_order"] = out["normal_data"].map(_NORMAL_ORDER)
         out["_sym"] = out["gene_symbol"].fillna("~")
-        out = out.sort_values(["score", "_order", "_sym", "gene_key"], ascending=[False, True, True, True],
-                              kind="mergesort").drop(columns=["_order", "_sym"]).reset_index(drop=True)
+        out = (
+            out.sort_values(
+                ["score", "_order", "_sym", "gene_key"], ascending=[False, True, True, True], kind="mergesort"
+            )
+            .drop(columns=["_order", "_sym"])
+            .reset_index(drop=True)
+        )
         out.insert(1, "rank", np.arange(1, len(out) + 1, dtype="int64"))
         out["reason"] = [_reason(r, active) for r in out.to_dict("records")]
         frames.append(out)
@@ -323,8 +383,9 @@ def rank_targets(tumour: pd.DataFrame, normal: pd.DataFrame, surface: pd.DataFra
     }
 
 
-def _organ_table(targets: pd.DataFrame, organ_wide: pd.DataFrame, panel: dict[str, float],
-                 p: dict[str, Any]) -> pd.DataFrame:
+def _organ_table(
+    targets: pd.DataFrame, organ_wide: pd.DataFrame, panel: dict[str, float], p: dict[str, Any]
+) -> pd.DataFrame:
     cols = ["ensembl_gene", "gene_symbol", "organ", "organ_weight", "ntpm", "organ_risk", "organ_penalty"]
     if targets.empty:
         return pd.DataFrame(columns=cols)
@@ -335,12 +396,17 @@ def _organ_table(targets: pd.DataFrame, organ_wide: pd.DataFrame, panel: dict[st
     weights = np.array([float(panel[o]) for o in organs])
     risk, pen, _ = _organ_scores(ntpm, weights, p)
     n = len(genes)
-    return pd.DataFrame({
-        "ensembl_gene": np.repeat(genes["ensembl_gene"].to_numpy(), len(organs)),
-        "gene_symbol": np.repeat(genes["gene_symbol"].to_numpy(), len(organs)),
-        "organ": np.tile(organs, n), "organ_weight": np.tile(weights, n),
-        "ntpm": ntpm.ravel(), "organ_risk": risk.ravel(), "organ_penalty": pen.ravel(),
-    })
+    return pd.DataFrame(
+        {
+            "ensembl_gene": np.repeat(genes["ensembl_gene"].to_numpy(), len(organs)),
+            "gene_symbol": np.repeat(genes["gene_symbol"].to_numpy(), len(organs)),
+            "organ": np.tile(organs, n),
+            "organ_weight": np.tile(weights, n),
+            "ntpm": ntpm.ravel(),
+            "organ_risk": risk.ravel(),
+            "organ_penalty": pen.ravel(),
+        }
+    )
 
 
 def _unmapped(t: pd.DataFrame, surface: pd.DataFrame, bridge: pd.DataFrame) -> pd.DataFrame:
@@ -349,10 +415,14 @@ def _unmapped(t: pd.DataFrame, surface: pd.DataFrame, bridge: pd.DataFrame) -> p
     parts = []
     if len(miss):
         grp = miss.groupby("gene_key", sort=True).agg(
-            entrez_id=("entrez_id", "first"), gene_symbol=("gene_symbol", "first"),
-            tumour_types=("cancer_type", lambda s: ";".join(sorted(set(s)))))
-        grp = grp.reset_index().assign(source="tumour_expression",
-                                       reason="no Ensembl gene id via NCBI GeneID or symbol: no normal-organ data")
+            entrez_id=("entrez_id", "first"),
+            gene_symbol=("gene_symbol", "first"),
+            tumour_types=("cancer_type", lambda s: ";".join(sorted(set(s)))),
+        )
+        grp = grp.reset_index().assign(
+            source="tumour_expression",
+            reason="no Ensembl gene id via NCBI GeneID or symbol: no normal-organ data",
+        )
         parts.append(grp)
     if surface is not None and len(surface):
         m = map_to_ensembl(surface, bridge)
@@ -360,8 +430,10 @@ def _unmapped(t: pd.DataFrame, surface: pd.DataFrame, bridge: pd.DataFrame) -> p
         if len(s):
             s["gene_key"] = gene_key(s, pd.Series([None] * len(s), index=s.index, dtype=object))
             s = s.drop_duplicates(["source", "gene_key"]).assign(
-                tumour_types="", reason="surface evidence without Ensembl gene id",
-                source="surface:" + s["source"].astype(str))
+                tumour_types="",
+                reason="surface evidence without Ensembl gene id",
+                source="surface:" + s["source"].astype(str),
+            )
             parts.append(s)
     if not parts:
         return pd.DataFrame(columns=cols)
