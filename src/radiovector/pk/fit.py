@@ -1,0 +1,270 @@
+"""Weighted least-squares fits of one time-activity curve, model selection by AICc, model averaging.
+
+Fits are done on the decay-corrected (biological) curve ``g(t)``; because each residual and its standard
+deviation scale by the same factor ``exp(-lambda_phys t)``, the weighted residuals (and so the estimates) are
+identical to a fit of the non-decay-corrected activity with ``lambda_eff = lambda_phys + b``.
+
+Error models
+- ``sd``: known standard deviations (SD of the group mean, ``sd / sqrt(n)`` when n is known); chi-square
+  likelihood, AICc = chi2 + 2p + 2p(p+1)/(n-p-1) (Burnham & Anderson 2002, Model Selection and Multimodel
+  Inference, 2nd ed., Springer, eq. 2.14 with known variance).
+- ``relative``: sigma_i proportional to the observed value (floored at 1 % of the maximum), scale unknown;
+  AICc = n ln(WRSS/n) + 2K + 2K(K+1)/(n-K-1) with K = p + 1 (Glatting et al., Med Phys 2007;34:4285-4292,
+  "Choosing the optimal fit function: comparison of the Akaike information criterion and the F-test";
+  Kletting et al., Med Phys 2013;40:102504, NUKFIT).
+Akaike weights w_m = exp(-dAICc_m/2) / sum exp(-dAICc/2) (Burnham & Anderson 2002, sec. 2.9).
+"""
+
+from __future__ import annotations
+
+import itertools
+import math
+from dataclasses import dataclass, field
+
+import numpy as np
+from scipy import optimize, stats
+
+from radiovector.pk.models import MODELS, Model
+
+REL_FLOOR = 0.01  # sigma floor for the relative model: 1 % of the largest observation
+
+
+@dataclass
+class FitResult:
+    """Outcome of fitting one model to one curve (decay-corrected units)."""
+
+    model: str
+    status: str  # "ok", "failed", "not_eligible"
+    reason: str = ""
+    x: np.ndarray | None = None
+    cov: np.ndarray | None = None
+    n: int = 0
+    p: int = 0
+    wrss: float = float("nan")
+    aicc: float = float("nan")
+    aic: float = float("nan")
+    r2: float = float("nan")
+    chi2_p: float = float("nan")
+    flags: list[str] = field(default_factory=list)
+
+    @property
+    def ok(self) -> bool:
+        return self.status == "ok"
+
+
+def sigma_for(y: np.ndarray, sd: np.ndarray | None, error_model: str) -> np.ndarray:
+    """Per-point standard deviations used as weights (1/sigma^2)."""
+    if error_model == "sd":
+        assert sd is not None
+        return np.asarray(sd, float)
+    floor = REL_FLOOR * max(float(np.max(y)), 1e-300)
+    return np.maximum(np.asarray(y, float), floor)
+
+
+def _rate_grid(t: np.ndarray, n_rates: int, m: int) -> np.ndarray:
+    """Candidate biological rates / increments (1/h): 0 and a geometric grid spanning the sampling window."""
+    tpos = t[t > 0]
+    t_lo = float(tpos.min()) if tpos.size else 1.0
+    t_hi = float(t.max()) if t.max() > 0 else 1.0
+    grid = np.concatenate([[0.0], np.geomspace(0.05 / t_hi, 5.0 / t_lo, m)])
+    return np.array(list(itertools.product(grid, repeat=n_rates)))
+
+
+def _starts(model: Model, t: np.ndarray, y: np.ndarray, w: np.ndarray, n_starts: int) -> list[np.ndarray]:
+    """Multi-start seeds: grid over the rate parameters, amplitudes by weighted linear least squares."""
+    nr = len(model.rate_idx)
+    m = {1: 12, 2: 8, 3: 5}.get(nr, 4)
+    rates = _rate_grid(t, nr, m)
+    if model.name == "uptake2" or model.name == "uptake3":
+        ku_col = model.rate_idx.index(model.params.index("ku"))
+        rates = rates[rates[:, ku_col] > 0]
+    xs = np.zeros((len(rates), model.n_params))
+    xs[:, list(model.rate_idx)] = rates
+    # design: for each grid point, columns d g / d amp (g is linear in the amplitudes)
+    _, b = np.einsum("ij,gj->gi", model.mc, xs), np.einsum("ij,gj->gi", model.mr, xs)
+    e = np.exp(-t[None, :, None] * b[:, None, :])  # (grid, n, terms)
+    design = e @ model.mc[:, list(model.amp_idx)]  # (grid, n, n_amp)
+    dw = design * w[None, :, None]
+    yw = y * w
+    gram = np.einsum("gni,gnj->gij", dw, dw) + 1e-12 * np.eye(len(model.amp_idx))[None]
+    rhs = np.einsum("gni,n->gi", dw, yw)
+    try:
+        amps = np.linalg.solve(gram, rhs[..., None])[..., 0]
+    except np.linalg.LinAlgError:
+        amps = np.zeros_like(rhs)
+    amps = np.maximum(amps, 0.0)
+    resid = np.einsum("gni,gi->gn", dw, amps) - yw[None, :]
+    cost = np.einsum("gn,gn->g", resid, resid)
+    cost[~np.isfinite(cost)] = np.inf
+    xs[:, list(model.amp_idx)] = amps
+    order = np.argsort(cost, kind="stable")
+    picked: list[np.ndarray] = []
+    for i in order:
+        if not np.isfinite(cost[i]):
+            break
+        cand = xs[i]
+        if all(np.max(np.abs(cand - q) / (np.abs(q) + 1e-9)) > 0.2 for q in picked):
+            picked.append(cand.copy())
+        if len(picked) >= n_starts:
+            break
+    return picked or [np.maximum(xs[0], np.array(model.min_lower)) + 1e-3]
+
+
+def aicc_value(wrss: float, n: int, p: int, error_model: str) -> tuple[float, float]:
+    """(AICc, AIC) for a weighted fit; AICc is NaN where n - K - 1 <= 0."""
+    if error_model == "sd":
+        k = p
+        aic = wrss + 2 * k
+    else:
+        k = p + 1
+        aic = n * math.log(max(wrss, 1e-300) / n) + 2 * k
+    aicc = aic + 2 * k * (k + 1) / (n - k - 1) if n - k - 1 > 0 else float("nan")
+    return aicc, aic
+
+
+def fit_model(
+    model: Model | str,
+    t: np.ndarray,
+    y: np.ndarray,
+    sigma: np.ndarray,
+    error_model: str = "relative",
+    n_starts: int = 3,
+    x0: np.ndarray | None = None,
+    cv_flag: float = 0.5,
+    corr_flag: float = 0.95,
+    poor_fit_p: float = 0.01,
+    rel_sd_flag: float = 0.25,
+) -> FitResult:
+    """Fit one model by weighted least squares (scipy ``least_squares``, TRF with bounds, analytic Jacobian).
+
+    ``t`` in h, ``y`` decay-corrected values, ``sigma`` per-point SD (same units). ``x0`` (e.g. the original
+    estimate in a bootstrap) replaces the multi-start grid. Returns estimates, covariance and flags:
+    poor fit = chi-square p < ``poor_fit_p`` (known SD) or residual relative SD above ``rel_sd_flag``
+    (relative model).
+    """
+    model = MODELS[model] if isinstance(model, str) else model
+    t = np.asarray(t, float)
+    y = np.asarray(y, float)
+    n, p = len(t), model.n_params
+    res = FitResult(model=model.name, status="ok", n=n, p=p)
+    if n < p:
+        res.status, res.reason = "not_eligible", f"{n} time points < {p} parameters"
+        return res
+    w = 1.0 / np.asarray(sigma, float)
+    lower = np.array(model.min_lower, float)
+
+    def fun(x):
+        return (model.evaluate(x, t) - y) * w
+
+    def jac(x):
+        return model.jacobian(x, t) * w[:, None]
+
+    starts = [np.maximum(x0, lower)] if x0 is not None else _starts(model, t, y, w, n_starts)
+    best = None
+    for s in starts:
+        s = np.maximum(s, lower + 1e-12)
+        try:
+            sol = optimize.least_squares(fun, s, jac=jac, bounds=(lower, np.inf), method="trf",
+                                         x_scale="jac", max_nfev=200 * p)
+        except (ValueError, np.linalg.LinAlgError) as exc:  # pragma: no cover - defensive
+            res.reason = f"{type(exc).__name__}: {exc}"
+            continue
+        if not np.all(np.isfinite(sol.fun)):
+            continue
+        if best is None or sol.cost < best.cost:
+            best = sol
+    if best is None:
+        res.status = "failed"
+        res.reason = res.reason or "optimizer returned no finite solution from any start"
+        return res
+    x = best.x
+    res.x = x
+    wrss = float(2 * best.cost)
+    res.wrss = wrss
+    res.aicc, res.aic = aicc_value(wrss, n, p, error_model)
+    yw_mean = np.average(y, weights=w**2)
+    ss_tot = float(np.sum(((y - yw_mean) * w) ** 2))
+    res.r2 = 1.0 - wrss / ss_tot if ss_tot > 0 else float("nan")
+    if not best.success:
+        res.flags.append("not_converged")
+    # covariance: (J'J)^-1 scaled by s^2 = WRSS/(n-p) for the relative model, by 1 for known SD
+    jw = best.jac
+    dof = n - p
+    try:
+        jtj_inv = np.linalg.pinv(jw.T @ jw)
+        scale = 1.0 if error_model == "sd" else (wrss / dof if dof > 0 else float("nan"))
+        res.cov = jtj_inv * scale
+    except np.linalg.LinAlgError:  # pragma: no cover - pinv rarely fails
+        res.cov = np.full((p, p), np.nan)
+    if error_model == "sd" and dof > 0:
+        res.chi2_p = float(stats.chi2.sf(wrss, dof))
+        if res.chi2_p < poor_fit_p:
+            res.flags.append("poor_fit_chi2")
+    if error_model == "relative" and dof > 0 and math.sqrt(wrss / dof) > rel_sd_flag:
+        res.flags.append("poor_fit_residual_cv")
+    cv = param_cv(res)
+    if dof <= 0:
+        res.flags.append("no_residual_dof")
+    elif np.any(~np.isfinite(cv)) or np.any(cv > cv_flag):
+        res.flags.append("high_cv")
+    corr = correlation(res)
+    if corr is not None and p > 1:
+        off = np.abs(corr[~np.eye(p, dtype=bool)])
+        if off.size and np.nanmax(off) > corr_flag:
+            res.flags.append("high_correlation")
+    c, b = model.coefs(x)
+    if np.any(b[c != 0] <= 1e-12):
+        res.flags.append("lambda_eff_at_physical")
+    return res
+
+
+def param_cv(res: FitResult) -> np.ndarray:
+    """Coefficient of variation (SE / |estimate|) of each parameter; inf for zero estimates."""
+    if res.x is None or res.cov is None:
+        return np.array([])
+    se = np.sqrt(np.clip(np.diag(res.cov), 0, None))
+    with np.errstate(divide="ignore", invalid="ignore"):
+        return np.where(np.abs(res.x) > 0, se / np.abs(res.x), np.inf)
+
+
+def correlation(res: FitResult) -> np.ndarray | None:
+    """Parameter correlation matrix from the covariance (None when unavailable)."""
+    if res.cov is None:
+        return None
+    d = np.sqrt(np.clip(np.diag(res.cov), 0, None))
+    with np.errstate(divide="ignore", invalid="ignore"):
+        return res.cov / np.outer(d, d)
+
+
+def akaike_weights(aicc: np.ndarray) -> np.ndarray:
+    """Akaike weights from AICc values (NaN entries get weight 0)."""
+    aicc = np.asarray(aicc, float)
+    out = np.zeros_like(aicc)
+    ok = np.isfinite(aicc)
+    if ok.any():
+        d = aicc[ok] - aicc[ok].min()
+        e = np.exp(-0.5 * d)
+        out[ok] = e / e.sum()
+    return out
+
+
+def select(results: list[FitResult]) -> tuple[int | None, np.ndarray, str]:
+    """Index of the selected fit, Akaike weights, and the criterion used.
+
+    AICc among fits where it is defined; if none, plain AIC among fits with residual degrees of freedom
+    (flagged ``aic_uncorrected``); if none, the simplest successful fit (``underdetermined``).
+    """
+    aicc = np.array([r.aicc if r.ok else np.nan for r in results])
+    if np.isfinite(aicc).any():
+        w = akaike_weights(aicc)
+        return int(np.nanargmin(aicc)), w, "aicc"
+    aic = np.array([r.aic if (r.ok and r.n > r.p) else np.nan for r in results])
+    if np.isfinite(aic).any():
+        w = akaike_weights(aic)
+        return int(np.nanargmin(aic)), w, "aic_uncorrected"
+    for i, r in enumerate(results):
+        if r.ok:
+            w = np.zeros(len(results))
+            w[i] = 1.0
+            return i, w, "underdetermined"
+    return None, np.zeros(len(results)), "none"

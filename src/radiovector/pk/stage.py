@@ -1,0 +1,430 @@
+"""The pharmacokinetics stage: biodistribution table in, fits / TIA / curves / rejects tables out.
+
+Entry point: :func:`fit_biodistribution` (called by the Snakemake script and by ``radiovector fit-pk``).
+See docs/methods/pharmacokinetics.md for the methods and references.
+"""
+
+from __future__ import annotations
+
+import math
+import warnings
+import zlib
+from collections.abc import Iterable
+from concurrent.futures import ProcessPoolExecutor
+from dataclasses import dataclass
+
+import numpy as np
+import pandas as pd
+
+from radiovector.errors import InputError, RadioVectorError
+from radiovector.nuclides import canonical_name, decay_constant_per_h
+from radiovector.pk.fit import FitResult, correlation, fit_model, param_cv, select, sigma_for
+from radiovector.pk.models import DEFAULT_MODELS, MODELS
+from radiovector.pk.nca import nca_tiac
+
+#: Config keys (``pk:`` section) and defaults.
+DEFAULTS: dict = {
+    "models": list(DEFAULT_MODELS),  # candidate models, any of mono, uptake2, uptake3, bi, tri
+    "error_model": "auto",  # auto (sd when every point of a curve has sd > 0, else relative) | sd | relative
+    "n_starts": 2,  # multi-start seeds per model (best grid points over the rate parameters)
+    "n_bootstrap": 1000,  # bootstrap replicates per curve for the TIA confidence interval (0 = off)
+    "ci_level": 0.95,  # two-sided confidence level of tiac_low/tiac_high
+    "seed": 20240601,  # base seed; each curve's stream is seeded from it and the curve's key (deterministic)
+    "therapy_nuclides": [],  # nuclides to re-decay the biological kinetics with (theranostic extrapolation)
+    "nca_t0": "first",  # first: hold the first value back to t=0 | zero: linear rise from 0
+    "nca_tail_points": 3,  # points used for the NCA terminal slope
+    "cv_flag": 0.5,  # flag fits with any parameter CV above this
+    "corr_flag": 0.95,  # flag fits with any |parameter correlation| above this
+    "extrapolation_flag": 0.2,  # flag TIAs with more than this fraction beyond the last time point
+    "min_points": 2,  # curves with fewer distinct time points are rejected
+    "curve_points": 200,  # points per fitted curve in pk_curves
+    "n_jobs": 1,  # worker processes over curves
+    "input_name": "biodistribution",  # 'input' column of rejects
+    "source": "",  # 'source' column of rejects (file path)
+}
+PCT_UNITS = {"%ID/g": ("h/g", 0.01), "%ID": ("h", 0.01), "Bq/g": ("Bq h/g", 1.0), "Bq": ("Bq h", 1.0)}
+_BODY = {"whole body", "whole_body", "wholebody", "body", "total", "carcass"}
+
+
+def resolve_params(params: dict | None) -> dict:
+    """Merge user params over :data:`DEFAULTS`, rejecting unknown keys and bad values."""
+    params = dict(params or {})
+    unknown = sorted(set(params) - set(DEFAULTS))
+    if unknown:
+        raise RadioVectorError(f"unknown pk config key(s) {unknown}", hint=f"known keys: {sorted(DEFAULTS)}")
+    out = {**DEFAULTS, **{k: v for k, v in params.items() if v is not None}}
+    bad = [m for m in out["models"] if m not in MODELS]
+    if bad or not out["models"]:
+        raise RadioVectorError(f"pk.models: unknown model(s) {bad}", hint=f"choose from {list(MODELS)}")
+    if out["error_model"] not in ("auto", "sd", "relative"):
+        raise RadioVectorError(f"pk.error_model={out['error_model']!r}", hint="use auto, sd or relative")
+    if out["nca_t0"] not in ("first", "zero"):
+        raise RadioVectorError(f"pk.nca_t0={out['nca_t0']!r}", hint="use first or zero")
+    if not 0 < float(out["ci_level"]) < 1:
+        raise RadioVectorError(f"pk.ci_level={out['ci_level']} must be in (0, 1)")
+    if isinstance(out["therapy_nuclides"], str):
+        out["therapy_nuclides"] = [out["therapy_nuclides"]]
+    out["therapy_nuclides"] = [canonical_name(n) for n in out["therapy_nuclides"]]
+    out["models"] = [m for m in MODELS if m in out["models"]]  # canonical order, simplest first
+    return out
+
+
+@dataclass
+class Curve:
+    """One compound x radionuclide x organ time-activity curve, decay-corrected, group means per time."""
+
+    compound: str
+    radionuclide: str
+    organ: str
+    unit: str
+    t: np.ndarray  # h, ascending, distinct
+    g: np.ndarray  # decay-corrected mean per time (input unit)
+    sd_mean: np.ndarray | None  # SD of the mean per time, decay-corrected (None if any missing)
+    animals: list[np.ndarray] | None  # per-animal decay-corrected values per time (bootstrap over animals)
+    lam: float  # physical decay constant of the measured nuclide (1/h)
+
+    @property
+    def key(self) -> tuple[str, str, str]:
+        return (self.compound, self.radionuclide, self.organ)
+
+
+def _reject_rows(frame: pd.DataFrame, column: str, reason: str, p: dict) -> list[dict]:
+    return [
+        {
+            "input": p["input_name"],
+            "source": p["source"],
+            "row_number": int(r),
+            "column": column,
+            "value": repr(v),
+            "reason": reason,
+        }
+        for r, v in zip(frame["_row"], frame[column] if column in frame else [None] * len(frame), strict=True)
+    ]
+
+
+def prepare_curves(accepted: pd.DataFrame, params: dict) -> tuple[list[Curve], pd.DataFrame]:
+    """Group validated rows into curves; rows that cannot be used go to a rejects table with the reason."""
+    p = params
+    df = accepted.copy()
+    df["_row"] = df["row_number"] if "row_number" in df else np.arange(1, len(df) + 1)
+    for col in ("sd", "n", "animal_id", "injected_activity_bq"):
+        if col not in df:
+            df[col] = None
+    rejects: list[dict] = []
+    curves: list[Curve] = []
+    # %ID values above 100 are physically impossible for one organ
+    if len(df):
+        over = (df["unit"] == "%ID") & (df["value"].astype(float) > 100.0)
+        if over.any():
+            rejects += _reject_rows(df[over], "value", "%ID above 100 (more than the injected activity)", p)
+            df = df[~over]
+    for key, grp in df.groupby(["compound", "radionuclide", "organ"], sort=True, dropna=False):
+        compound, nuclide, organ = (str(k) for k in key)
+        grp = grp.sort_values(["time_h", "_row"], kind="stable")
+        try:
+            canon = canonical_name(nuclide)
+            lam = decay_constant_per_h(canon)
+        except InputError as exc:
+            rejects += _reject_rows(grp, "radionuclide", f"unknown radionuclide: {exc.message}", p)
+            continue
+        if grp["unit"].nunique() > 1:
+            units = sorted(grp["unit"].unique())
+            rejects += _reject_rows(grp, "unit", f"unit mismatch within one curve: {units}", p)
+            continue
+        if grp["decay_corrected"].astype(bool).nunique() > 1:
+            rejects += _reject_rows(grp, "decay_corrected", "mixed decay_corrected flags within one curve", p)
+            continue
+        unit = str(grp["unit"].iloc[0])
+        has_animals = grp["animal_id"].notna().all()
+        if not has_animals:
+            dup = grp["time_h"].duplicated(keep=False)
+            if dup.any():
+                rejects += _reject_rows(
+                    grp[dup], "time_h",
+                    "duplicate time point without animal_id (add animal_id for per-animal rows)", p)
+                grp = grp[~dup]
+        else:
+            dup = grp.duplicated(["time_h", "animal_id"], keep=False)
+            if dup.any():
+                rejects += _reject_rows(grp[dup], "animal_id", "same animal twice at one time point", p)
+                grp = grp[~dup]
+        times = np.sort(grp["time_h"].astype(float).unique())
+        if len(times) < p["min_points"]:
+            rejects += _reject_rows(
+                grp, "time_h",
+                f"curve has {len(times)} distinct time point(s); at least {p['min_points']} needed", p)
+            continue
+        corrected = bool(grp["decay_corrected"].iloc[0])
+        vals = grp["value"].astype(float).to_numpy()
+        tt = grp["time_h"].astype(float).to_numpy()
+        factor = np.ones_like(vals) if corrected else np.exp(lam * tt)  # to decay-corrected
+        gv = vals * factor
+        if has_animals:
+            animals = [gv[tt == x] for x in times]
+            g = np.array([a.mean() for a in animals])
+            sds = [a.std(ddof=1) / math.sqrt(len(a)) if len(a) > 1 else np.nan for a in animals]
+            sd_mean = np.array(sds) if np.all(np.isfinite(sds)) and np.all(np.array(sds) > 0) else None
+        else:
+            animals = None
+            g = gv
+            sd = grp["sd"].astype(float).to_numpy() * factor
+            n = grp["n"].astype(float).to_numpy()
+            n = np.where(np.isfinite(n), n, 1.0)
+            sd_mean = sd / np.sqrt(n) if np.all(np.isfinite(sd)) and np.all(sd > 0) else None
+        curves.append(Curve(compound, canon, organ, unit, times, g, sd_mean, animals, lam))
+    rej = pd.DataFrame(rejects, columns=["input", "source", "row_number", "column", "value", "reason"])
+    rej["row_number"] = rej["row_number"].astype("int64")
+    return curves, rej
+
+
+def _seed(base: int, key: Iterable[str]) -> int:
+    return (int(base) * 1_000_003 + zlib.crc32("\x1f".join(key).encode())) % (2**32)
+
+
+def _tia_block(model_name: str, x: np.ndarray, lam: float, t_last: float) -> tuple[float, float]:
+    m = MODELS[model_name]
+    total = m.integral(x, lam)
+    beyond = m.integral(x, lam, t_last)
+    return total, (beyond / total if total > 0 else float("nan"))
+
+
+def fit_curve(curve: Curve, p: dict) -> dict:
+    """Fit every candidate model to one curve, select, integrate, bootstrap. Returns row dicts per table."""
+    with warnings.catch_warnings(), np.errstate(all="ignore"):
+        warnings.simplefilter("ignore")
+        return _fit_curve(curve, p)
+
+
+def _fit_curve(c: Curve, p: dict) -> dict:
+    error_model = p["error_model"]
+    if error_model == "auto":
+        error_model = "sd" if c.sd_mean is not None else "relative"
+    if error_model == "sd" and c.sd_mean is None:
+        error_model = "relative"
+        curve_flags = ["sd_missing_used_relative"]
+    else:
+        curve_flags = []
+    sigma = sigma_for(c.g, c.sd_mean, error_model)
+    fits: list[FitResult] = []
+    for name in p["models"]:
+        try:
+            fits.append(fit_model(name, c.t, c.g, sigma, error_model, p["n_starts"],
+                                  cv_flag=p["cv_flag"], corr_flag=p["corr_flag"]))
+        except Exception as exc:  # a failing fit is recorded, never dropped
+            fits.append(FitResult(model=name, status="failed", reason=f"{type(exc).__name__}: {exc}",
+                                  n=len(c.t), p=MODELS[name].n_params))
+    best, weights, criterion = select(fits)
+    unit_out, scale = PCT_UNITS[c.unit]
+    nuclides = [(c.radionuclide, c.lam)] + [
+        (n, decay_constant_per_h(n)) for n in p["therapy_nuclides"] if n != c.radionuclide]
+    t_last = float(c.t[-1])
+    base = {"compound": c.compound, "radionuclide": c.radionuclide, "organ": c.organ}
+    fit_rows, param_rows = [], []
+    for i, f in enumerate(fits):
+        m = MODELS[f.model]
+        row = base | {
+            "model": f.model, "status": f.status, "reason": f.reason, "n_points": f.n, "n_params": f.p,
+            "error_model": error_model, "wrss": f.wrss, "aicc": f.aicc, "aic": f.aic,
+            "akaike_weight": float(weights[i]), "selected": best == i, "r2_weighted": f.r2,
+            "chi2_p": f.chi2_p, "max_abs_correlation": float("nan"), "lambda_eff_min_per_h": float("nan"),
+            "tiac": float("nan"), "tiac_se": float("nan"), "extrapolated_fraction": float("nan"),
+            "flags": ";".join(f.flags),
+        }
+        if f.ok:
+            cvals, b = m.coefs(f.x)
+            lam_eff = b + c.lam
+            assert np.all(lam_eff >= c.lam - 1e-15), "lambda_eff < lambda_phys"  # holds by construction
+            row["lambda_eff_min_per_h"] = float(lam_eff[cvals != 0].min()) if np.any(cvals != 0) else c.lam
+            corr = correlation(f)
+            if corr is not None and f.p > 1:
+                off = np.abs(corr[~np.eye(f.p, dtype=bool)])
+                row["max_abs_correlation"] = float(np.nanmax(off)) if np.isfinite(off).any() else float("nan")
+            tot, frac = _tia_block(f.model, f.x, c.lam, t_last)
+            row["tiac"] = tot * scale
+            row["extrapolated_fraction"] = frac
+            grad = m.integral_grad(f.x, c.lam)
+            if f.cov is not None:
+                row["tiac_se"] = float(math.sqrt(max(grad @ f.cov @ grad, 0.0))) * scale
+            cv = param_cv(f)
+            se = np.sqrt(np.clip(np.diag(f.cov), 0, None)) if f.cov is not None else np.full(f.p, np.nan)
+            for k, name in enumerate(m.params):
+                unit = c.unit if k in m.amp_idx else "1/h"
+                param_rows.append(base | {"model": f.model, "param": name, "value": float(f.x[k]),
+                                          "unit": unit, "se": float(se[k]), "cv": float(cv[k])})
+            if f.cov is not None:
+                cov_b = m.mr @ f.cov @ m.mr.T
+                for j in range(m.n_terms):
+                    if cvals[j] == 0:
+                        continue
+                    se_j = math.sqrt(max(cov_b[j, j], 0.0))
+                    param_rows.append(base | {"model": f.model, "param": f"lambda_eff_{j + 1}",
+                                              "value": float(lam_eff[j]), "unit": "1/h", "se": se_j,
+                                              "cv": se_j / lam_eff[j]})
+        fit_rows.append(row)
+
+    # bootstrap of the selected model
+    boot = None
+    ci_flags: list[str] = []
+    if best is not None and p["n_bootstrap"] > 0:
+        boot, ci_flags = _bootstrap(c, fits[best], sigma, error_model, p)
+    alpha = (1 - float(p["ci_level"])) / 2
+    tia_rows = []
+    for nuc, lam in nuclides:
+        nca = nca_tiac(c.t, c.g, lam, p["nca_t0"], p["nca_tail_points"])
+        row = base | {"nuclide": nuc, "model": None, "criterion": criterion, "akaike_weight": float("nan"),
+                      "tiac": float("nan"), "tiac_unit": unit_out, "tiac_low": float("nan"),
+                      "tiac_high": float("nan"), "tiac_model_avg": float("nan"),
+                      "tiac_nca": nca["tiac_nca"] * scale, "tiac_nca_phys": nca["tiac_nca_phys"] * scale,
+                      "extrapolated_fraction": float("nan"), "max_value": float("nan"),
+                      "tau_phys_h": 1 / lam if lam > 0 else float("inf"), "n_points": len(c.t),
+                      "last_time_h": t_last, "error_model": error_model, "n_bootstrap": 0, "flags": ""}
+        flags = list(curve_flags)
+        if best is None:
+            flags.append("all_fits_failed")
+        else:
+            f = fits[best]
+            tot, frac = _tia_block(f.model, f.x, lam, t_last)
+            row.update(model=f.model, akaike_weight=float(weights[best]), tiac=tot * scale,
+                       extrapolated_fraction=frac)
+            avg = sum(weights[i] * _tia_block(fits[i].model, fits[i].x, lam, t_last)[0]
+                      for i in range(len(fits)) if weights[i] > 0)
+            row["tiac_model_avg"] = float(avg) * scale
+            tgrid = np.linspace(0, max(t_last, 5 / (lam + 1e-12)) if lam > 0 else t_last, 2000)
+            gmax = float(np.max(MODELS[f.model].evaluate(f.x, tgrid)))
+            row["max_value"] = gmax
+            # physical limit: TIAC <= max fraction x tau_phys (exact for g >= 0 with b >= 0)
+            if lam > 0 and tot > gmax / lam * (1 + 1e-6):
+                flags.append("tiac_exceeds_max_times_tau")
+            if c.unit == "%ID" and gmax > 100.0 * (1 + 1e-9):
+                flags.append("fitted_fraction_above_1")
+            if criterion != "aicc":
+                flags.append(criterion)
+            flags += [fl for fl in fits[best].flags if fl != "lambda_eff_at_physical"]
+            if frac > p["extrapolation_flag"]:
+                flags.append(f"extrapolated_fraction_gt_{p['extrapolation_flag']:g}")
+            if nuc != c.radionuclide:
+                flags.append("theranostic_extrapolation")
+            if boot is not None:
+                vals = boot[nuc]
+                vals = vals[np.isfinite(vals)]
+                if len(vals) >= 10:
+                    row["tiac_low"] = float(np.quantile(vals, alpha)) * scale
+                    row["tiac_high"] = float(np.quantile(vals, 1 - alpha)) * scale
+                    row["n_bootstrap"] = int(len(vals))
+                flags += ci_flags
+        row["flags"] = ";".join(dict.fromkeys(flags))
+        tia_rows.append(row)
+
+    curve_rows = []
+    if best is not None:
+        f = fits[best]
+        tg = np.linspace(0.0, t_last * 1.1, int(p["curve_points"]))
+        fit_dc = MODELS[f.model].evaluate(f.x, tg)
+        lo = hi = np.full_like(tg, np.nan)
+        if boot is not None and len(boot["_x"]):
+            curves = np.array([MODELS[f.model].evaluate(x, tg) for x in boot["_x"]])
+            lo, hi = np.quantile(curves, [alpha, 1 - alpha], axis=0)
+        for k in range(len(tg)):
+            curve_rows.append(base | {"model": f.model, "unit": c.unit, "time_h": float(tg[k]),
+                                      "fit_decay_corrected": float(fit_dc[k]),
+                                      "fit_low": float(lo[k]), "fit_high": float(hi[k]),
+                                      "fit_activity": float(fit_dc[k] * math.exp(-c.lam * tg[k]))})
+    data_rows = [base | {"unit": c.unit, "time_h": float(c.t[k]), "value_decay_corrected": float(c.g[k]),
+                         "sd_mean_decay_corrected": float(c.sd_mean[k]) if c.sd_mean is not None else np.nan,
+                         "n_animals": len(c.animals[k]) if c.animals is not None else np.nan}
+                 for k in range(len(c.t))]
+    return {"pk_fits": fit_rows, "pk_params": param_rows, "pk_tia": tia_rows, "pk_curves": curve_rows,
+            "pk_points": data_rows}
+
+
+def _bootstrap(c: Curve, f: FitResult, sigma: np.ndarray, error_model: str, p: dict):
+    """Refit the selected model to resampled data; returns TIA (input units x h) per nuclide and the x's."""
+    rng = np.random.default_rng(_seed(p["seed"], c.key))
+    B = int(p["n_bootstrap"])
+    m = MODELS[f.model]
+    flags: list[str] = []
+    if c.animals is not None and all(len(a) > 1 for a in c.animals):
+        idx = [rng.integers(0, len(a), size=(B, len(a))) for a in c.animals]
+        ys = np.column_stack([a[i].mean(axis=1) for a, i in zip(c.animals, idx, strict=True)])
+        flags.append("ci_bootstrap_animals")
+    elif c.sd_mean is not None:
+        ys = c.g[None, :] + rng.standard_normal((B, len(c.t))) * c.sd_mean[None, :]
+        flags.append("ci_parametric_sd")
+    else:
+        dof = f.n - f.p
+        if dof <= 0:
+            return None, ["ci_unavailable_no_dof"]
+        s = math.sqrt(f.wrss / dof)
+        fitted = m.evaluate(f.x, c.t)
+        ys = fitted[None, :] + rng.standard_normal((B, len(c.t))) * (s * sigma)[None, :]
+        flags.append("ci_parametric_residual")
+    ys = np.maximum(ys, 0.0)
+    nuclides = [(c.radionuclide, c.lam)] + [
+        (n, decay_constant_per_h(n)) for n in p["therapy_nuclides"] if n != c.radionuclide]
+    out: dict = {n: np.full(B, np.nan) for n, _ in nuclides}
+    xs = []
+    for b in range(B):
+        sig_b = sigma if error_model == "sd" else sigma_for(ys[b], None, "relative")
+        r = fit_model(m, c.t, ys[b], sig_b, error_model, x0=f.x)
+        if not r.ok:
+            continue
+        xs.append(r.x)
+        for n, lam in nuclides:
+            out[n][b] = m.integral(r.x, lam)
+    out["_x"] = xs
+    return out, flags
+
+
+def _empty(columns: list[str]) -> pd.DataFrame:
+    return pd.DataFrame({c: pd.Series(dtype=object) for c in columns})
+
+
+def fit_biodistribution(accepted: pd.DataFrame, params: dict | None = None) -> dict[str, pd.DataFrame]:
+    """Fit every compound x radionuclide x organ curve of a validated biodistribution table.
+
+    ``accepted``: the accepted rows of ``load_input(path, "biodistribution")`` (an optional ``row_number``
+    column is carried into rejects). ``params``: the ``pk`` config section (see :data:`DEFAULTS`).
+    Returns tables pk_fits (one row per curve x model), pk_params (estimates, SE, CV), pk_tia (one row per
+    curve x nuclide: selected-model TIAC with bootstrap CI, model average, NCA), pk_curves (fitted curve and
+    band), pk_points (decay-corrected data used), pk_sum_check (sum of %ID per time point), rejects.
+    Row order is deterministic (sorted keys).
+    """
+    p = resolve_params(params)
+    curves, rejects = prepare_curves(accepted, p)
+    if p["n_jobs"] > 1 and len(curves) > 1:
+        with ProcessPoolExecutor(max_workers=int(p["n_jobs"])) as ex:
+            results = list(ex.map(fit_curve, curves, [p] * len(curves), chunksize=max(1, len(curves) // 64)))
+    else:
+        results = [fit_curve(c, p) for c in curves]
+    tables: dict[str, pd.DataFrame] = {}
+    for name in ("pk_fits", "pk_params", "pk_tia", "pk_curves", "pk_points"):
+        rows = [r for res in results for r in res[name]]
+        tables[name] = pd.DataFrame(rows) if rows else _empty(["compound", "radionuclide", "organ"])
+    tables["pk_sum_check"] = sum_pct_id_check(tables["pk_points"])
+    if len(tables["pk_sum_check"]) and (~tables["pk_sum_check"]["within_limit"]).any():
+        check = tables["pk_sum_check"]
+        keys = set(map(tuple, check.loc[~check["within_limit"], ["compound", "radionuclide"]].to_numpy()))
+        tia = tables["pk_tia"]
+        hit = [(a, b) in keys for a, b in zip(tia["compound"], tia["radionuclide"], strict=True)]
+        tia.loc[hit, "flags"] = [";".join(filter(None, [f, "sum_pct_id_above_100"]))
+                                 for f in tia.loc[hit, "flags"]]
+    tables["rejects"] = rejects
+    return tables
+
+
+def sum_pct_id_check(points: pd.DataFrame) -> pd.DataFrame:
+    """Sum of organ %ID (decay-corrected) per compound x nuclide x time; must not exceed 100 %ID.
+
+    Organs named like the whole body (``whole body``, ``body``, ``total``, ``carcass``) are excluded from the
+    sum of organs and reported separately.
+    """
+    cols = ["compound", "radionuclide", "time_h", "sum_pct_id", "n_organs", "within_limit"]
+    if points.empty or "unit" not in points:
+        return pd.DataFrame(columns=cols)
+    pts = points[(points["unit"] == "%ID") & ~points["organ"].str.lower().isin(_BODY)]
+    if pts.empty:
+        return pd.DataFrame(columns=cols)
+    out = (pts.groupby(["compound", "radionuclide", "time_h"], sort=True)["value_decay_corrected"]
+           .agg(sum_pct_id="sum", n_organs="count").reset_index())
+    out["within_limit"] = out["sum_pct_id"] <= 100.0 + 1e-9
+    return out
