@@ -1,18 +1,15 @@
-# Shared helpers for all rule files: input paths, result-table registry.
-import os
+# Shared definitions for all rule files: input paths, result-table registry.
 from pathlib import Path
 
 PROJECT_ROOT = Path(workflow.basedir).parent
 SCHEMA_DIR = PROJECT_ROOT / "config" / "schemas"
+# Relative input paths are resolved against the directory of the config file (as `radiovector run` does).
 CONFIG_DIR = Path(workflow.configfiles[-1]).resolve().parent if workflow.configfiles else Path.cwd()
 INPUTS = sorted(config["inputs"])
+INPUT_PATHS = {
+    name: str((CONFIG_DIR / Path(path).expanduser()).resolve()) for name, path in config["inputs"].items()
+}
 
 # Every result table the workflow commits to the store: name -> (file, key columns identifying a row).
 # Stage rule files add their tables here.
 RESULT_TABLES = {}
-
-
-def input_path(wildcards):
-    """The configured file of one input kind, relative paths resolved against the config file."""
-    path = Path(os.path.expanduser(config["inputs"][wildcards.input_name]))
-    return str(path if path.is_absolute() else (CONFIG_DIR / path).resolve())

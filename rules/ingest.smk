@@ -4,7 +4,7 @@
 
 rule ingest:
     input:
-        input_path,
+        lambda wildcards: INPUT_PATHS[wildcards.input_name],
     output:
         table="ingest/{input_name}.parquet",
         rejects="ingest/{input_name}.rejects.parquet",

@@ -57,7 +57,9 @@ def _describe(error: jsonschema.ValidationError, schema: dict[str, Any], source:
             hint=f"allowed keys here: {allowed} (see config/schemas/config.schema.yaml)",
         )
     if error.validator == "required":
-        return ConfigError(f"{source}: {error.message} at {where}", hint="see config/config.yaml for an example")
+        return ConfigError(
+            f"{source}: {error.message} at {where}", hint="see config/config.yaml for an example"
+        )
     description = error.schema.get("description", "") if isinstance(error.schema, dict) else ""
     expected = f"expected {error.validator} {error.validator_value!r}"
     return ConfigError(
@@ -79,7 +81,9 @@ def validate_config(config: dict[str, Any], source: str = "config") -> dict[str,
 def read_config_file(path: str | Path) -> dict[str, Any]:
     path = Path(path)
     if not path.is_file():
-        raise ConfigError(f"config file not found: {path}", hint="pass --config FILE, e.g. config/config.yaml")
+        raise ConfigError(
+            f"config file not found: {path}", hint="pass --config FILE, e.g. config/config.yaml"
+        )
     try:
         loaded = yaml.safe_load(path.read_text())
     except yaml.YAMLError as exc:
@@ -87,7 +91,9 @@ def read_config_file(path: str | Path) -> dict[str, Any]:
     except (OSError, UnicodeDecodeError) as exc:
         raise ConfigError(f"cannot read config file {path}: {exc}") from exc
     if not isinstance(loaded, dict):
-        raise ConfigError(f"{path}: the config must be a mapping of keys to values, not {type(loaded).__name__}")
+        raise ConfigError(
+            f"{path}: the config must be a mapping of keys to values, not {type(loaded).__name__}"
+        )
     return loaded
 
 

@@ -50,11 +50,17 @@ def snakemake_command(
 ) -> list[str]:
     """The Snakemake command line `radiovector run` executes."""
     return [
-        sys.executable, "-m", "snakemake",
-        "--snakefile", str(snakefile()),
-        "--directory", str(workdir),
-        "--configfile", str(config_file),
-        "--cores", str(cores),
+        sys.executable,
+        "-m",
+        "snakemake",
+        "--snakefile",
+        str(snakefile()),
+        "--directory",
+        str(workdir),
+        "--configfile",
+        str(config_file),
+        "--cores",
+        str(cores),
         "--rerun-incomplete",
         "--printshellcmds",
         *extra_args,
@@ -80,9 +86,17 @@ def run_snakemake(
     """Run Snakemake, teeing its output to ``log_path`` and reporting 'N of M steps' progress."""
     log_path.parent.mkdir(parents=True, exist_ok=True)
     lines: list[str] = []
-    with open(log_path, "w") as log, subprocess.Popen(
-        command, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True, cwd=project_root(), bufsize=1
-    ) as proc:
+    with (
+        open(log_path, "w") as log,
+        subprocess.Popen(
+            command,
+            stdout=subprocess.PIPE,
+            stderr=subprocess.STDOUT,
+            text=True,
+            cwd=project_root(),
+            bufsize=1,
+        ) as proc,
+    ):
         assert proc.stdout is not None
         for line in proc.stdout:
             log.write(line)
@@ -103,8 +117,19 @@ def collect_tables(manifest: dict[str, Any]) -> tuple[dict[str, pd.DataFrame], d
         meta[name] = {"rows": len(tables[name]), "key": list(spec["key"])}
     inputs = pd.DataFrame(
         [
-            {k: s[k] for k in ("input", "path", "sha256", "size_bytes", "schema", "rows_in", "rows_accepted",
-                               "rows_rejected")}
+            {
+                k: s[k]
+                for k in (
+                    "input",
+                    "path",
+                    "sha256",
+                    "size_bytes",
+                    "schema",
+                    "rows_in",
+                    "rows_accepted",
+                    "rows_rejected",
+                )
+            }
             for _, s in sorted(manifest["inputs"].items())
         ]
     )
@@ -151,8 +176,14 @@ def run_pipeline(
     if code != 0:
         error = _user_error_from_log(lines) or "\n".join(lines[-25:])
         record = RunRecord(
-            run_id=run_id, status="failed", error=error, started_at=started, finished_at=datetime.now(UTC),
-            config=config, git_commit=commit, git_dirty=dirty,
+            run_id=run_id,
+            status="failed",
+            error=error,
+            started_at=started,
+            finished_at=datetime.now(UTC),
+            config=config,
+            git_commit=commit,
+            git_dirty=dirty,
         )
         store.commit_run(record, {})
         return RunOutcome(run_id, "failed", None, {}, {}, error=error)
@@ -166,10 +197,20 @@ def run_pipeline(
         shutil.copyfile(report_src, report_path)
     status(f"run {run_id}: committing {sum(m['rows'] for m in meta.values())} rows to {store.location}")
     record = RunRecord(
-        run_id=run_id, status="succeeded", started_at=started, finished_at=datetime.now(UTC), config=config,
-        inputs={name: {k: s[k] for k in ("path", "sha256", "size_bytes", "rows_in", "rows_accepted",
-                                         "rows_rejected")} for name, s in manifest["inputs"].items()},
-        tables=meta, git_commit=commit, git_dirty=dirty,
+        run_id=run_id,
+        status="succeeded",
+        started_at=started,
+        finished_at=datetime.now(UTC),
+        config=config,
+        inputs={
+            name: {
+                k: s[k] for k in ("path", "sha256", "size_bytes", "rows_in", "rows_accepted", "rows_rejected")
+            }
+            for name, s in manifest["inputs"].items()
+        },
+        tables=meta,
+        git_commit=commit,
+        git_dirty=dirty,
         report_path=str(report_path) if report_path else None,
     )
     store.commit_run(record, tables)

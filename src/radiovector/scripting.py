@@ -31,13 +31,15 @@ def run_script(snakemake: Any, main: Callable[[Any], None]) -> None:
     if log_path:
         log_path.parent.mkdir(parents=True, exist_ok=True)
         handlers.append(logging.FileHandler(log_path, mode="w"))
-    logging.basicConfig(level=logging.INFO, handlers=handlers, format="%(asctime)s %(levelname)s %(message)s",
-                        force=True)
+    logging.basicConfig(
+        level=logging.INFO, handlers=handlers, format="%(asctime)s %(levelname)s %(message)s", force=True
+    )
     try:
         main(snakemake)
     except RadioVectorError as exc:
-        logging.getLogger("radiovector").error("%s %s", ERROR_MARK, json.dumps({"message": exc.message,
-                                                                                "hint": exc.hint}))
+        logging.getLogger("radiovector").error(
+            "%s %s", ERROR_MARK, json.dumps({"message": exc.message, "hint": exc.hint})
+        )
         sys.exit(1)
     except Exception:
         logging.getLogger("radiovector").error("unexpected error:\n%s", traceback.format_exc())

@@ -41,7 +41,7 @@ def main(argv: list[str] | None = None) -> None:
     except RadioVectorError as exc:
         if common.STATE.debug:
             raise
-        common.err_console.print(f"[bold red]error:[/] {exc.message}", highlight=False)
+        common.err_console.print(f"[bold red]error:[/] {exc.message}", highlight=False, soft_wrap=True)
         if exc.hint:
-            common.err_console.print(f"  [yellow]hint:[/] {exc.hint}", highlight=False)
+            common.err_console.print(f"  [yellow]hint:[/] {exc.hint}", highlight=False, soft_wrap=True)
         sys.exit(1)

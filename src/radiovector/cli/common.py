@@ -20,7 +20,7 @@ from radiovector.store import ResultsStore
 
 # Wide output when piped (rich would otherwise fold tables to 80 columns).
 console = Console(width=None if sys.stdout.isatty() else 200)
-err_console = Console(stderr=True)
+err_console = Console(stderr=True, width=None if sys.stderr.isatty() else 200)
 
 DEFAULT_STORE = "results/store"
 
@@ -70,7 +70,9 @@ def arrow_rows(table: pa.Table) -> list[dict[str, Any]]:
     return [jsonable(row) for row in table.to_pylist()]
 
 
-def print_table(rows: list[dict[str, Any]], title: str | None = None, columns: list[str] | None = None) -> None:
+def print_table(
+    rows: list[dict[str, Any]], title: str | None = None, columns: list[str] | None = None
+) -> None:
     """A rich table of row dicts on stdout."""
     columns = columns or (list(rows[0]) if rows else [])
     table = Table(title=title, show_lines=False, header_style="bold")

@@ -28,7 +28,10 @@ def register(app: typer.Typer) -> None:
 def run_command(
     ctx: typer.Context,
     config: Path = typer.Option(
-        None, "--config", "-c", help="Config file (YAML). Default: the bundled example config/config.yaml.",
+        None,
+        "--config",
+        "-c",
+        help="Config file (YAML). Default: the bundled example config/config.yaml.",
         show_default=False,
     ),
     store: str = StoreOption,
@@ -40,8 +43,12 @@ def run_command(
     results_store = open_store(store)
     config_path = config or default_config()
     with Progress(
-        TextColumn("[bold]{task.description}"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn(),
-        console=err_console, transient=True,
+        TextColumn("[bold]{task.description}"),
+        BarColumn(),
+        MofNCompleteColumn(),
+        TimeElapsedColumn(),
+        console=err_console,
+        transient=True,
     ) as progress:
         task = progress.add_task("workflow steps", total=None)
 
@@ -49,7 +56,11 @@ def run_command(
             progress.update(task, completed=done, total=total)
 
         outcome = run_pipeline(
-            config_path, results_store, cores=cores, extra_args=list(ctx.args), on_progress=on_progress,
+            config_path,
+            results_store,
+            cores=cores,
+            extra_args=list(ctx.args),
+            on_progress=on_progress,
             on_status=lambda message: err_console.print(message, highlight=False),
         )
     summary = {
@@ -69,11 +80,12 @@ def run_command(
     if outcome.status != "succeeded":
         raise RadioVectorError(
             f"run {outcome.run_id} failed (recorded in the store as failed): {outcome.error}",
-            hint="fix the problem and run again; `radiovector runs show "
-            f"{outcome.run_id}` shows the record",
+            hint=f"fix the problem and run again; `radiovector runs show {outcome.run_id}` shows the record",
         )
     if not as_json:
-        console.print(f"[bold green]run {outcome.run_id} succeeded[/] and is committed to {results_store.location}")
+        console.print(
+            f"[bold green]run {outcome.run_id} succeeded[/] and is committed to {results_store.location}"
+        )
         for name, s in sorted(outcome.inputs.items()):
             console.print(
                 f"  input {name}: {s['rows_in']} rows, {s['rows_accepted']} accepted, {s['rows_rejected']} rejected"

@@ -61,18 +61,35 @@ def show_run(
     run_id = record["run_id"]
     if "rejects" in results.table_names() and record["status"] == "succeeded":
         rejects = results.read("rejects", run_id)
-        by_input = rejects.group_by(["input"]).aggregate([("row_number", "count")]) if rejects.num_rows else None
+        by_input = (
+            rejects.group_by(["input"]).aggregate([("row_number", "count")]) if rejects.num_rows else None
+        )
         record["rejects_by_input"] = (
-            {} if by_input is None else dict(zip(by_input["input"].to_pylist(),
-                                                 by_input["row_number_count"].to_pylist(), strict=True))
+            {}
+            if by_input is None
+            else dict(
+                zip(by_input["input"].to_pylist(), by_input["row_number_count"].to_pylist(), strict=True)
+            )
         )
         record["rejects_sample"] = arrow_rows(rejects.slice(0, 10))
     if as_json:
         print_json(record)
         return
     console.print(f"[bold]run {run_id}[/]  status: {record['status']}")
-    for key in ("started_at", "finished_at", "duration_s", "user", "host", "git_commit", "git_dirty",
-                "radiovector_version", "snakemake_version", "python_version", "report_path", "command"):
+    for key in (
+        "started_at",
+        "finished_at",
+        "duration_s",
+        "user",
+        "host",
+        "git_commit",
+        "git_dirty",
+        "radiovector_version",
+        "snakemake_version",
+        "python_version",
+        "report_path",
+        "command",
+    ):
         console.print(f"  {key}: {jsonable(record[key])}", highlight=False)
     if record["error"]:
         console.print(f"  [red]error:[/] {record['error']}", highlight=False)
@@ -81,16 +98,23 @@ def show_run(
     if record["inputs"]:
         print_table(
             [{"input": k, **v} for k, v in sorted(record["inputs"].items())],
-            title="inputs", columns=["input", "path", "sha256", "rows_in", "rows_accepted", "rows_rejected"],
+            title="inputs",
+            columns=["input", "path", "sha256", "rows_in", "rows_accepted", "rows_rejected"],
         )
     if record["tables"]:
         print_table(
-            [{"table": k, "rows": v["rows"], "key": ", ".join(v["key"])} for k, v in sorted(record["tables"].items())],
+            [
+                {"table": k, "rows": v["rows"], "key": ", ".join(v["key"])}
+                for k, v in sorted(record["tables"].items())
+            ],
             title="tables",
         )
     if record.get("rejects_sample"):
-        print_table(record["rejects_sample"], title=f"rejects (first 10; by input: {record['rejects_by_input']})",
-                    columns=["input", "row_number", "column", "value", "reason"])
+        print_table(
+            record["rejects_sample"],
+            title=f"rejects (first 10; by input: {record['rejects_by_input']})",
+            columns=["input", "row_number", "column", "value", "reason"],
+        )
     console.print(f"  versions: {record['versions']}", highlight=False)
 
 
@@ -121,7 +145,10 @@ def diff(
     run_b: str = typer.Argument(..., help="The later run."),
     table: str = typer.Option(..., "--table", "-t", help="Result table to compare, e.g. targets or rejects."),
     key: str = typer.Option(
-        None, "--key", "-k", help="Comma-separated key columns (default: the key the stage declared).",
+        None,
+        "--key",
+        "-k",
+        help="Comma-separated key columns (default: the key the stage declared).",
         show_default=False,
     ),
     rtol: float = typer.Option(0.0, help="Relative tolerance for comparing floating-point values."),
@@ -178,5 +205,3 @@ def clean(
         print_json({"deleted_rows": deleted})
     else:
         console.print(f"deleted rows of incomplete runs: {deleted or 'none'}")
-
-

@@ -29,8 +29,21 @@ from radiovector.paths import schema_dir
 
 #: Per-column JSON Schema keywords this validator understands.
 SUPPORTED_KEYWORDS = frozenset(
-    {"type", "enum", "minimum", "maximum", "exclusiveMinimum", "exclusiveMaximum", "pattern", "minLength",
-     "description", "x-unit", "examples", "default", "title"}
+    {
+        "type",
+        "enum",
+        "minimum",
+        "maximum",
+        "exclusiveMinimum",
+        "exclusiveMaximum",
+        "pattern",
+        "minLength",
+        "description",
+        "x-unit",
+        "examples",
+        "default",
+        "title",
+    }
 )
 _TRUE = {"true", "t", "yes", "y", "1"}
 _FALSE = {"false", "f", "no", "n", "0"}
@@ -87,7 +100,9 @@ class TableSchema:
             types = spec.get("type", "string")
             types = (types,) if isinstance(types, str) else tuple(types)
             nullable = "null" in types
-            columns[col] = ColumnSpec(col, tuple(t for t in types if t != "null") or ("string",), nullable, spec)
+            columns[col] = ColumnSpec(
+                col, tuple(t for t in types if t != "null") or ("string",), nullable, spec
+            )
         return cls(
             name=name,
             description=doc.get("description", ""),
@@ -108,7 +123,12 @@ class TableSchema:
 
     def arrow_schema(self) -> pa.Schema:
         """Arrow types of the validated columns, in schema order."""
-        mapping = {"number": pa.float64(), "integer": pa.int64(), "boolean": pa.bool_(), "string": pa.string()}
+        mapping = {
+            "number": pa.float64(),
+            "integer": pa.int64(),
+            "boolean": pa.bool_(),
+            "string": pa.string(),
+        }
         return pa.schema([(c.name, mapping[c.types[0]]) for c in self.columns.values()])
 
 
@@ -128,7 +148,9 @@ def read_raw_table(path: str | Path, sep: str | None = None) -> pd.DataFrame:
     """
     path = Path(path)
     if not path.exists():
-        raise InputError(f"input file not found: {path}", hint="check the path in the config (inputs section)")
+        raise InputError(
+            f"input file not found: {path}", hint="check the path in the config (inputs section)"
+        )
     if path.is_dir() or not path.is_file():
         raise InputError(f"input path is not a file: {path}")
     suffixes = [s.lower() for s in path.suffixes]
@@ -206,13 +228,17 @@ def _check_column(spec: ColumnSpec, raw: pd.Series) -> tuple[pd.Series, pd.Serie
     return typed, reasons.notna(), reasons
 
 
-def _missing_column_error(schema: TableSchema, source: str, missing: list[str], found: list[str]) -> InputError:
+def _missing_column_error(
+    schema: TableSchema, source: str, missing: list[str], found: list[str]
+) -> InputError:
     hints = []
     for col in missing:
         close = difflib.get_close_matches(col, found, n=1)
         hints.append(f"{col!r} (did you mean {close[0]!r}?)" if close else repr(col))
     units = ", ".join(
-        f"{c.name} [{c.unit}]" if c.unit else c.name for c in schema.columns.values() if c.name in schema.required
+        f"{c.name} [{c.unit}]" if c.unit else c.name
+        for c in schema.columns.values()
+        if c.name in schema.required
     )
     return InputError(
         f"{source}: missing required column(s) {', '.join(hints)}; found columns {found}",

@@ -49,7 +49,11 @@ def table_html(frame: pd.DataFrame, limit: int | None = None, float_digits: int 
             else:
                 cells.append(f"<td>{'' if value is None else html.escape(str(value))}</td>")
         rows.append("<tr>" + "".join(cells) + "</tr>")
-    more = f'<p class="muted">{len(frame) - len(shown)} more rows not shown.</p>' if len(shown) < len(frame) else ""
+    more = (
+        f'<p class="muted">{len(frame) - len(shown)} more rows not shown.</p>'
+        if len(shown) < len(frame)
+        else ""
+    )
     return f"<table><thead><tr>{head}</tr></thead><tbody>{''.join(rows)}</tbody></table>{more}"
 
 

@@ -100,7 +100,9 @@ class ResultsStore:
             names = self._list_remote_tables()
         else:
             root = Path(self.location)
-            names = sorted(p.name for p in root.iterdir() if (p / "_delta_log").is_dir()) if root.is_dir() else []
+            names = (
+                sorted(p.name for p in root.iterdir() if (p / "_delta_log").is_dir()) if root.is_dir() else []
+            )
         return sorted(names, key=lambda n: (n != RUNS, n))
 
     def _list_remote_tables(self) -> list[str]:
@@ -138,8 +140,12 @@ class ResultsStore:
         for attempt in range(_COMMIT_ATTEMPTS):
             try:
                 write_deltalake(
-                    self.table_uri(name), table, mode="append", schema_mode="merge",
-                    storage_options=self.storage_options, commit_properties=props,
+                    self.table_uri(name),
+                    table,
+                    mode="append",
+                    schema_mode="merge",
+                    storage_options=self.storage_options,
+                    commit_properties=props,
                 )
                 return
             except SchemaMismatchError as exc:
@@ -171,7 +177,9 @@ class ResultsStore:
         if RUNS in tables:
             raise StoreError("'runs' is reserved for run records; rename the result table")
         if self.find_run(record.run_id) is not None:
-            raise StoreError(f"run {record.run_id} already exists in {self.location}; runs are never overwritten")
+            raise StoreError(
+                f"run {record.run_id} already exists in {self.location}; runs are never overwritten"
+            )
         self.check_writable()
         for name in sorted(tables):
             table = normalise_table(tables[name])
@@ -202,7 +210,9 @@ class ResultsStore:
         """Full run id for ``ref``: an exact id, a unique prefix, ``latest`` or ``latest~N``."""
         runs = self.runs()
         if runs.empty:
-            raise RunNotFound(f"the store at {self.location} has no runs yet", hint="run `radiovector run` first")
+            raise RunNotFound(
+                f"the store at {self.location} has no runs yet", hint="run `radiovector run` first"
+            )
         ids = runs["run_id"].tolist()
         match = re.fullmatch(r"latest(?:~(\d+))?", ref)
         if match:
@@ -274,9 +284,7 @@ class ResultsStore:
             relation = con.sql(query)
             return relation.to_arrow_table() if relation is not None else pa.table({})
         except duckdb.Error as exc:
-            raise StoreError(
-                f"SQL error: {exc}", hint=f"tables you can query: {self.table_names()}"
-            ) from exc
+            raise StoreError(f"SQL error: {exc}", hint=f"tables you can query: {self.table_names()}") from exc
         finally:
             con.close()
 

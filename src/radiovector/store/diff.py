@@ -78,7 +78,13 @@ def _same(a: pd.Series, b: pd.Series, rtol: float) -> pd.Series:
 
 
 def diff_tables(
-    a: pd.DataFrame, b: pd.DataFrame, key: list[str], *, table: str = "", run_a: str = "", run_b: str = "",
+    a: pd.DataFrame,
+    b: pd.DataFrame,
+    key: list[str],
+    *,
+    table: str = "",
+    run_a: str = "",
+    run_b: str = "",
     rtol: float = 0.0,
 ) -> TableDiff:
     """Compare two versions of a table row by row on ``key``."""
@@ -115,8 +121,15 @@ def diff_tables(
     ]
     counts = {c: int(differs[c].sum()) for c in value_cols if differs[c].any()}
     return TableDiff(
-        table=table, run_a=run_a, run_b=run_b, key=key, added=added, removed=removed, changed=changed,
-        unchanged=int((~changed_mask).sum()), changed_columns=counts,
+        table=table,
+        run_a=run_a,
+        run_b=run_b,
+        key=key,
+        added=added,
+        removed=removed,
+        changed=changed,
+        unchanged=int((~changed_mask).sum()),
+        changed_columns=counts,
     )
 
 
@@ -133,7 +146,8 @@ def diff_runs(
                 break
     if not key:
         raise StoreError(
-            f"no key is recorded for table {table!r}", hint="pass --key COLUMN[,COLUMN...] to say what identifies a row"
+            f"no key is recorded for table {table!r}",
+            hint="pass --key COLUMN[,COLUMN...] to say what identifies a row",
         )
     frame_a = store.read(table, run_a).to_pandas()
     frame_b = store.read(table, run_b).to_pandas()

@@ -23,8 +23,20 @@ STORE_FORMAT = 1
 
 #: Packages whose versions are recorded with every run.
 TRACKED_PACKAGES = (
-    "radiovector", "snakemake", "rdkit", "biopython", "scikit-learn", "pandas", "pyarrow", "numpy", "scipy",
-    "deltalake", "duckdb", "radioactivedecay", "icrp107-database", "matplotlib",
+    "radiovector",
+    "snakemake",
+    "rdkit",
+    "biopython",
+    "scikit-learn",
+    "pandas",
+    "pyarrow",
+    "numpy",
+    "scipy",
+    "deltalake",
+    "duckdb",
+    "radioactivedecay",
+    "icrp107-database",
+    "matplotlib",
 )
 
 RUNS_SCHEMA = pa.schema(
@@ -76,11 +88,18 @@ def git_state(root: Path) -> tuple[str | None, bool | None]:
     """(commit sha, dirty flag) of the pipeline checkout; (None, None) outside a git work tree."""
     try:
         commit = subprocess.run(
-            ["git", "-C", str(root), "rev-parse", "HEAD"], capture_output=True, text=True, check=True, timeout=10
+            ["git", "-C", str(root), "rev-parse", "HEAD"],
+            capture_output=True,
+            text=True,
+            check=True,
+            timeout=10,
         ).stdout.strip()
         status = subprocess.run(
             ["git", "-C", str(root), "status", "--porcelain", "--untracked-files=no"],
-            capture_output=True, text=True, check=True, timeout=10,
+            capture_output=True,
+            text=True,
+            check=True,
+            timeout=10,
         ).stdout
     except (OSError, subprocess.SubprocessError):
         return None, None

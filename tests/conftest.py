@@ -1,0 +1,42 @@
+"""Shared fixtures: paths to the repository, the example config, and a fresh store per test."""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+import pytest
+import yaml
+
+REPO = Path(__file__).resolve().parents[1]
+EXAMPLE_CONFIG = REPO / "config" / "config.yaml"
+SHARED_DATA = REPO.parent / "shared" / "data"
+
+
+@pytest.fixture
+def store_path(tmp_path: Path) -> Path:
+    return tmp_path / "store"
+
+
+def write_config(tmp_path: Path, **overrides: object) -> Path:
+    """A copy of the example config with absolute input paths, a private workdir and ``overrides`` applied."""
+    config = yaml.safe_load(EXAMPLE_CONFIG.read_text())
+    config["inputs"] = {k: str((EXAMPLE_CONFIG.parent / v).resolve()) for k, v in config["inputs"].items()}
+    config["workdir"] = str(tmp_path / "work")
+    for key, value in overrides.items():
+        config[key] = value
+    tmp_path.mkdir(parents=True, exist_ok=True)
+    path = tmp_path / "config.yaml"
+    path.write_text(yaml.safe_dump(config))
+    return path
+
+
+@pytest.fixture
+def example_config(tmp_path: Path) -> Path:
+    return write_config(tmp_path)
+
+
+@pytest.fixture(autouse=True)
+def _no_store_env(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.delenv("RADIOVECTOR_STORE", raising=False)
+    os.environ.setdefault("COLUMNS", "200")

@@ -1,0 +1,134 @@
+"""End-to-end: the Snakemake workflow and `radiovector run` on the bundled example data."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+from pathlib import Path
+
+import pandas as pd
+import pytest
+from conftest import REPO, write_config
+
+from radiovector.cli import main
+from radiovector.store import ResultsStore
+
+pytestmark = pytest.mark.slow
+
+
+def _cli(args: list[str], capsys: pytest.CaptureFixture[str]) -> tuple[int, str, str]:
+    try:
+        main(args)
+        code = 0
+    except SystemExit as exc:
+        code = int(exc.code or 0)
+    out, err = capsys.readouterr()
+    return code, out, err
+
+
+def test_snakemake_lint_is_clean() -> None:
+    proc = subprocess.run(
+        [sys.executable, "-m", "snakemake", "--lint", "--snakefile", "workflow/Snakefile"],
+        cwd=REPO,
+        capture_output=True,
+        text=True,
+    )
+    assert proc.returncode == 0, proc.stdout + proc.stderr
+
+
+def test_snakemake_dry_run_on_default_config(tmp_path: Path) -> None:
+    proc = subprocess.run(
+        [
+            sys.executable,
+            "-m",
+            "snakemake",
+            "-n",
+            "--snakefile",
+            "workflow/Snakefile",
+            "--directory",
+            str(tmp_path),
+        ],
+        cwd=REPO,
+        capture_output=True,
+        text=True,
+    )
+    assert proc.returncode == 0, proc.stdout + proc.stderr
+    assert "manifest" in proc.stdout
+
+
+def test_run_commits_a_complete_reproducible_run(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    store = tmp_path / "store"
+    config = write_config(tmp_path)
+    code, out, err = _cli(["run", "--config", str(config), "--store", str(store), "--json"], capsys)
+    assert code == 0, err
+    summary = json.loads(out)
+    assert summary["status"] == "succeeded"
+    for name, counts in summary["inputs"].items():
+        assert counts["rows_in"] == counts["rows_accepted"] + counts["rows_rejected"], name
+    first = summary["run_id"]
+    assert Path(summary["report"]).is_file()
+
+    # provenance reads back with runs show / runs sql
+    code, out, _ = _cli(["runs", "show", first, "--store", str(store), "--json"], capsys)
+    record = json.loads(out)
+    assert record["status"] == "succeeded" and record["git_commit"]
+    assert set(record["inputs"]) == set(summary["inputs"])
+    assert all(len(i["sha256"]) == 64 for i in record["inputs"].values())
+    assert record["versions"]["snakemake"] == record["snakemake_version"]
+    code, out, _ = _cli(
+        ["runs", "sql", "SELECT input, rows_in FROM inputs ORDER BY input", "--store", str(store), "--json"],
+        capsys,
+    )
+    assert [r["input"] for r in json.loads(out)] == sorted(summary["inputs"])
+
+    # a second run with a fresh workdir reproduces every result table exactly
+    config2 = write_config(tmp_path / "again")
+    code, out, err = _cli(["run", "--config", str(config2), "--store", str(store), "--json"], capsys)
+    assert code == 0, err
+    second = json.loads(out)["run_id"]
+    results = ResultsStore(store)
+    for table in record["tables"]:
+        a = results.read(table, first).to_pandas().drop(columns="run_id")
+        b = results.read(table, second).to_pandas().drop(columns="run_id")
+        pd.testing.assert_frame_equal(a, b, obj=table)
+    code, out, _ = _cli(
+        ["runs", "diff", first, second, "--table", "rejects", "--store", str(store), "--json"], capsys
+    )
+    assert json.loads(out)["changed"] == 0 and json.loads(out)["added"] == 0
+    code, out, _ = _cli(["runs", "list", "--store", str(store), "--json"], capsys)
+    assert [r["run_id"] for r in json.loads(out)] == [first, second]
+
+
+def test_bad_input_fails_cleanly_and_is_recorded(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    bad = tmp_path / "bio.csv"
+    bad.write_text(
+        "compound,radionuclide,organ,time,value,unit,decay_corrected\nX,Lu-177,kidney,1,2,%ID/g,true\n"
+    )
+    config = write_config(tmp_path, inputs={"biodistribution": str(bad)})
+    store = tmp_path / "store"
+    code, out, err = _cli(["run", "--config", str(config), "--store", str(store)], capsys)
+    assert code == 1
+    assert "missing required column(s) 'time_h' (did you mean 'time'?)" in err
+    assert str(bad) in err and "Traceback" not in err
+    runs = ResultsStore(store).runs()
+    assert runs["status"].tolist() == ["failed"] and "time_h" in runs["error"].iloc[0]
+    assert ResultsStore(store).table_names() == ["runs"]  # no result table was written
+
+
+def test_config_error_writes_nothing(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    config = write_config(tmp_path, title=123)
+    store = tmp_path / "store"
+    code, _, err = _cli(["run", "--config", str(config), "--store", str(store)], capsys)
+    assert code == 1 and "config key 'title' is invalid" in err and "Traceback" not in err
+    assert not store.exists()
+
+
+def test_help_explains_every_command(capsys: pytest.CaptureFixture[str]) -> None:
+    code, out, _ = _cli(["--help"], capsys)
+    assert code == 0
+    for command in ("run", "runs"):
+        assert command in out
+    code, out, _ = _cli(["runs", "--help"], capsys)
+    for command in ("list", "show", "sql", "diff", "clean"):
+        assert command in out
