@@ -164,8 +164,9 @@ def fit_model(
     for s in starts:
         s = np.maximum(s, lower + 1e-12)
         try:
-            sol = optimize.least_squares(fun, s, jac=jac, bounds=(lower, np.inf), method="trf",
-                                         x_scale="jac", max_nfev=200 * p)
+            with np.errstate(all="ignore"):
+                sol = optimize.least_squares(fun, s, jac=jac, bounds=(lower, np.inf), method="trf",
+                                             x_scale="jac", max_nfev=200 * p)
         except (ValueError, np.linalg.LinAlgError) as exc:  # pragma: no cover - defensive
             res.reason = f"{type(exc).__name__}: {exc}"
             continue
@@ -210,7 +211,7 @@ def fit_model(
     corr = correlation(res)
     if corr is not None and p > 1:
         off = np.abs(corr[~np.eye(p, dtype=bool)])
-        if off.size and np.nanmax(off) > corr_flag:
+        if np.isfinite(off).any() and np.nanmax(off) > corr_flag:
             res.flags.append("high_correlation")
     c, b = model.coefs(x)
     if np.any(b[c != 0] <= 1e-12):
