@@ -3,6 +3,7 @@
 Run from the repository root:  python resources/example/derive_example.py ../shared/data
 The outputs are small, real subsets (see NOTICE.md for sources and licences):
 - surfaceome.tsv: SURFY surfaceome, identifier and evidence columns only;
+- cspa.tsv: Cell Surface Protein Atlas human list (mass-spectrometry evidence), identifier and category columns;
 - tumour_expression.tsv.gz: OncoDB TCGA tumour-vs-normal summaries for four cancer types, surface genes only;
 - normal_expression.tsv.gz: HPA RNA tissue consensus (nTPM), surface genes only, long format;
 - biodistribution.csv: [111In]In-DOTA-EB-cRGDfK in U-87 MG mice, copied unchanged.
@@ -33,6 +34,17 @@ def main(shared: Path, out: Path) -> None:
         }
     )
     surface.to_csv(out / "surfaceome.tsv", sep="\t", index=False)
+
+    cspa = pd.read_csv(shared / "surfaceome/cspa_human_surfaceome.tsv.gz", sep="\t", dtype=str)
+    cspa = pd.DataFrame(
+        {
+            "uniprot": cspa["ID_link"],
+            "gene_symbol": cspa["ENTREZ gene symbol"],
+            "entrez_id": cspa["ENTREZ_gene_ID"],
+            "cspa_category": cspa["CSPA category"],
+        }
+    )
+    cspa.to_csv(out / "cspa.tsv", sep="\t", index=False)
 
     entrez = set(surface["entrez_id"].dropna())
     symbols = set(surface["gene_symbol"].dropna())

@@ -193,7 +193,9 @@ def read_sample_matrix(
     for col in samples:
         series = frame[col]
         values = (
-            pd.to_numeric(series, errors="coerce") if series.dtype == object else series.astype("float64")
+            series.astype("float64")
+            if pd.api.types.is_numeric_dtype(series)
+            else pd.to_numeric(series.astype(object), errors="coerce").astype("float64")
         )
         bad = values.isna() & series.notna() | (values < 0) | ~np.isfinite(values.fillna(0.0))
         if bad.any():

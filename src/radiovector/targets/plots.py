@@ -34,7 +34,7 @@ def plot_organ_heatmap(
     data = np.log2(1.0 + wide.to_numpy(dtype="float64"))
     fig, ax = plt.subplots(figsize=(1.0 + 0.55 * len(organs), 1.5 + 0.28 * max(len(top), 1)))
     cmap = plt.get_cmap("magma_r").copy()
-    cmap.set_bad("lightgrey")
+    cmap = cmap.with_extremes(bad="lightgrey")
     im = ax.imshow(
         np.ma.masked_invalid(data),
         aspect="auto",
