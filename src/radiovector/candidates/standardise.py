@@ -24,11 +24,12 @@ from rdkit.Chem.MolStandardize import rdMolStandardize
 from radiovector.candidates.rdlog import RDKitLog
 
 #: Elements treated as (radio)metals when drawn in a structure.
-METALS = frozenset(
+_METAL_SYMBOLS = (
     "Li Na K Rb Cs Be Mg Ca Sr Ba Ra Sc Y La Ce Pr Nd Pm Sm Eu Gd Tb Dy Ho Er Tm Yb Lu Ac Th Pa U Np Pu Am "
     "Ti Zr Hf V Nb Ta Cr Mo W Mn Tc Re Fe Ru Os Co Rh Ir Ni Pd Pt Cu Ag Au Zn Cd Hg Al Ga In Tl Sn Pb Bi "
-    "Ge Sb Po".split()
+    "Ge Sb Po"
 )
+METALS = frozenset(_METAL_SYMBOLS.split())
 #: Common counter-ions and solvents that are never the parent (canonical SMILES of the neutral form).
 COUNTER_IONS = frozenset(
     Chem.MolToSmiles(Chem.MolFromSmiles(s))

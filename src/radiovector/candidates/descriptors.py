@@ -1,0 +1,155 @@
+"""Physicochemical descriptors and an estimated net charge at pH 7.4.
+
+All descriptors are plain RDKit calls (so they equal a bare RDKit computation); the SA score is RDKit's Contrib
+``sascorer`` (Ertl P, Schuffenhauer A. J Cheminform 2009;1:8, doi:10.1186/1758-2946-1-8) found via
+``RDConfig.RDContribDir``.
+
+Net charge at pH 7.4 (``net_charge_ph74``) sums Henderson–Hasselbalch fractional charges of ionisable groups
+found by SMARTS, with the typical pKa values in :data:`IONISABLE_GROUPS` (documented with sources in
+docs/methods/candidates.md). Nitrogens of aminopolycarboxylate chelators (N bearing a CH2-C(=O)X arm) are not
+treated as independent amines: their successive protonation constants are strongly lowered by electrostatic
+repulsion, so each connected cluster of such nitrogens gets the stepwise pKa list of the parent chelator class
+(:data:`CHELATOR_N_PKAS`, from Martell & Smith critical stability constants).
+"""
+
+from __future__ import annotations
+
+import importlib.util
+import math
+import os
+from functools import cache
+
+from rdkit import Chem
+from rdkit.Chem import QED, Crippen, Descriptors, Lipinski, RDConfig, rdMolDescriptors
+
+PH = 7.4
+
+#: (name, SMARTS (first atom is the ionisable centre), pKa, kind) — kind 'acid' or 'base'.
+IONISABLE_GROUPS: tuple[tuple[str, str, float, str], ...] = (
+    ("sulfonic_acid", "[SX4](=O)(=O)[OX2H1,OX1-]", -1.0, "acid"),
+    ("sulfate_monoester", "[OX2][SX4](=O)(=O)[OX2H1,OX1-]", -2.0, "acid"),
+    ("phosphonic_acid_1", "[PX4](=O)([OX2H1,OX1-])[OX2H1,OX1-]", 2.0, "acid"),
+    ("phosphonic_acid_2", "[PX4](=O)([OX2H1,OX1-])[OX2H1,OX1-]", 7.0, "acid"),
+    ("carboxylic_acid", "[CX3](=O)[OX2H1,OX1-]", 4.0, "acid"),
+    ("tetrazole", "c1nn[nH]n1", 4.9, "acid"),
+    ("acylsulfonamide", "[NX3H1](C=O)S(=O)(=O)", 4.5, "acid"),
+    ("guanidine", "[NX3;!$(N-C=O)]-[CX3](=[NX2;!$(N-C=O);!a])-[NX3;!$(N-C=O)]", 12.5, "base"),
+    ("amidine", "[CX3;!$(C-N-C=O)](=[NX2H1,NX2H0;!a;!$(N-C=O)])(-[#6])-[NX3H2]", 11.5, "base"),
+    ("imidazole", "[nX2;r5]1:c:[nH]:c:c:1", 6.5, "base"),
+    ("aliphatic_amine", "[NX3;+0;!$(N~[!#6,!X4]);!$(N-[CH2]-C(=O)[O,N])]", 10.0, "base"),
+)
+#: Stepwise N-protonation pKa of aminopolycarboxylate chelator nitrogen clusters, by (cyclic, cluster size).
+#: DOTA 11.1, 9.7, 4.9, 4.0; NOTA 11.4, 5.7, 3.2; DTPA 10.5, 8.6, 4.3; EDTA 10.2, 6.2; IDA 9.4.
+CHELATOR_N_PKAS: dict[tuple[bool, int], tuple[float, ...]] = {
+    (True, 4): (11.1, 9.7, 4.9, 4.0),
+    (True, 3): (11.4, 5.7, 3.2),
+    (False, 3): (10.5, 8.6, 4.3),
+    (False, 2): (10.2, 6.2),
+    (True, 2): (10.2, 6.2),
+    (False, 1): (9.4,),
+    (True, 1): (9.4,),
+}
+_CHELATOR_N = "[NX3;+0;!$(N~[!#6,!X4])]-[CH2]-C(=O)[O,N]"
+_QUATERNARY = "[NX4+;H0;!$(N~[!#6])]"
+
+
+@cache
+def _patterns():
+    groups = [(n, Chem.MolFromSmarts(s), p, k) for n, s, p, k in IONISABLE_GROUPS]
+    return groups, Chem.MolFromSmarts(_CHELATOR_N), Chem.MolFromSmarts(_QUATERNARY)
+
+
+def _fraction(pka: float, kind: str, ph: float = PH) -> float:
+    if kind == "acid":
+        return -1.0 / (1.0 + 10.0 ** (pka - ph))
+    return 1.0 / (1.0 + 10.0 ** (ph - pka))
+
+
+def chelator_nitrogen_clusters(mol: Chem.Mol) -> list[tuple[bool, list[int]]]:
+    """Clusters of aminopolycarboxylate nitrogens joined by 2–3-carbon bridges; (all in one ring?, atom ids)."""
+    _, chel, _ = _patterns()
+    nitrogens = sorted({m[0] for m in mol.GetSubstructMatches(chel)})
+    if not nitrogens:
+        return []
+    dist = Chem.GetDistanceMatrix(mol)
+    parent = {n: n for n in nitrogens}
+
+    def find(x: int) -> int:
+        while parent[x] != x:
+            parent[x] = parent[parent[x]]
+            x = parent[x]
+        return x
+
+    for i, a in enumerate(nitrogens):
+        for b in nitrogens[i + 1 :]:
+            if dist[a][b] <= 4:  # N-C-C-N (3 bonds) or N-C-C-C-N (4 bonds, cyclam)
+                parent[find(a)] = find(b)
+    groups: dict[int, list[int]] = {}
+    for n in nitrogens:
+        groups.setdefault(find(n), []).append(n)
+    ring_info = mol.GetRingInfo()
+    out = []
+    for members in groups.values():
+        cyclic = all(ring_info.NumAtomRings(n) > 0 for n in members)
+        out.append((cyclic, members))
+    return out
+
+
+def net_charge_ph74(mol: Chem.Mol, ph: float = PH) -> float:
+    """Estimated net charge at ``ph`` (default 7.4) of a neutralised molecule, from :data:`IONISABLE_GROUPS`."""
+    groups, _, quaternary = _patterns()
+    charge = float(len(mol.GetSubstructMatches(quaternary)))
+    for _, pattern, pka, kind in groups:
+        centres = {m[0] for m in mol.GetSubstructMatches(pattern)}
+        charge += len(centres) * _fraction(pka, kind, ph)
+    for cyclic, members in chelator_nitrogen_clusters(mol):
+        size = len(members)
+        pkas = CHELATOR_N_PKAS.get((cyclic, size))
+        if pkas is None:  # larger clusters: extend the acyclic pattern with weakly basic nitrogens
+            pkas = (10.5, 8.6) + (4.3,) * (size - 2)
+        charge += sum(_fraction(p, "base", ph) for p in pkas)
+    return round(charge, 2) + 0.0  # + 0.0 turns -0.0 into 0.0
+
+
+@cache
+def _sascorer():
+    path = os.path.join(RDConfig.RDContribDir, "SA_Score", "sascorer.py")
+    spec = importlib.util.spec_from_file_location("radiovector_sascorer", path)
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    module.readFragmentScores()
+    return module
+
+
+def sa_score(mol: Chem.Mol) -> float:
+    """Synthetic accessibility score, 1 (easy) to 10 (hard), from RDKit Contrib ``sascorer``."""
+    return float(_sascorer().calculateScore(mol))
+
+
+DESCRIPTOR_COLUMNS = (
+    "mw", "clogp", "tpsa", "hbd", "hba", "rotatable_bonds", "heavy_atoms", "aromatic_rings", "fsp3",
+    "formal_charge", "net_charge_ph74", "qed", "sa_score",
+)
+
+
+def descriptors(mol: Chem.Mol) -> dict[str, float]:
+    """All per-molecule descriptors (see :data:`DESCRIPTOR_COLUMNS`)."""
+    try:
+        qed = float(QED.qed(mol))
+    except Exception:  # QED fails on a few exotic valences; report missing rather than guess
+        qed = math.nan
+    return {
+        "mw": Descriptors.MolWt(mol),
+        "clogp": Crippen.MolLogP(mol),
+        "tpsa": rdMolDescriptors.CalcTPSA(mol),
+        "hbd": Lipinski.NumHDonors(mol),
+        "hba": Lipinski.NumHAcceptors(mol),
+        "rotatable_bonds": rdMolDescriptors.CalcNumRotatableBonds(mol),
+        "heavy_atoms": mol.GetNumHeavyAtoms(),
+        "aromatic_rings": rdMolDescriptors.CalcNumAromaticRings(mol),
+        "fsp3": rdMolDescriptors.CalcFractionCSP3(mol),
+        "formal_charge": Chem.GetFormalCharge(mol),
+        "net_charge_ph74": net_charge_ph74(mol),
+        "qed": qed,
+        "sa_score": sa_score(mol),
+    }

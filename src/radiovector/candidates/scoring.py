@@ -1,0 +1,182 @@
+"""Desirability scoring: per-property transforms grouped in named profiles, a weighted geometric mean,
+a Pareto rank over the main objectives and a one-line reason per candidate."""
+
+from __future__ import annotations
+
+import copy
+from functools import cache
+from importlib import resources
+
+import numpy as np
+import pandas as pd
+import yaml
+
+from radiovector.errors import ConfigError
+
+COMPAT_DESIRABILITY = {"compatible": 1.0, "possible": 0.6, "no_chelator": 0.2, "incompatible": 0.05}
+TRANSFORMS = ("sigmoid", "double_sigmoid", "step", "identity")
+#: Components grouped into the Pareto objectives.
+OBJECTIVES = {
+    "binding": ("affinity", "similarity"),
+    "radiochemistry": ("compatibility",),
+    "pharmacokinetics": ("hydrophilicity", "net_charge", "size", "albumin_binder"),
+}
+_FLOOR = 1e-3  # a zero desirability would make the geometric mean zero whatever the other properties
+
+
+@cache
+def _default_profiles() -> dict:
+    text = resources.files("radiovector.candidates").joinpath("data").joinpath("profiles.yaml").read_text()
+    return yaml.safe_load(text)["profiles"]
+
+
+def resolve_profile(name: str, overrides: dict | None = None) -> dict:
+    """The named profile (built-in, or from ``overrides`` which may add or replace profiles), validated."""
+    profiles = copy.deepcopy(_default_profiles())
+    for key, value in (overrides or {}).items():
+        profiles[key] = value
+    if name not in profiles:
+        raise ConfigError(
+            f"unknown candidate scoring profile {name!r}", hint=f"choose one of {sorted(profiles)} or define it"
+        )
+    profile = profiles[name]
+    comps = profile.get("components") if isinstance(profile, dict) else None
+    if not comps:
+        raise ConfigError(
+            f"profile {name!r} has no components", hint="see src/radiovector/candidates/data/profiles.yaml"
+        )
+    for cname, spec in comps.items():
+        where = f"candidates.profiles.{name}.components.{cname}"
+        if not isinstance(spec, dict) or "column" not in spec:
+            raise ConfigError(f"{where}: needs a 'column'")
+        kind = spec.get("transform", "identity")
+        if kind not in TRANSFORMS:
+            raise ConfigError(f"{where}: unknown transform {kind!r}", hint=f"use one of {TRANSFORMS}")
+        needed = {
+            "sigmoid": ("x0", "k"), "double_sigmoid": ("low", "high", "k"), "step": ("threshold", "above", "below")
+        }
+        missing = [k for k in needed.get(kind, ()) if k not in spec]
+        if missing:
+            raise ConfigError(f"{where}: transform {kind} needs {missing}")
+        weight = spec.get("weight", 1.0)
+        if not isinstance(weight, int | float) or weight < 0:
+            raise ConfigError(f"{where}: weight must be a non-negative number, got {weight!r}")
+    return profile
+
+
+def _sigmoid(x: np.ndarray, x0: float, k: float) -> np.ndarray:
+    with np.errstate(over="ignore"):
+        return 1.0 / (1.0 + np.exp(-k * (x - x0)))
+
+
+def transform(values: pd.Series, spec: dict) -> pd.Series:
+    x = pd.to_numeric(values, errors="coerce").astype(float).to_numpy()
+    kind = spec.get("transform", "identity")
+    if kind == "sigmoid":
+        d = _sigmoid(x, spec["x0"], spec["k"])
+    elif kind == "double_sigmoid":
+        d = _sigmoid(x, spec["low"], spec["k"]) * _sigmoid(x, spec["high"], -spec["k"])
+    elif kind == "step":
+        d = np.where(x >= spec["threshold"], spec["above"], spec["below"]).astype(float)
+    else:
+        d = np.clip(x, 0.0, 1.0)
+    d[np.isnan(x)] = np.nan
+    return pd.Series(d, index=values.index)
+
+
+def desirabilities(frame: pd.DataFrame, profile: dict) -> pd.DataFrame:
+    """One ``d_<component>`` column per profile component (NaN where the input value is missing)."""
+    out = {}
+    for cname, spec in profile["components"].items():
+        col = spec["column"]
+        values = frame[col] if col in frame.columns else pd.Series(np.nan, index=frame.index)
+        out[f"d_{cname}"] = transform(values, spec)
+    return pd.DataFrame(out, index=frame.index)
+
+
+def geometric_score(d: pd.DataFrame, profile: dict) -> pd.Series:
+    weights = np.array([float(profile["components"][c[2:]].get("weight", 1.0)) for c in d.columns])
+    vals = d.to_numpy(dtype=float)
+    known = ~np.isnan(vals)
+    logs = np.where(known, np.log(np.clip(np.nan_to_num(vals, nan=1.0), _FLOOR, 1.0)), 0.0)
+    wsum = (known * weights).sum(axis=1)
+    with np.errstate(invalid="ignore", divide="ignore"):
+        score = np.exp((logs * weights).sum(axis=1) / wsum)
+    score[wsum == 0] = np.nan
+    return pd.Series(score, index=d.index)
+
+
+def objectives(d: pd.DataFrame) -> pd.DataFrame:
+    """Per objective, the geometric mean of its components' desirabilities (NaN if none known)."""
+    out = {}
+    for name, comps in OBJECTIVES.items():
+        cols = [f"d_{c}" for c in comps if f"d_{c}" in d.columns]
+        if not cols:
+            continue
+        vals = d[cols].to_numpy(dtype=float)
+        with np.errstate(invalid="ignore", divide="ignore"):
+            logs = np.log(np.clip(vals, _FLOOR, 1.0))
+            out[name] = np.exp(np.nanmean(np.where(np.isnan(vals), np.nan, logs), axis=1))
+    return pd.DataFrame(out, index=d.index)
+
+
+def pareto_rank(obj: np.ndarray, block: int = 2048) -> np.ndarray:
+    """Non-dominated sorting (maximisation) of ``obj`` (rows x objectives); rank 1 = Pareto front.
+
+    Rows with a NaN objective get rank 0 (not ranked). Memory is O(n * block).
+    """
+    n = obj.shape[0]
+    ranks = np.zeros(n, dtype=np.int64)
+    valid = ~np.isnan(obj).any(axis=1)
+    idx = np.flatnonzero(valid)
+    remaining = idx
+    level = 1
+    while remaining.size:
+        pts = obj[remaining]
+        dominated = np.zeros(remaining.size, dtype=bool)
+        for start in range(0, remaining.size, block):
+            chunk = pts[start : start + block]
+            ge = (pts[None, :, :] >= chunk[:, None, :]).all(axis=2)
+            gt = (pts[None, :, :] > chunk[:, None, :]).any(axis=2)
+            dominated[start : start + block] = (ge & gt).any(axis=1)
+        front = remaining[~dominated]
+        ranks[front] = level
+        remaining = remaining[dominated]
+        level += 1
+    return ranks
+
+
+def _fmt(value: float, digits: int = 1) -> str:
+    return "nan" if value is None or (isinstance(value, float) and np.isnan(value)) else f"{value:.{digits}f}"
+
+
+def reasons(frame: pd.DataFrame, d: pd.DataFrame, nuclides_col: str = "scored_nuclides") -> list[str]:
+    """One human-readable line per candidate: chelator fit, motifs, key properties, weakest components."""
+    out = []
+    for i in range(len(frame)):
+        row = frame.iloc[i]
+        parts = [f"score {_fmt(row['score'], 2)}"]
+        chel = row["chelators"]
+        nucs = row.get(nuclides_col) or ""
+        if chel:
+            parts.append(f"{chel}: {row['compatibility_summary']}" if nucs else f"chelator {chel}")
+        else:
+            parts.append("no chelator recognised")
+        if row["targeting_motifs"]:
+            parts.append(f"motif {row['targeting_motifs']}")
+        if row["albumin_binders"]:
+            parts.append(f"albumin binder {row['albumin_binders']}")
+        if not np.isnan(row.get("paffinity", np.nan)):
+            src = "measured" if not np.isnan(row.get("paffinity_measured", np.nan)) else "predicted"
+            dom = "" if src == "measured" else (" in domain" if row.get("in_domain") else " OUT of domain")
+            parts.append(f"p{src[:4]}. affinity {_fmt(row['paffinity'])}{dom}")
+        parts.append(f"charge {_fmt(row['net_charge_ph74'])} at pH 7.4, clogP {_fmt(row['clogp'])}, MW {row['mw']:.0f}")
+        drow = d.iloc[i]
+        weak = [f"{c[2:]} {drow[c]:.2f}" for c in d.columns if not np.isnan(drow[c]) and drow[c] < 0.5]
+        if weak:
+            parts.append("weak: " + ", ".join(weak))
+        missing = [c[2:] for c in d.columns if np.isnan(drow[c])]
+        if missing:
+            parts.append("not scored: " + ", ".join(missing))
+        out.append("; ".join(parts))
+    return out

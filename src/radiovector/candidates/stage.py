@@ -1,0 +1,260 @@
+"""The candidate-scoring stage: ``score_candidates(accepted, params, references, model)``.
+
+Input: the accepted rows of the ``candidates`` table (columns ``id``, ``smiles`` and optionally ``target``,
+``nuclide``, ``affinity_nm``, ``reference``, ``row_number``, ``source``). Output: ``candidates`` (one row per
+unique standardised structure, ranked), ``candidate_nuclides`` (long table: candidate x nuclide) and ``rejects``
+(structures RDKit could not parse or standardise, with RDKit's reason). Row order is deterministic.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Callable
+
+import numpy as np
+import pandas as pd
+
+from radiovector.candidates import scoring
+from radiovector.candidates.alerts import alerts as find_alerts
+from radiovector.candidates.descriptors import DESCRIPTOR_COLUMNS, descriptors
+from radiovector.candidates.recognition import (
+    check_nuclides,
+    compatibility,
+    load_motifs,
+    normalise_nuclide,
+    recognise,
+)
+from radiovector.candidates.similarity import ReferenceSet, morgan_generator
+from radiovector.candidates.standardise import parse_smiles, standardise_mol
+from radiovector.errors import ConfigError, InputError
+
+REJECT_COLUMNS = ["input", "source", "row_number", "column", "value", "reason"]
+DEFAULTS = {
+    "nuclides": [],  # scored for every candidate; empty -> each row's own `nuclide`
+    "profile": "renal_small_molecule",
+    "profiles": {},  # extra or overriding profiles (same layout as data/profiles.yaml)
+    "pareto_max_rows": 20000,  # Pareto ranks are computed among the best-scoring rows only beyond this
+    "source": "candidates",
+}
+
+
+def nuclide_column(nuclide: str) -> str:
+    return f"compatibility_{nuclide.lower()}"
+
+
+def resolve_params(params: dict | None) -> dict:
+    merged = {**DEFAULTS, **(params or {})}
+    unknown = sorted(set(merged) - set(DEFAULTS) - {"top_n"})
+    if unknown:
+        raise ConfigError(f"unknown candidates setting(s) {unknown}", hint=f"known settings: {sorted(DEFAULTS)}")
+    nucs = merged["nuclides"]
+    if isinstance(nucs, str):
+        nucs = [n for n in nucs.replace(";", ",").split(",") if n.strip()]
+    merged["nuclides"] = check_nuclides(list(nucs))
+    scoring.resolve_profile(merged["profile"], merged["profiles"])
+    return merged
+
+
+def _text(value) -> str:
+    if value is None or (isinstance(value, float) and math.isnan(value)) or value is pd.NA:
+        return ""
+    return str(value)
+
+
+def score_candidates(
+    accepted: pd.DataFrame,
+    params: dict | None = None,
+    references: pd.DataFrame | ReferenceSet | None = None,
+    model=None,
+    progress: Callable[[int], None] | None = None,
+) -> dict[str, pd.DataFrame]:
+    """Score candidate structures; returns ``{"candidates", "candidate_nuclides", "rejects"}``.
+
+    ``references``: reference actives (DataFrame with ``smiles`` and ``id``) for max-Tanimoto similarity.
+    ``model``: an :class:`~radiovector.candidates.affinity.AffinityModel` (adds ``paffinity_pred``, ``in_domain``).
+    ``progress``: called with the number of input rows processed so far (for progress bars).
+    """
+    cfg = resolve_params(params)
+    for col in ("id", "smiles"):
+        if col not in accepted.columns:
+            raise InputError(f"candidate table has no {col!r} column; found {list(accepted.columns)}",
+                             hint="candidate inputs need the columns id and smiles")
+    refset = references
+    if isinstance(references, pd.DataFrame):
+        refset = ReferenceSet.from_frame(references)
+    n = len(accepted)
+    ids = accepted["id"].map(_text).tolist()
+    smiles = accepted["smiles"].tolist()
+    row_numbers = (accepted["row_number"].astype("int64").tolist() if "row_number" in accepted.columns
+                   else list(range(1, n + 1)))
+    sources = accepted["source"].map(_text).tolist() if "source" in accepted.columns else [cfg["source"]] * n
+    optional = {c: accepted[c].tolist() if c in accepted.columns else [None] * n
+                for c in ("target", "nuclide", "affinity_nm", "reference")}
+
+    rejects: list[dict] = []
+    records: dict[str, dict] = {}
+    order: list[str] = []
+    gen = morgan_generator()
+    for i in range(n):
+        mol, reason = parse_smiles(smiles[i])
+        std = standardise_mol(mol) if mol is not None else None
+        if std is None or not std.ok:
+            rejects.append({"input": "candidates", "source": sources[i], "row_number": int(row_numbers[i]),
+                            "column": "smiles", "value": repr(smiles[i]),
+                            "reason": f"{ids[i]}: " + (reason if std is None else std.reason)})
+        else:
+            rec = records.get(std.inchikey)
+            nuc_raw = _text(optional["nuclide"][i])
+            if rec is None:
+                rec = {"candidate_id": ids[i], "ids": [ids[i]], "input_smiles": _text(smiles[i]),
+                       "smiles": std.smiles, "inchikey": std.inchikey, "mol": std.mol,
+                       "drawn_metals": set(std.drawn_metals), "removed_fragments": list(std.removed_fragments),
+                       "target": _text(optional["target"][i]), "nuclides_in": [], "affinity_nm": [],
+                       "reference": _text(optional["reference"][i])}
+                records[std.inchikey] = rec
+                order.append(std.inchikey)
+            else:
+                rec["ids"].append(ids[i])
+                rec["drawn_metals"].update(std.drawn_metals)
+            if nuc_raw:
+                try:
+                    nuc = normalise_nuclide(nuc_raw)
+                except ConfigError:
+                    nuc = nuc_raw
+                if nuc not in rec["nuclides_in"]:
+                    rec["nuclides_in"].append(nuc)
+            aff = optional["affinity_nm"][i]
+            if aff is not None and not (isinstance(aff, float) and math.isnan(aff)) and aff is not pd.NA:
+                rec["affinity_nm"].append(float(aff))
+        if progress and (i + 1) % 500 == 0:
+            progress(i + 1)
+    if progress:
+        progress(n)
+
+    rows = []
+    mols = []
+    for key in order:
+        rec = records[key]
+        mol = rec["mol"]
+        mols.append(mol)
+        found = recognise(mol)
+        al = find_alerts(mol)
+        row = {
+            "candidate_id": rec["candidate_id"],
+            "ids": ";".join(rec["ids"]),
+            "n_inputs": len(rec["ids"]),
+            "input_smiles": rec["input_smiles"],
+            "smiles": rec["smiles"],
+            "inchikey": rec["inchikey"],
+            "drawn_metals": ";".join(sorted(rec["drawn_metals"])),
+            "removed_fragments": ";".join(rec["removed_fragments"]),
+            "target": rec["target"],
+            "nuclide": ";".join(rec["nuclides_in"]),
+            "reference": rec["reference"],
+            **descriptors(mol),
+            "chelators": ";".join(found["chelator"]),
+            "albumin_binders": ";".join(found["albumin_binder"]),
+            "targeting_motifs": ";".join(found["targeting_motif"]),
+            "n_chelators": len(found["chelator"]),
+            "n_albumin_binders": len(found["albumin_binder"]),
+            "n_targeting_motifs": len(found["targeting_motif"]),
+            "alerts": ";".join(al),
+            "n_alerts": len(al),
+        }
+        motif_targets = {m.name: m.target for m in load_motifs() if m.target}
+        row["motif_targets"] = ";".join(sorted({motif_targets[m] for m in found["targeting_motif"]}))
+        if refset is not None:
+            row["max_tanimoto"], row["nearest_reference_id"] = refset.nearest(gen.GetFingerprint(mol))
+        else:
+            row["max_tanimoto"], row["nearest_reference_id"] = np.nan, None
+        aff = rec["affinity_nm"]
+        row["paffinity_measured"] = float(9.0 - np.log10(np.median(aff))) if aff else np.nan
+        rows.append(row)
+    frame = pd.DataFrame(rows)
+    if frame.empty:
+        frame = pd.DataFrame(columns=["candidate_id", "smiles", "inchikey", *DESCRIPTOR_COLUMNS])
+
+    # affinity model
+    if model is not None and len(mols):
+        pred = model.predict_mols(mols)
+        frame["paffinity_pred"] = pred["paffinity_pred"].to_numpy()
+        frame["ad_max_tanimoto"] = pred["ad_max_tanimoto"].to_numpy()
+        frame["in_domain"] = pred["in_domain"].to_numpy()
+    else:
+        frame["paffinity_pred"] = np.nan
+        frame["ad_max_tanimoto"] = np.nan
+        frame["in_domain"] = pd.Series([pd.NA] * len(frame), dtype="boolean")
+    if len(frame):
+        frame["paffinity"] = frame["paffinity_measured"].where(frame["paffinity_measured"].notna(),
+                                                               frame["paffinity_pred"])
+    else:
+        frame["paffinity"] = np.nan
+
+    # chelator x nuclide compatibility
+    long_rows = []
+    summaries, desirability, scored = [], [], []
+    for i in range(len(frame)):
+        chel = [c for c in str(frame["chelators"].iat[i]).split(";") if c]
+        own = [c for c in str(frame["nuclide"].iat[i]).split(";") if c]
+        to_score = cfg["nuclides"] or [nuc for nuc in own if nuc in set(check_nuclides_safe(own))]
+        levels = []
+        for nuc in dict.fromkeys([*cfg["nuclides"], *own]):
+            level, chelator, note, ref = compatibility(chel, nuc) if nuc in check_nuclides_safe([nuc]) else (
+                "incompatible", "", f"no compatibility data for {nuc}", "")
+            long_rows.append({"candidate_id": frame["candidate_id"].iat[i], "nuclide": nuc, "chelator": chelator,
+                              "compatibility": level, "note": note, "reference": ref,
+                              "requested": nuc in cfg["nuclides"], "input_nuclide": nuc in own})
+            if nuc in to_score:
+                levels.append((nuc, level))
+        scored.append(";".join(n for n, _ in levels))
+        summaries.append(", ".join(f"{nuc} {lvl}" for nuc, lvl in levels))
+        desirability.append(min((scoring.COMPAT_DESIRABILITY[lvl] for _, lvl in levels), default=np.nan))
+    frame["scored_nuclides"] = scored
+    frame["compatibility_summary"] = summaries
+    frame["compatibility_desirability"] = desirability
+    nuclides_long = pd.DataFrame(long_rows, columns=["candidate_id", "nuclide", "chelator", "compatibility", "note",
+                                                     "reference", "requested", "input_nuclide"])
+    for nuc in cfg["nuclides"]:
+        sub = nuclides_long[nuclides_long["nuclide"] == nuc].set_index("candidate_id")["compatibility"]
+        frame[nuclide_column(nuc)] = frame["candidate_id"].map(sub) if len(frame) else pd.Series(dtype=object)
+
+    # desirability, score, Pareto, rank, reason
+    profile = scoring.resolve_profile(cfg["profile"], cfg["profiles"])
+    d = scoring.desirabilities(frame, profile)
+    frame = pd.concat([frame, d], axis=1)
+    frame["score"] = scoring.geometric_score(d, profile)
+    frame["profile"] = cfg["profile"]
+    obj = scoring.objectives(d)
+    frame["pareto_rank"] = 0
+    if len(frame) and obj.shape[1]:
+        usable = [c for c in obj.columns if obj[c].notna().any()]
+        values = obj[usable].to_numpy(dtype=float)
+        limit = int(cfg["pareto_max_rows"])
+        top = np.argsort(-np.nan_to_num(frame["score"].to_numpy(), nan=-1.0), kind="stable")[:limit]
+        ranks = np.zeros(len(frame), dtype=np.int64)
+        ranks[top] = scoring.pareto_rank(np.nan_to_num(values[top], nan=0.0))
+        frame["pareto_rank"] = ranks
+    frame = frame.sort_values(["score", "candidate_id"], ascending=[False, True], na_position="last", kind="stable")
+    frame = frame.reset_index(drop=True)
+    frame["rank"] = np.arange(1, len(frame) + 1)
+    frame["reason"] = scoring.reasons(frame, frame[list(d.columns)]) if len(frame) else []
+    rejects_frame = pd.DataFrame.from_records(rejects, columns=REJECT_COLUMNS)
+    if isinstance(refset, ReferenceSet) and len(refset.rejects):
+        rejects_frame = pd.concat([rejects_frame, refset.rejects], ignore_index=True)
+    rejects_frame["row_number"] = rejects_frame["row_number"].astype("int64")
+    order_map = {cid: k for k, cid in enumerate(frame["candidate_id"])}
+    nuclides_long = nuclides_long.assign(_o=nuclides_long["candidate_id"].map(order_map)).sort_values(
+        ["_o", "nuclide"], kind="stable").drop(columns="_o").reset_index(drop=True)
+    frame = frame.drop(columns=["compatibility_summary"])
+    return {"candidates": frame, "candidate_nuclides": nuclides_long, "rejects": rejects_frame}
+
+
+def check_nuclides_safe(nuclides: list[str]) -> list[str]:
+    """The subset of ``nuclides`` with compatibility data (never raises)."""
+    out = []
+    for nuc in nuclides:
+        try:
+            out.extend(check_nuclides([nuc]))
+        except ConfigError:
+            continue
+    return out
