@@ -45,3 +45,4 @@ def main(argv: list[str] | None = None) -> None:
         if exc.hint:
             common.err_console.print(f"  [yellow]hint:[/] {exc.hint}", highlight=False, soft_wrap=True)
         sys.exit(1)
+

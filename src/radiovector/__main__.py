@@ -1,0 +1,5 @@
+"""``python -m radiovector``: the command line."""
+
+from radiovector.cli import main
+
+main()
