@@ -69,5 +69,5 @@ class RDKitLog:
         if msgs is None:
             msgs = _COLLECTOR.messages[self._start :]
         # drop RDKit's trailing caret/context lines of SMILES parse errors, keep the informative ones
-        useful = [m for m in msgs if m and not set(m) <= {" ", "^"}]
+        useful = [m for m in msgs if m and not set(m) <= {" ", "^", "*"}]
         return "; ".join(dict.fromkeys(useful)) or default

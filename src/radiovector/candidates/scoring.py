@@ -114,9 +114,12 @@ def objectives(d: pd.DataFrame) -> pd.DataFrame:
         if not cols:
             continue
         vals = d[cols].to_numpy(dtype=float)
+        logs = np.log(np.clip(vals, _FLOOR, 1.0))
+        known = ~np.isnan(vals)
+        count = known.sum(axis=1)
+        total = np.where(known, logs, 0.0).sum(axis=1)
         with np.errstate(invalid="ignore", divide="ignore"):
-            logs = np.log(np.clip(vals, _FLOOR, 1.0))
-            out[name] = np.exp(np.nanmean(np.where(np.isnan(vals), np.nan, logs), axis=1))
+            out[name] = np.where(count > 0, np.exp(total / np.maximum(count, 1)), np.nan)
     return pd.DataFrame(out, index=d.index)
 
 

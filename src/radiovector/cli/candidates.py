@@ -1,0 +1,142 @@
+"""``radiovector score-candidates`` and ``radiovector train-affinity``: candidate scoring without the workflow."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Annotated
+
+import pandas as pd
+import typer
+from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
+from rich.table import Table
+
+from radiovector.errors import ConfigError, InputError
+
+
+def register(app: typer.Typer) -> None:
+    app.command(
+        "score-candidates",
+        help=(
+            "Score ligand/conjugate candidates (SMILES .smi, CSV/TSV/Parquet with id and smiles columns, or SDF): "
+            "standardise, descriptors, chelator and motif recognition, chelator-nuclide compatibility, alerts, "
+            "similarity to reference actives, optional affinity model; write a ranked, explained table.\n\n"
+            "Example: radiovector score-candidates resources/example/candidates.csv --nuclide Lu-177 "
+            "--nuclide Ga-68 -o results/candidates"
+        ),
+    )(score_candidates_command)
+    app.command(
+        "train-affinity",
+        help=(
+            "Train an affinity model (random forest on Morgan count fingerprints) on a CSV with a smiles column "
+            "and one of pki, pic50, pkd, paffinity; store random- and scaffold-split CV metrics (with a kNN "
+            "baseline) in MODEL.json next to MODEL.\n\n"
+            "Example: radiovector train-affinity resources/example/affinity_CHEMBL4203.csv -o results/model.joblib"
+        ),
+    )(train_affinity_command)
+
+
+def _progress() -> Progress:
+    from radiovector.cli.common import err_console
+
+    return Progress(TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn(),
+                    console=err_console, transient=True)
+
+
+def _read_references(path: Path) -> pd.DataFrame:
+    from radiovector.candidates.io import read_candidates
+
+    accepted, rejects, _ = read_candidates(path)
+    if accepted.empty:
+        raise InputError(f"{path}: no usable reference structures", hint="references need id and smiles columns")
+    return accepted
+
+
+def write_outputs(tables: dict[str, pd.DataFrame], out: Path) -> dict[str, Path]:
+    """``OUT.parquet`` -> candidates there plus ``OUT.nuclides.parquet``/``OUT.rejects.parquet``; else a directory."""
+    if out.suffix.lower() == ".parquet":
+        out.parent.mkdir(parents=True, exist_ok=True)
+        stem = out.with_suffix("")
+        paths = {"candidates": out, "candidate_nuclides": Path(f"{stem}.nuclides.parquet"),
+                 "rejects": Path(f"{stem}.rejects.parquet")}
+    else:
+        out.mkdir(parents=True, exist_ok=True)
+        paths = {name: out / f"{name}.parquet" for name in tables}
+    for name, path in paths.items():
+        tables[name].to_parquet(path, index=False)
+    return paths
+
+
+def score_candidates_command(
+    input: Annotated[Path, typer.Argument(help="Candidate structures: .smi, .csv/.tsv/.parquet (id, smiles), .sdf")],
+    output: Annotated[Path, typer.Option("--output", "-o", help="Output directory, or OUT.parquet")],
+    nuclide: Annotated[list[str] | None, typer.Option("--nuclide", "-n", help="Radionuclide to check (repeat)")] = None,
+    references: Annotated[Path | None, typer.Option("--references", "-r", help="Reference actives: id, smiles")] = None,
+    model: Annotated[Path | None, typer.Option("--model", "-m", help="Affinity model from train-affinity")] = None,
+    profile: Annotated[str, typer.Option("--profile", "-p", help="Desirability profile")] = "renal_small_molecule",
+    top: Annotated[int, typer.Option("--top", help="Rows shown in the summary table")] = 10,
+    plots: Annotated[bool, typer.Option("--plots/--no-plots", help="Write PNG figures next to the tables")] = True,
+) -> None:
+    from radiovector.candidates.affinity import AffinityModel
+    from radiovector.candidates.io import read_candidates
+    from radiovector.candidates.stage import score_candidates
+    from radiovector.cli.common import console, err_console
+
+    accepted, input_rejects, rows_in = read_candidates(input)
+    refs = _read_references(references) if references else None
+    mdl = AffinityModel.load(model) if model else None
+    params = {"nuclides": list(nuclide or []), "profile": profile}
+    with _progress() as bar:
+        task = bar.add_task("scoring", total=max(len(accepted), 1))
+        tables = score_candidates(accepted, params, references=refs, model=mdl,
+                                  progress=lambda done: bar.update(task, completed=done))
+    tables["rejects"] = pd.concat([input_rejects, tables["rejects"]], ignore_index=True)
+    if plots and len(tables["candidates"]):
+        from radiovector.candidates import plots as cplots
+
+        fig_dir = output if output.suffix.lower() != ".parquet" else output.parent
+        fig_dir.mkdir(parents=True, exist_ok=True)
+        cplots.write_figures(tables["candidates"], fig_dir, top_n=min(top, 24))
+    paths = write_outputs(tables, output)
+    cand = tables["candidates"]
+    table = Table(title=f"Top candidates ({len(cand)} unique structures from {rows_in} rows)")
+    nuc_cols = [c for c in cand.columns if c.startswith("compatibility_") and c != "compatibility_desirability"]
+    for col in ("rank", "candidate_id", "score", "chelators", "targeting_motifs", *nuc_cols, "net_charge_ph74"):
+        table.add_column(col.replace("compatibility_", ""), overflow="fold")
+    for _, row in cand.head(top).iterrows():
+        table.add_row(str(row["rank"]), str(row["candidate_id"]), f"{row['score']:.3f}", row["chelators"] or "-",
+                      row["targeting_motifs"] or "-", *[str(row[c]) for c in nuc_cols], f"{row['net_charge_ph74']:.1f}")
+    console.print(table)
+    err_console.print(f"{rows_in} rows in: {len(accepted)} valid rows -> {len(cand)} unique structures; "
+                      f"{len(tables['rejects'])} rejects. Wrote " + ", ".join(str(p) for p in paths.values()))
+
+
+def train_affinity_command(
+    activities: Annotated[Path, typer.Argument(help="CSV with smiles and pki/pic50/pkd/paffinity columns")],
+    output: Annotated[Path, typer.Option("--output", "-o", help="Model file (joblib); metadata in MODEL.json")],
+    value_column: Annotated[str | None, typer.Option("--value-column", help="Column to learn (-log10 molar)")] = None,
+    seed: Annotated[int, typer.Option("--seed", help="Random seed")] = 0,
+    folds: Annotated[int, typer.Option("--folds", help="Cross-validation folds")] = 5,
+    jobs: Annotated[int, typer.Option("--jobs", "-j", help="CPU cores for the random forest")] = 1,
+) -> None:
+    from radiovector.candidates.affinity import train_affinity
+    from radiovector.cli.common import console, err_console
+    from radiovector.io.tables import read_raw_table
+
+    frame = read_raw_table(activities)
+    if folds < 2:
+        raise ConfigError(f"--folds must be at least 2, got {folds}")
+    with err_console.status("training affinity model") as status:
+        model, rejects = train_affinity(frame, str(activities), value_column, seed=seed, n_folds=folds, n_jobs=jobs,
+                                        progress=lambda msg: status.update(msg))
+    meta_path = model.save(output)
+    if len(rejects):
+        rejects.to_csv(output.with_name(output.name + ".rejects.csv"), index=False)
+    table = Table(title=f"Cross-validation ({model.metadata['n_train']} compounds, {model.value_column})")
+    for col in ("split", "model", "RMSE", "MAE", "R2", "Spearman"):
+        table.add_column(col)
+    for split, res in model.metadata["cv"].items():
+        for who in ("model", "knn_baseline"):
+            m = res[who]
+            table.add_row(split, who, f"{m['rmse']:.3f}", f"{m['mae']:.3f}", f"{m['r2']:.3f}", f"{m['spearman']:.3f}")
+    console.print(table)
+    err_console.print(f"wrote {output} and {meta_path}; {len(rejects)} rows rejected")
