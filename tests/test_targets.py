@@ -172,7 +172,9 @@ def test_raising_tumour_expression_never_lowers_score(gene, factor, seed):
 def test_missing_normal_never_beats_low_normal(low, seed, drop_some):
     tumour, normal, surface = _synthetic(seed=seed)
     # G2 becomes an exact copy of G1 in the tumour, with low normal expression; G1 loses its normal data.
-    tumour.loc[1, ["tumour_median", "normal_median"]] = tumour.loc[0, ["tumour_median", "normal_median"]].values
+    tumour.loc[1, ["tumour_median", "normal_median"]] = tumour.loc[
+        0, ["tumour_median", "normal_median"]
+    ].values
     g1, g2 = "ENSG00000000001", "ENSG00000000002"
     normal.loc[normal["ensembl_gene"] == g2, "ntpm"] = low
     if drop_some:  # only some panel organs missing
@@ -199,7 +201,9 @@ def test_gene_names_do_not_matter():
 
 def test_weights_and_panel_from_params():
     tumour, normal, surface = _synthetic(seed=1)
-    only_level = rank_targets(tumour, normal, surface, {"weights": {"contrast": 0, "safety": 0, "surface": 0}})
+    only_level = rank_targets(
+        tumour, normal, surface, {"weights": {"contrast": 0, "safety": 0, "surface": 0}}
+    )
     t = only_level["targets"]
     assert np.allclose(t["score"], t["level_score"])
     assert t["contrast_score"].isna().all()
@@ -231,8 +235,13 @@ def test_universe_surface_vs_all():
 def test_duplicates_and_unmapped_are_reported():
     tumour, normal, surface = _synthetic(seed=5)
     extra = pd.DataFrame(
-        {"cancer_type": ["XX", "XX"], "entrez_id": pd.array([1, 99999], dtype="Int64"),
-         "gene_symbol": ["G1", "NOPE"], "tumour_median": [5.0, 5.0], "normal_median": [1.0, 1.0]}
+        {
+            "cancer_type": ["XX", "XX"],
+            "entrez_id": pd.array([1, 99999], dtype="Int64"),
+            "gene_symbol": ["G1", "NOPE"],
+            "tumour_median": [5.0, 5.0],
+            "normal_median": [1.0, 1.0],
+        }
     )
     result = rank_targets(pd.concat([tumour, extra], ignore_index=True), normal, surface, {"universe": "all"})
     assert result["rejects"]["reason"].str.contains("duplicate").sum() == 1
@@ -358,8 +367,14 @@ def test_sample_level_ranking_uses_prevalence(tmp_path):
     values[0, :] = 50.0  # G1 expressed in every tumour
     values[1, :10] = 100.0  # G2 expressed in half of them at a higher level
     values[1, 10:] = 0.0
-    sheet = pd.DataFrame({"sample_id": [f"S{i}" for i in range(n_s)], "sample_type": "tumour",
-                          "tumour_type": "XX", "tissue": None})
+    sheet = pd.DataFrame(
+        {
+            "sample_id": [f"S{i}" for i in range(n_s)],
+            "sample_type": "tumour",
+            "tumour_type": "XX",
+            "tissue": None,
+        }
+    )
     genes = pd.DataFrame({"ensembl_gene": [f"ENSG{i:011d}" for i in range(1, 41)]})
     summary = summarise_samples(values, genes, list(sheet["sample_id"]), sheet, threshold=10.0)
     result = rank_targets(summary, normal, surface)
@@ -372,8 +387,10 @@ def test_sample_level_ranking_uses_prevalence(tmp_path):
 
 def test_sample_matrix_bad_values(tmp_path):
     path = tmp_path / "bad.tsv"
-    path.write_text("gene_id\tS1\tS2\nENSG00000000001\t1\t-2\nENSG00000000002\t1\tx\nENSG00000000003\t1\t2\n"
-                    "ENSG00000000003\t3\t4\n")
+    path.write_text(
+        "gene_id\tS1\tS2\nENSG00000000001\t1\t-2\nENSG00000000002\t1\tx\nENSG00000000003\t1\t2\n"
+        "ENSG00000000003\t3\t4\n"
+    )
     vals, genes, _, rejects = read_sample_matrix(path)
     assert list(genes["ensembl_gene"]) == ["ENSG00000000003"]
     assert sorted(rejects["row_number"]) == [1, 2, 4]
@@ -398,9 +415,23 @@ def test_cli_rank_targets(tmp_path):
     out = tmp_path / "out"
     result = CliRunner().invoke(
         app,
-        ["rank-targets", "--tumour", str(EXAMPLE / "tumour_expression.tsv.gz"), "--normal",
-         str(EXAMPLE / "normal_expression.tsv.gz"), "-S", str(EXAMPLE / "surfaceome.tsv"), "--tumour-type",
-         "PRAD", "--top-n", "5", "-w", "safety=0.4", "-o", str(out)],
+        [
+            "rank-targets",
+            "--tumour",
+            str(EXAMPLE / "tumour_expression.tsv.gz"),
+            "--normal",
+            str(EXAMPLE / "normal_expression.tsv.gz"),
+            "-S",
+            str(EXAMPLE / "surfaceome.tsv"),
+            "--tumour-type",
+            "PRAD",
+            "--top-n",
+            "5",
+            "-w",
+            "safety=0.4",
+            "-o",
+            str(out),
+        ],
     )
     assert result.exit_code == 0, result.output
     assert "FOLH1" in pd.read_parquet(out / "targets.parquet")["gene_symbol"].tolist()
@@ -408,8 +439,18 @@ def test_cli_rank_targets(tmp_path):
     assert (out / "plots" / "PRAD_level_vs_organ.png").stat().st_size > 1000
     bad = CliRunner().invoke(
         app,
-        ["rank-targets", "--tumour", str(EXAMPLE / "tumour_expression.tsv.gz"), "--normal",
-         str(EXAMPLE / "normal_expression.tsv.gz"), "-S", str(EXAMPLE / "surfaceome.tsv"), "--organ",
-         "kidney", "-o", str(out)],
+        [
+            "rank-targets",
+            "--tumour",
+            str(EXAMPLE / "tumour_expression.tsv.gz"),
+            "--normal",
+            str(EXAMPLE / "normal_expression.tsv.gz"),
+            "-S",
+            str(EXAMPLE / "surfaceome.tsv"),
+            "--organ",
+            "kidney",
+            "-o",
+            str(out),
+        ],
     )
     assert isinstance(bad.exception, ConfigError)
