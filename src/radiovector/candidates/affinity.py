@@ -46,9 +46,12 @@ def featurise(mols: list[Chem.Mol]) -> tuple[np.ndarray, list]:
     return x, bits
 
 
-def make_estimator(seed: int = 0, n_jobs: int = 1) -> RandomForestRegressor:
-    return RandomForestRegressor(n_estimators=300, max_features=0.3, min_samples_leaf=1, n_jobs=n_jobs,
-                                 random_state=seed)
+N_ESTIMATORS = 300
+
+
+def make_estimator(seed: int = 0, n_jobs: int = 1, n_estimators: int | None = None) -> RandomForestRegressor:
+    return RandomForestRegressor(n_estimators=n_estimators or N_ESTIMATORS, max_features=0.3, min_samples_leaf=1,
+                                 n_jobs=n_jobs, random_state=seed)
 
 
 def make_baseline() -> KNeighborsRegressor:
@@ -80,7 +83,7 @@ def scaffold_groups(mols: list[Chem.Mol]) -> np.ndarray:
 
 
 def cross_validate(x: np.ndarray, y: np.ndarray, groups: np.ndarray, seed: int = 0, n_folds: int = 5,
-                   n_jobs: int = 1) -> dict:
+                   n_jobs: int = 1, n_estimators: int | None = None) -> dict:
     out = {}
     n_folds = max(2, min(n_folds, len(y), len(np.unique(groups))))
     splits = {
@@ -92,7 +95,7 @@ def cross_validate(x: np.ndarray, y: np.ndarray, groups: np.ndarray, seed: int =
         pred = np.full(len(y), np.nan)
         base = np.full(len(y), np.nan)
         for train, test in split:
-            pred[test] = make_estimator(seed, n_jobs).fit(x[train], y[train]).predict(x[test])
+            pred[test] = make_estimator(seed, n_jobs, n_estimators).fit(x[train], y[train]).predict(x[test])
             base[test] = make_baseline().fit(xb[train], y[train]).predict(xb[test])
         out[name] = {"model": metrics(y, pred), "knn_baseline": metrics(y, base), "folds": n_folds}
     return out
@@ -196,7 +199,7 @@ def prepare_training_data(frame: pd.DataFrame, source: str, value_column: str | 
 
 def train_affinity(frame: pd.DataFrame, source: str = "activities", value_column: str | None = None,
                    seed: int = 0, n_folds: int = 5, n_jobs: int = 1, ad_threshold: float = AD_THRESHOLD,
-                   progress=None) -> tuple[AffinityModel, pd.DataFrame]:
+                   progress=None, n_estimators: int | None = None) -> tuple[AffinityModel, pd.DataFrame]:
     """Cross-validate then fit on all rows; returns the model (metrics in ``metadata``) and the rejects."""
     mols, y, kept, vcol, rejects = prepare_training_data(frame, source, value_column)
     if len(y) < 10:
@@ -206,10 +209,10 @@ def train_affinity(frame: pd.DataFrame, source: str = "activities", value_column
     groups = scaffold_groups(mols)
     if progress:
         progress("cross-validating")
-    cv = cross_validate(x, y, groups, seed, n_folds, n_jobs)
+    cv = cross_validate(x, y, groups, seed, n_folds, n_jobs, n_estimators)
     if progress:
         progress("fitting final model")
-    estimator = make_estimator(seed, n_jobs).fit(x, y)
+    estimator = make_estimator(seed, n_jobs, n_estimators).fit(x, y)
     meta = {
         "kind": "radiovector-affinity-model",
         "format": FORMAT_VERSION,
@@ -234,12 +237,12 @@ def train_affinity(frame: pd.DataFrame, source: str = "activities", value_column
 
 
 def evaluate_predefined_split(frame: pd.DataFrame, split_column: str = "split", value_column: str | None = None,
-                              seed: int = 0, n_jobs: int = 1) -> dict:
+                              seed: int = 0, n_jobs: int = 1, n_estimators: int | None = None) -> dict:
     """Train on rows with split == 'train', test on 'test'; model and kNN baseline RMSE in the same run."""
     mols, y, kept, _, _ = prepare_training_data(frame, "activities", value_column)
     split = frame[split_column].iloc[kept].astype(str).str.lower().to_numpy()
     x, _ = featurise(mols)
     tr, te = split == "train", split == "test"
-    model = make_estimator(seed, n_jobs).fit(x[tr], y[tr])
+    model = make_estimator(seed, n_jobs, n_estimators).fit(x[tr], y[tr])
     base = make_baseline().fit(x[tr] > 0, y[tr])
     return {"model": metrics(y[te], model.predict(x[te])), "knn_baseline": metrics(y[te], base.predict(x[te] > 0))}
