@@ -63,7 +63,8 @@ def harmonise(
     pct = (np.arange(n) + 0.5) / n
     uniq, inverse = np.unique(x, return_inverse=True)
     mean_pct = np.bincount(inverse, weights=pct) / np.bincount(inverse)
-    ref_q = np.quantile(ref, mean_pct)
+    ref_sorted = np.sort(ref)  # linear-interpolation quantiles (numpy's default), one sort for all percentiles
+    ref_q = np.interp(mean_pct * (len(ref_sorted) - 1), np.arange(len(ref_sorted)), ref_sorted)
     return np.interp(tumour_log, uniq, ref_q), "quantile"
 
 
