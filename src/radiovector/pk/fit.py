@@ -135,7 +135,8 @@ def fit_model(
     poor_fit_p: float = 0.01,
     rel_sd_flag: float = 0.25,
 ) -> FitResult:
-    """Fit one model by weighted least squares (scipy ``least_squares``, TRF with bounds, analytic Jacobian).
+    """Fit one model by weighted least squares (scipy ``least_squares`` LM on x = lower + theta^2,
+    analytic Jacobian).
 
     ``t`` in h, ``y`` decay-corrected values, ``sigma`` per-point SD (same units). ``x0`` (e.g. the original
     estimate in a bootstrap) replaces the multi-start grid. Returns estimates, covariance and flags:
@@ -160,13 +161,21 @@ def fit_model(
         return model.jacobian(x, t) * w[:, None]
 
     starts = [np.maximum(x0, lower)] if x0 is not None else _starts(model, t, y, w, n_starts)
+    # Bounds x >= lower are built into the parameterisation x = lower + theta^2, so the fast unbounded
+    # Levenberg-Marquardt (MINPACK) can be used; lambda_eff >= lambda_phys holds for every theta.
+
+    def fun_t(th):
+        return fun(lower + th * th)
+
+    def jac_t(th):
+        return jac(lower + th * th) * (2.0 * th)[None, :]
+
     best = None
     for s in starts:
-        s = np.maximum(s, lower + 1e-12)
+        th0 = np.sqrt(np.maximum(s - lower, 0.0)) + 1e-6
         try:
             with np.errstate(all="ignore"):
-                sol = optimize.least_squares(fun, s, jac=jac, bounds=(lower, np.inf), method="trf",
-                                             x_scale="jac", max_nfev=200 * p)
+                sol = optimize.least_squares(fun_t, th0, jac=jac_t, method="lm", max_nfev=100 * (p + 1))
         except (ValueError, np.linalg.LinAlgError) as exc:  # pragma: no cover - defensive
             res.reason = f"{type(exc).__name__}: {exc}"
             continue
@@ -178,7 +187,7 @@ def fit_model(
         res.status = "failed"
         res.reason = res.reason or "optimizer returned no finite solution from any start"
         return res
-    x = best.x
+    x = lower + best.x * best.x
     res.x = x
     wrss = float(2 * best.cost)
     res.wrss = wrss
@@ -189,7 +198,7 @@ def fit_model(
     if not best.success:
         res.flags.append("not_converged")
     # covariance: (J'J)^-1 scaled by s^2 = WRSS/(n-p) for the relative model, by 1 for known SD
-    jw = best.jac
+    jw = jac(x)
     dof = n - p
     try:
         jtj_inv = np.linalg.pinv(jw.T @ jw)
