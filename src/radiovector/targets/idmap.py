@@ -65,13 +65,15 @@ def map_to_ensembl(frame: pd.DataFrame, bridge: pd.DataFrame) -> pd.DataFrame:
     if "entrez_id" in frame.columns:
         lookup = _lookup(bridge, "entrez_id")
         ids = pd.to_numeric(frame["entrez_id"], errors="coerce").astype("Int64")
-        found = ids.map(lambda v: lookup.get(int(v)) if pd.notna(v) else None)
+        found = ids.astype("float64").map({float(k): v for k, v in lookup.items()}).astype(object)
+        found = found.where(found.notna(), None)
         hit = ens.isna() & found.notna()
         ens[hit], how[hit] = found[hit], "entrez"
     if "gene_symbol" in frame.columns:
         upper = bridge.assign(gene_symbol=bridge["gene_symbol"].str.upper())
         lookup = _lookup(upper, "gene_symbol")
-        found = frame["gene_symbol"].map(lambda s: lookup.get(str(s).upper()) if isinstance(s, str) else None)
+        found = frame["gene_symbol"].astype(object).str.upper().map(lookup).astype(object)
+        found = found.where(found.notna(), None)
         hit = ens.isna() & found.notna()
         ens[hit], how[hit] = found[hit], "symbol"
     return pd.DataFrame({"ensembl_gene": ens, "mapped_by": how}, index=frame.index)
