@@ -133,15 +133,22 @@ DESCRIPTOR_COLUMNS = (
 
 
 def descriptors(mol: Chem.Mol) -> dict[str, float]:
-    """All per-molecule descriptors (see :data:`DESCRIPTOR_COLUMNS`)."""
+    """All per-molecule descriptors (see :data:`DESCRIPTOR_COLUMNS`).
+
+    QED's own property calculation already computes MW, Crippen logP and TPSA with the same RDKit functions
+    (``rdMolDescriptors._CalcMolWt``, ``Crippen.MolLogP``, ``MolSurf.TPSA``); they are reused, not recomputed.
+    """
     try:
-        qed = float(QED.qed(mol))
-    except Exception:  # QED fails on a few exotic valences; report missing rather than guess
+        props = QED.properties(mol)
+        qed = float(QED.qed(mol, qedProperties=props))
+        mw, clogp, tpsa = props.MW, props.ALOGP, props.PSA
+    except Exception:  # QED fails on a few exotic valences; report it missing rather than guess
         qed = math.nan
+        mw, clogp, tpsa = Descriptors.MolWt(mol), Crippen.MolLogP(mol), rdMolDescriptors.CalcTPSA(mol)
     return {
-        "mw": Descriptors.MolWt(mol),
-        "clogp": Crippen.MolLogP(mol),
-        "tpsa": rdMolDescriptors.CalcTPSA(mol),
+        "mw": mw,
+        "clogp": clogp,
+        "tpsa": tpsa,
         "hbd": Lipinski.NumHDonors(mol),
         "hba": Lipinski.NumHAcceptors(mol),
         "rotatable_bonds": rdMolDescriptors.CalcNumRotatableBonds(mol),

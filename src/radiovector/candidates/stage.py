@@ -95,6 +95,7 @@ def score_candidates(
     records: dict[str, dict] = {}
     order: list[str] = []
     gen = morgan_generator()
+    motif_targets = {m.name: m.target for m in load_motifs() if m.target}
     for i in range(n):
         mol, reason = parse_smiles(smiles[i])
         std = standardise_mol(mol) if mol is not None else None
@@ -161,7 +162,6 @@ def score_candidates(
             "alerts": ";".join(al),
             "n_alerts": len(al),
         }
-        motif_targets = {m.name: m.target for m in load_motifs() if m.target}
         row["motif_targets"] = ";".join(sorted({motif_targets[m] for m in found["targeting_motif"]}))
         if refset is not None:
             row["max_tanimoto"], row["nearest_reference_id"] = refset.nearest(gen.GetFingerprint(mol))
