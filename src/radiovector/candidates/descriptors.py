@@ -132,19 +132,24 @@ DESCRIPTOR_COLUMNS = (
 )
 
 
-def descriptors(mol: Chem.Mol) -> dict[str, float]:
-    """All per-molecule descriptors (see :data:`DESCRIPTOR_COLUMNS`).
+def descriptors(mol: Chem.Mol, qed_sa: bool = True) -> dict[str, float]:
+    """All per-molecule descriptors (see :data:`DESCRIPTOR_COLUMNS`); ``qed_sa=False`` skips QED and SA score
+    (the two slowest, left NaN) for very large enumerated design spaces.
 
     QED's own property calculation already computes MW, Crippen logP and TPSA with the same RDKit functions
     (``rdMolDescriptors._CalcMolWt``, ``Crippen.MolLogP``, ``MolSurf.TPSA``); they are reused, not recomputed.
     """
-    try:
-        props = QED.properties(mol)
-        qed = float(QED.qed(mol, qedProperties=props))
-        mw, clogp, tpsa = props.MW, props.ALOGP, props.PSA
-    except Exception:  # QED fails on a few exotic valences; report it missing rather than guess
+    if not qed_sa:
         qed = math.nan
         mw, clogp, tpsa = Descriptors.MolWt(mol), Crippen.MolLogP(mol), rdMolDescriptors.CalcTPSA(mol)
+    else:
+        try:
+            props = QED.properties(mol)
+            qed = float(QED.qed(mol, qedProperties=props))
+            mw, clogp, tpsa = props.MW, props.ALOGP, props.PSA
+        except Exception:  # QED fails on a few exotic valences; report it missing rather than guess
+            qed = math.nan
+            mw, clogp, tpsa = Descriptors.MolWt(mol), Crippen.MolLogP(mol), rdMolDescriptors.CalcTPSA(mol)
     return {
         "mw": mw,
         "clogp": clogp,
@@ -158,5 +163,5 @@ def descriptors(mol: Chem.Mol) -> dict[str, float]:
         "formal_charge": Chem.GetFormalCharge(mol),
         "net_charge_ph74": net_charge_ph74(mol),
         "qed": qed,
-        "sa_score": sa_score(mol),
+        "sa_score": sa_score(mol) if qed_sa else math.nan,
     }

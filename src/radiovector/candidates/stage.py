@@ -35,6 +35,8 @@ DEFAULTS = {
     "profiles": {},  # extra or overriding profiles (same layout as data/profiles.yaml)
     "pareto_max_rows": 20000,  # Pareto ranks are computed among the best-scoring rows only beyond this
     "source": "candidates",
+    "alerts": True,  # PAINS/Brenk FilterCatalog (the slowest step); false only for huge enumerated spaces
+    "qed_sa": True,  # QED and SA score; false leaves them NaN (faster, for huge enumerated spaces)
 }
 
 
@@ -139,7 +141,7 @@ def score_candidates(
         mol = rec["mol"]
         mols.append(mol)
         found = recognise(mol)
-        al = find_alerts(mol)
+        al = find_alerts(mol) if cfg["alerts"] else []
         row = {
             "candidate_id": rec["candidate_id"],
             "ids": ";".join(rec["ids"]),
@@ -152,7 +154,7 @@ def score_candidates(
             "target": rec["target"],
             "nuclide": ";".join(rec["nuclides_in"]),
             "reference": rec["reference"],
-            **descriptors(mol),
+            **descriptors(mol, qed_sa=cfg["qed_sa"]),
             "chelators": ";".join(found["chelator"]),
             "albumin_binders": ";".join(found["albumin_binder"]),
             "targeting_motifs": ";".join(found["targeting_motif"]),

@@ -33,6 +33,16 @@ def register(app: typer.Typer) -> None:
             "Example: radiovector train-affinity resources/example/affinity_CHEMBL4203.csv -o results/model.joblib"
         ),
     )(train_affinity_command)
+    app.command(
+        "enumerate",
+        help=(
+            "Enumerate a design space (vector x linker x chelator [x albumin binder]) from building blocks with "
+            "attachment points [*:1] (vector-linker), [*:2] (linker-chelator), [*:3] (linker-albumin binder); "
+            "write Parquet chunks, optionally scoring each chunk as it is made (streamed, bounded memory).\n\n"
+            "Example: radiovector enumerate resources/example/building_blocks.csv --score -n Lu-177 "
+            "-o results/design"
+        ),
+    )(enumerate_command)
 
 
 def _progress() -> Progress:
@@ -140,3 +150,46 @@ def train_affinity_command(
             table.add_row(split, who, f"{m['rmse']:.3f}", f"{m['mae']:.3f}", f"{m['r2']:.3f}", f"{m['spearman']:.3f}")
     console.print(table)
     err_console.print(f"wrote {output} and {meta_path}; {len(rejects)} rows rejected")
+
+
+def enumerate_command(
+    blocks: Annotated[Path, typer.Argument(help="Building blocks CSV: id, role, smiles")],
+    output: Annotated[Path, typer.Option("--output", "-o", help="Output directory")],
+    chunk_size: Annotated[int, typer.Option("--chunk-size", help="Conjugates per chunk")] = 50000,
+    chunk: Annotated[int | None, typer.Option("--chunk", help="Only this chunk (0-based), for workflows")] = None,
+    score: Annotated[bool, typer.Option("--score/--no-score", help="Score each chunk as it is enumerated")] = False,
+    nuclide: Annotated[list[str] | None, typer.Option("--nuclide", "-n", help="Radionuclide to check (repeat)")] = None,
+    profile: Annotated[str, typer.Option("--profile", "-p", help="Desirability profile")] = "renal_small_molecule",
+    fast: Annotated[bool, typer.Option("--fast", help="Skip PAINS/Brenk alerts, QED and SA score")] = False,
+) -> None:
+    from radiovector.candidates.enumerate import enumerate_chunk, load_blocks, merge_scored, n_chunks
+    from radiovector.candidates.stage import score_candidates
+    from radiovector.cli.common import err_console
+    from radiovector.io.tables import read_raw_table
+
+    if chunk_size < 1:
+        raise ConfigError(f"--chunk-size must be positive, got {chunk_size}")
+    space = load_blocks(read_raw_table(blocks), str(blocks))
+    total = n_chunks(space, chunk_size)
+    if chunk is not None and not 0 <= chunk < total:
+        raise ConfigError(f"--chunk {chunk} out of range: the design space has {total} chunks of {chunk_size}")
+    output.mkdir(parents=True, exist_ok=True)
+    params = {"nuclides": list(nuclide or []), "profile": profile, "alerts": not fast, "qed_sa": not fast}
+    chunks = [chunk] if chunk is not None else list(range(total))
+    parts = []
+    with _progress() as bar:
+        task = bar.add_task(f"{len(space)} conjugates", total=len(chunks))
+        for k in chunks:
+            frame = enumerate_chunk(space, k, chunk_size)
+            frame.to_parquet(output / f"conjugates_{k:05d}.parquet", index=False)
+            if score:
+                res = score_candidates(frame, params)
+                res["candidates"].to_parquet(output / f"candidates_{k:05d}.parquet", index=False)
+                parts.append({"candidates": res["candidates"].head(1000), **{
+                    name: res[name] for name in ("candidate_nuclides", "rejects")}})
+            bar.update(task, advance=1)
+    if score and parts:
+        merged = merge_scored(parts)
+        write_outputs(merged, output / "top")
+    err_console.print(f"{len(space)} conjugates in {total} chunk(s) of {chunk_size}; wrote {len(chunks)} chunk(s) "
+                      f"to {output}" + ("; merged top candidates in top/" if score else ""))
