@@ -11,5 +11,8 @@ INPUT_PATHS = {
 }
 
 # Every result table the workflow commits to the store: name -> (file, key columns identifying a row).
-# Stage rule files add their tables here.
+# Stage rule files add their tables here, their rejects to STAGE_REJECTS and report figure folders to
+# REPORT_FIGURES (report section -> folder of PNGs, each with a .txt caption beside it or the stage caption).
 RESULT_TABLES = {}
+STAGE_REJECTS = []
+REPORT_FIGURES = {}

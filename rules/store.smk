@@ -4,7 +4,7 @@
 rule manifest:
     input:
         summaries=expand("ingest/{input_name}.json", input_name=INPUTS),
-        rejects=expand("ingest/{input_name}.rejects.parquet", input_name=INPUTS),
+        rejects=expand("ingest/{input_name}.rejects.parquet", input_name=INPUTS) + STAGE_REJECTS,
         tables=[path for path, _ in RESULT_TABLES.values()],
     output:
         "manifest.json",
@@ -21,6 +21,7 @@ rule manifest:
 rule report:
     input:
         manifest="manifest.json",
+        figures=list(REPORT_FIGURES.values()),
     output:
         report(
             "report/index.html",
@@ -30,6 +31,9 @@ rule report:
     params:
         title=config["title"],
         top_n=config["report"]["top_n"],
+        figures=REPORT_FIGURES,
+        captions={section: str(PROJECT_ROOT / "docs" / "report" / f"{stage}.rst") for section, stage in
+                  [("Pharmacokinetics", "pk"), ("Targets", "targets"), ("Candidates", "candidates")]},
     log:
         "logs/report.log",
     conda:

@@ -13,7 +13,7 @@ def main(smk):
     name = smk.wildcards.input_name
     source = Path(smk.input[0])
     schema = TableSchema.load(name, Path(smk.params.schema_dir))
-    result = validate_table(read_raw_table(source), schema, name, str(source))
+    result = validate_table(read_raw_table(source), schema, name, str(source), with_row_number=True)
     write_parquet(result.accepted, smk.output.table)
     write_parquet(result.rejects, smk.output.rejects)
     write_json(

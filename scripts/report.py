@@ -7,12 +7,21 @@ from pathlib import Path
 sys.path.insert(0, str(Path(snakemake.scriptdir).parent / "src"))  # noqa: F821  (use this checkout's package)
 
 from radiovector.report import build_report  # noqa: E402
+from radiovector.report.html import Figure  # noqa: E402
 from radiovector.scripting import run_script  # noqa: E402
 
 
 def main(smk):
     manifest = json.loads(Path(smk.input.manifest).read_text())
-    page = build_report(manifest, title=smk.params.title, top_n=smk.params.top_n)
+    sections, figures = [], {}
+    for section, folder in sorted(smk.params.figures.items()):
+        caption_file = Path(smk.params.captions[section])
+        caption = " ".join(caption_file.read_text().split()) if caption_file.is_file() else section
+        pngs = sorted(Path(folder).glob("*.png"))
+        sections.append((section, f"<p>{len(pngs)} figure(s).</p>"))
+        figures[section] = [Figure(p, f"{p.stem}: {caption}") for p in pngs]
+    page = build_report(manifest, title=smk.params.title, top_n=smk.params.top_n, sections=sections,
+                        figures=figures)
     Path(smk.output[0]).parent.mkdir(parents=True, exist_ok=True)
     Path(smk.output[0]).write_text(page)
 

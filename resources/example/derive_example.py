@@ -73,6 +73,9 @@ def main(shared: Path, out: Path) -> None:
     long = hpa.melt(id_vars="GeneID", var_name="tissue", value_name="ntpm").rename(
         columns={"GeneID": "ensembl_gene"}
     )
+    # HPA writes NA where a tissue was not measured; a long table leaves such gene x tissue pairs out (the
+    # target ranking treats an organ without data as unknown, not as zero expression).
+    long = long[long["ntpm"].notna() & (long["ntpm"] != "NA")]
     long.sort_values(["ensembl_gene", "tissue"]).to_csv(
         out / "normal_expression.tsv.gz", sep="\t", index=False
     )

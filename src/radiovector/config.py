@@ -10,7 +10,7 @@ from typing import Any
 import jsonschema
 import yaml
 
-from radiovector.errors import ConfigError
+from radiovector.errors import ConfigError, RadioVectorError
 from radiovector.paths import schema_dir
 
 
@@ -68,13 +68,30 @@ def _describe(error: jsonschema.ValidationError, schema: dict[str, Any], source:
     )
 
 
+def _stage_validators() -> dict[str, Any]:
+    """Each stage section's checker (it owns its keys and defaults, and rejects unknown ones)."""
+    from radiovector.candidates.stage import resolve_params as candidates
+    from radiovector.pk.stage import resolve_params as pk
+    from radiovector.targets.params import resolve_params as targets
+
+    return {"targets": targets, "candidates": candidates, "pk": pk}
+
+
 def validate_config(config: dict[str, Any], source: str = "config") -> dict[str, Any]:
-    """Validate a config mapping and return a copy with defaults filled in; raise :class:`ConfigError`."""
+    """Validate a config mapping and return a copy with defaults filled in; raise :class:`ConfigError`.
+
+    The top level is checked against config/schemas/config.schema.yaml, each stage section by its stage.
+    """
     schema = config_schema()
     resolved = copy.deepcopy(config)
     errors = sorted(_DefaultingValidator(schema).iter_errors(resolved), key=lambda e: list(e.absolute_path))
     if errors:
         raise _describe(errors[0], schema, source)
+    for section, check in _stage_validators().items():
+        try:
+            check(copy.deepcopy(resolved.get(section) or {}))
+        except RadioVectorError as exc:
+            raise ConfigError(f"{source}: section {section!r}: {exc.message}", hint=exc.hint) from exc
     return resolved
 
 

@@ -6,7 +6,7 @@ import sys
 
 import typer
 
-from radiovector.cli import common, run, runs
+from radiovector.cli import candidates, common, nuclide, pk, run, runs, targets
 from radiovector.errors import RadioVectorError
 
 app = typer.Typer(
@@ -32,6 +32,11 @@ def _options(
 
 run.register(app)
 app.add_typer(runs.app, name="runs")
+# Single stages, usable without Snakemake or a store.
+targets.register(app)
+candidates.register(app)
+pk.register(app)
+nuclide.register(app)
 
 
 def main(argv: list[str] | None = None) -> None:

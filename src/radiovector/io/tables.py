@@ -263,11 +263,14 @@ class ValidatedTable:
         return len(self.rejects)
 
 
-def validate_table(frame: pd.DataFrame, schema: TableSchema, input_name: str, source: str) -> ValidatedTable:
+def validate_table(
+    frame: pd.DataFrame, schema: TableSchema, input_name: str, source: str, with_row_number: bool = False
+) -> ValidatedTable:
     """Split ``frame`` (all text, as from :func:`read_raw_table`) into typed accepted rows and rejects.
 
     Row numbers in the rejects table are 1-based data rows (the header is row 0), so row ``n`` is line
-    ``n + 1`` of a CSV file.
+    ``n + 1`` of a CSV file. ``with_row_number`` adds that number to the accepted rows as ``row_number``, so that
+    later stages can reject a row by the same number.
     """
     found = list(frame.columns)
     missing = [c for c in schema.required if c not in frame.columns]
@@ -308,6 +311,8 @@ def validate_table(frame: pd.DataFrame, schema: TableSchema, input_name: str, so
                 }
             )
     rejects = pd.DataFrame.from_records(records, columns=REJECTS_SCHEMA.names)
+    if with_row_number:
+        out["row_number"] = np.arange(1, len(out) + 1, dtype=np.int64)
     accepted = out.loc[~any_bad.to_numpy()].reset_index(drop=True)
     for name, spec in schema.columns.items():
         kind = spec.types[0]
