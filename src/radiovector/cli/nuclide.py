@@ -11,7 +11,6 @@ import typer
 from rich.console import Console
 from rich.table import Table
 
-from radiovector.nuclides import MAIN_CLASSES, chain_energy_per_parent_decay, decay_chain, nuclide_info
 
 
 def register(app: typer.Typer) -> None:
@@ -35,6 +34,9 @@ def nuclide_command(
     name: Annotated[str, typer.Argument(help="Nuclide, e.g. Lu-177, Ac-225, Tc-99m.")],
     as_json: Annotated[bool, typer.Option("--json", help="Print only JSON on stdout (for scripts).")] = False,
 ) -> None:
+    # imported here: radioactivedecay takes seconds to load, and every other command would pay for it
+    from radiovector.nuclides import MAIN_CLASSES, chain_energy_per_parent_decay, decay_chain, nuclide_info
+
     info = nuclide_info(name)
     chain = decay_chain(info.name)
     totals = chain_energy_per_parent_decay(info.name).set_index("nuclide").loc["TOTAL"]
