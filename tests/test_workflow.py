@@ -68,6 +68,8 @@ def test_run_commits_a_complete_reproducible_run(tmp_path: Path, capsys: pytest.
         assert counts["rows_in"] == counts["rows_accepted"] + counts["rows_rejected"], name
     first = summary["run_id"]
     assert Path(summary["report"]).is_file()
+    for stage_table in ("targets", "candidates", "candidate_nuclides", "pk_tia", "pk_fits"):
+        assert summary["tables"][stage_table] > 0, stage_table
 
     # provenance reads back with runs show / runs sql
     code, out, _ = _cli(["runs", "show", first, "--store", str(store), "--json"], capsys)
