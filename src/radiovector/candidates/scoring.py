@@ -123,28 +123,33 @@ def objectives(d: pd.DataFrame) -> pd.DataFrame:
     return pd.DataFrame(out, index=d.index)
 
 
-def pareto_rank(obj: np.ndarray, block: int = 2048) -> np.ndarray:
+def pareto_rank(obj: np.ndarray, block: int = 1024) -> np.ndarray:
     """Non-dominated sorting (maximisation) of ``obj`` (rows x objectives); rank 1 = Pareto front.
 
-    Rows with a NaN objective get rank 0 (not ranked). Memory is O(n * block).
+    Deb's fast non-dominated sort with the dominance relation built blockwise once (O(n^2) time, n^2 bits of
+    memory); rows with a NaN objective get rank 0 (not ranked).
     """
     n = obj.shape[0]
     ranks = np.zeros(n, dtype=np.int64)
-    valid = ~np.isnan(obj).any(axis=1)
-    idx = np.flatnonzero(valid)
-    remaining = idx
+    idx = np.flatnonzero(~np.isnan(obj).any(axis=1))
+    pts = obj[idx]
+    m = len(idx)
+    if m == 0:
+        return ranks
+    dominates = np.zeros((m, m), dtype=bool)  # dominates[i, j]: i dominates j
+    for start in range(0, m, block):
+        chunk = pts[start : start + block]
+        ge = (chunk[:, None, :] >= pts[None, :, :]).all(axis=2)
+        gt = (chunk[:, None, :] > pts[None, :, :]).any(axis=2)
+        dominates[start : start + block] = ge & gt
+    count = dominates.sum(axis=0)
+    done = np.zeros(m, dtype=bool)
     level = 1
-    while remaining.size:
-        pts = obj[remaining]
-        dominated = np.zeros(remaining.size, dtype=bool)
-        for start in range(0, remaining.size, block):
-            chunk = pts[start : start + block]
-            ge = (pts[None, :, :] >= chunk[:, None, :]).all(axis=2)
-            gt = (pts[None, :, :] > chunk[:, None, :]).any(axis=2)
-            dominated[start : start + block] = (ge & gt).any(axis=1)
-        front = remaining[~dominated]
-        ranks[front] = level
-        remaining = remaining[dominated]
+    while not done.all():
+        front = np.flatnonzero((count == 0) & ~done)
+        ranks[idx[front]] = level
+        done[front] = True
+        count = count - dominates[front].sum(axis=0)
         level += 1
     return ranks
 

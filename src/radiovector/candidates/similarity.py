@@ -7,10 +7,10 @@ from dataclasses import dataclass
 
 import numpy as np
 import pandas as pd
-from rdkit import DataStructs
+from rdkit import Chem, DataStructs
 from rdkit.Chem import rdFingerprintGenerator
 
-from radiovector.candidates.standardise import standardise_smiles
+from radiovector.candidates.standardise import METALS, choose_parent, parse_smiles
 from radiovector.errors import InputError
 
 RADIUS = 2
@@ -41,15 +41,20 @@ class ReferenceSet:
         ids, fps, rejects = [], [], []
         for pos, smi in enumerate(frame[smiles_col].tolist()):
             ref_id = str(frame[id_col].iloc[pos]) if id_col else f"ref{pos + 1}"
-            std = standardise_smiles(smi)
-            if not std.ok:
+            # light standardisation (parent fragment only): Morgan bits do not depend on charge state or
+            # metal-ligand bonds once metals are dropped
+            mol, reason = parse_smiles(smi)
+            if mol is not None and any(a.GetSymbol() in METALS for a in mol.GetAtoms()):
+                mol = Chem.DeleteSubstructs(mol, Chem.MolFromSmarts("[" + ",".join(sorted(METALS)) + "]"))
+            if mol is None or mol.GetNumAtoms() == 0:
                 rejects.append(
                     {"input": "references", "source": source, "row_number": pos + 1, "column": smiles_col,
-                     "value": repr(smi), "reason": std.reason}
+                     "value": repr(smi), "reason": reason or "no organic fragment"}
                 )
                 continue
+            parent, _ = choose_parent(list(Chem.GetMolFrags(mol, asMols=True, sanitizeFrags=False)))
             ids.append(ref_id)
-            fps.append(gen.GetFingerprint(std.mol))
+            fps.append(gen.GetFingerprint(parent))
         return cls(ids, fps, pd.DataFrame.from_records(
             rejects, columns=["input", "source", "row_number", "column", "value", "reason"]))
 

@@ -33,7 +33,7 @@ DEFAULTS = {
     "nuclides": [],  # scored for every candidate; empty -> each row's own `nuclide`
     "profile": "renal_small_molecule",
     "profiles": {},  # extra or overriding profiles (same layout as data/profiles.yaml)
-    "pareto_max_rows": 20000,  # Pareto ranks are computed among the best-scoring rows only beyond this
+    "pareto_max_rows": 5000,  # Pareto ranks are computed among the best-scoring rows only beyond this
     "source": "candidates",
     "alerts": True,  # PAINS/Brenk FilterCatalog (the slowest step); false only for huge enumerated spaces
     "qed_sa": True,  # QED and SA score; false leaves them NaN (faster, for huge enumerated spaces)

@@ -122,12 +122,15 @@ def standardise_mol(mol: Chem.Mol) -> Standardised:
             if metals:
                 work = disconnector.Disconnect(work)
             work = normalizer.normalize(work)
-            frags = list(Chem.GetMolFrags(work, asMols=True, sanitizeFrags=True))
-            parent, removed = choose_parent(frags)
+            if len(Chem.GetMolFrags(work)) > 1:
+                parent, removed = choose_parent(list(Chem.GetMolFrags(work, asMols=True, sanitizeFrags=True)))
+            else:
+                parent, removed = work, []
             if _is_metal_only(parent) or not any(a.GetAtomicNum() == 6 for a in parent.GetAtoms()):
                 return Standardised(False, reason="no organic fragment to score", drawn_metals=metals)
-            parent = uncharger.uncharge(parent)
-            Chem.SanitizeMol(parent)
+            if any(a.GetFormalCharge() for a in parent.GetAtoms()):
+                parent = uncharger.uncharge(parent)
+                Chem.SanitizeMol(parent)
             smiles = Chem.MolToSmiles(parent)
             inchikey = Chem.MolToInchiKey(parent) or ""
         except Exception as exc:  # RDKit raises several exception types for chemically invalid input
