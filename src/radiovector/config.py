@@ -71,10 +71,11 @@ def _describe(error: jsonschema.ValidationError, schema: dict[str, Any], source:
 def _stage_validators() -> dict[str, Any]:
     """Each stage section's checker (it owns its keys and defaults, and rejects unknown ones)."""
     from radiovector.candidates.stage import resolve_params as candidates
+    from radiovector.dossier import resolve_params as dossier
     from radiovector.pk.stage import resolve_params as pk
     from radiovector.targets.params import resolve_params as targets
 
-    return {"targets": targets, "candidates": candidates, "pk": pk}
+    return {"targets": targets, "candidates": candidates, "pk": pk, "dossier": dossier}
 
 
 def validate_config(config: dict[str, Any], source: str = "config") -> dict[str, Any]:

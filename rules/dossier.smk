@@ -1,0 +1,22 @@
+# The vector dossier: tumour type x target x candidate x nuclide, joined from the stage results.
+
+if TARGET_INPUTS <= set(INPUTS) and "candidates" in INPUTS:
+
+    rule dossier:
+        input:
+            targets=rules.rank_targets.output.targets,
+            candidates=rules.score_candidates.output.candidates,
+            candidate_nuclides=rules.score_candidates.output.candidate_nuclides,
+            pk_tia="pk/pk_tia.parquet" if "biodistribution" in INPUTS else [],
+        output:
+            "dossier/dossier.parquet",
+        params:
+            dossier=config["dossier"],
+        log:
+            "logs/dossier.log",
+        conda:
+            "../envs/core.yaml"
+        script:
+            "../scripts/dossier.py"
+
+    RESULT_TABLES["dossier"] = ("dossier/dossier.parquet", ["tumour_type", "target", "candidate_id", "nuclide"])

@@ -1,0 +1,26 @@
+"""Snakemake script: join targets, candidates and kinetics into the dossier (radiovector.dossier)."""
+
+import sys
+from pathlib import Path
+
+sys.path.insert(0, str(Path(snakemake.scriptdir).parent / "src"))  # noqa: F821  (use this checkout's package)
+
+import pandas as pd  # noqa: E402
+
+from radiovector.dossier import build_dossier  # noqa: E402
+from radiovector.scripting import run_script, write_parquet  # noqa: E402
+
+
+def main(smk):
+    pk_tia = pd.read_parquet(smk.input.pk_tia) if smk.input.pk_tia else None
+    dossier = build_dossier(
+        pd.read_parquet(smk.input.targets),
+        pd.read_parquet(smk.input.candidates),
+        pd.read_parquet(smk.input.candidate_nuclides),
+        pk_tia,
+        dict(smk.params.dossier),
+    )
+    write_parquet(dossier, smk.output[0])
+
+
+run_script(snakemake, main)  # noqa: F821

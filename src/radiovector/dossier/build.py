@@ -1,0 +1,175 @@
+"""Join the stage results into the dossier a radiochemist reads first.
+
+One row per tumour type x target x candidate x therapy nuclide (see docs/methods/dossier.md):
+- the target's rank and score in that tumour type (targets stage),
+- the candidate's rank and score (candidates stage), both on [0, 1],
+- whether the candidate's chelator accepts the nuclide, and an imaging partner it also accepts (theranostic pairs),
+- measured kinetics and doses for the candidate where biodistribution exists (pk / dosimetry stages).
+
+``dossier_score = target_score^w_target * candidate_score^w_candidate * compatibility_factor`` (weighted geometric
+mean, so a weak link cannot be averaged away; incompatible chelator -> 0). Within each tumour type x target x
+candidate the best compatible therapy nuclide is marked ``recommended`` (highest therapeutic index where doses
+exist, else the configured preference order).
+"""
+
+from __future__ import annotations
+
+import copy
+import difflib
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+from radiovector.errors import ConfigError
+
+DEFAULTS: dict[str, Any] = {
+    # a target is listed for a tumour type when it ranks at most this high there ...
+    "max_target_rank": 50,
+    # ... and every candidate is listed at least for the tumour type where its target ranks best
+    "always_best_tumour_type": True,
+    "weights": {"target": 0.5, "candidate": 0.5},
+    "compatibility_factor": {"compatible": 1.0, "possible": 0.5, "incompatible": 0.0, "no_chelator": 0.0},
+    # therapy nuclides in order of preference when no dose estimate decides
+    "therapy_preference": ["Lu-177", "Ac-225", "Tb-161", "Y-90", "Cu-67", "Pb-212", "I-131", "Sc-47"],
+}
+
+COLUMNS = [
+    "tumour_type", "target", "candidate_id", "nuclide", "dossier_rank", "dossier_score", "recommended",
+    "target_rank", "target_genes_ranked", "target_score", "limiting_organ", "candidate_rank", "candidate_score",
+    "chelator", "compatibility", "imaging_partner", "imaging_compatibility", "pk_measured", "reason",
+]
+
+
+def resolve_params(params: dict[str, Any] | None = None) -> dict[str, Any]:
+    """Defaults merged with ``params`` (the ``dossier:`` config section); unknown keys are errors."""
+    out = copy.deepcopy(DEFAULTS)
+    for key, value in (params or {}).items():
+        if key not in DEFAULTS:
+            close = difflib.get_close_matches(key, list(DEFAULTS), n=1)
+            raise ConfigError(
+                f"unknown dossier setting {key!r}" + (f" (did you mean {close[0]!r}?)" if close else ""),
+                hint=f"known settings: {sorted(DEFAULTS)}",
+            )
+        if isinstance(DEFAULTS[key], dict):
+            unknown = set(value) - set(DEFAULTS[key])
+            if unknown:
+                raise ConfigError(f"dossier.{key}: unknown keys {sorted(unknown)}", hint=f"use {sorted(DEFAULTS[key])}")
+            out[key] = {**DEFAULTS[key], **value}
+        else:
+            out[key] = value
+    if int(out["max_target_rank"]) < 1:
+        raise ConfigError("dossier.max_target_rank must be at least 1")
+    for name, weight in out["weights"].items():
+        if not 0 <= float(weight) <= 1:
+            raise ConfigError(f"dossier.weights.{name}={weight} must be in [0, 1]")
+    for name, factor in out["compatibility_factor"].items():
+        if not 0 <= float(factor) <= 1:
+            raise ConfigError(f"dossier.compatibility_factor.{name}={factor} must be in [0, 1]")
+    return out
+
+
+def _imaging_partners() -> dict[str, list[str]]:
+    """Therapy nuclide -> imaging partners, from the referenced theranostic pairs table."""
+    from radiovector.nuclides.pairs import theranostic_pairs
+
+    pairs = theranostic_pairs()
+    partners: dict[str, list[str]] = {}
+    for therapy, imaging in zip(pairs["therapy_nuclide"], pairs["imaging_nuclide"], strict=True):
+        partners.setdefault(therapy, [])
+        if imaging not in partners[therapy]:
+            partners[therapy].append(imaging)
+    return partners
+
+
+def _target_rows(targets: pd.DataFrame, candidates: pd.DataFrame, p: dict[str, Any]) -> pd.DataFrame:
+    """(tumour type, target) rows for every candidate whose target is ranked, per the listing rule."""
+    ranked = targets.assign(target_genes_ranked=targets.groupby("tumour_type")["rank"].transform("max"))
+    wanted = candidates.loc[candidates["target"].fillna("") != "", ["candidate_id", "target"]]
+    rows = wanted.merge(ranked, left_on="target", right_on="gene_symbol", how="inner")
+    keep = rows["rank"] <= int(p["max_target_rank"])
+    if p["always_best_tumour_type"]:
+        best = rows.groupby("candidate_id")["rank"].transform("min") == rows["rank"]
+        keep |= best
+    return rows.loc[keep]
+
+
+def _reason(row: pd.Series, pk_measured: bool) -> str:
+    support = "" if row["target_rank"] <= row["max_rank"] else " (weak support from expression data)"
+    parts = [
+        f"{row['target']} ranks {int(row['target_rank'])}/{int(row['target_genes_ranked'])} in {row['tumour_type']}"
+        f"{support}, limited by {row['limiting_organ']}",
+        f"{row['candidate_id']} candidate score {row['candidate_score']:.2f}",
+        f"{row['chelator'] or 'no chelator'}: {row['nuclide']} {row['compatibility']}",
+    ]
+    if row["imaging_partner"]:
+        parts.append(f"image with {row['imaging_partner']} ({row['imaging_compatibility']})")
+    else:
+        parts.append("no compatible imaging partner scored")
+    parts.append("biodistribution measured" if pk_measured else "no biodistribution yet")
+    return "; ".join(parts)
+
+
+def build_dossier(
+    targets: pd.DataFrame,
+    candidates: pd.DataFrame,
+    candidate_nuclides: pd.DataFrame,
+    pk_tia: pd.DataFrame | None = None,
+    params: dict[str, Any] | None = None,
+) -> pd.DataFrame:
+    """The dossier table (columns :data:`COLUMNS`), sorted by tumour type then dossier rank."""
+    p = resolve_params(params)
+    therapy = set(p["therapy_preference"]) | set(_imaging_partners())
+    partners = _imaging_partners()
+    rows = _target_rows(targets, candidates, p)
+    if rows.empty:
+        return pd.DataFrame({c: pd.Series(dtype=object) for c in COLUMNS})
+    rows = rows.rename(columns={"rank": "target_rank", "score": "target_score"})
+    cand = candidates[["candidate_id", "rank", "score"]].rename(
+        columns={"rank": "candidate_rank", "score": "candidate_score"}
+    )
+    rows = rows.merge(cand, on="candidate_id")
+    nuc = candidate_nuclides[["candidate_id", "nuclide", "chelator", "compatibility"]]
+    compat = {(c, n): k for c, n, k in zip(nuc["candidate_id"], nuc["nuclide"], nuc["compatibility"], strict=True)}
+    nuc = nuc[nuc["nuclide"].isin(therapy)]
+    rows = rows.merge(nuc, on="candidate_id")
+    rows["chelator"] = rows["chelator"].fillna("")
+
+    def partner(candidate: str, nuclide: str) -> tuple[str, str]:
+        options = [(img, compat.get((candidate, img))) for img in partners.get(nuclide, [])]
+        scored = [(img, k) for img, k in options if k is not None]
+        for img, k in sorted(scored, key=lambda x: (x[1] != "compatible", x[1] != "possible", x[0])):
+            return img, k
+        return "", ""
+
+    imaging = [partner(c, n) for c, n in zip(rows["candidate_id"], rows["nuclide"], strict=True)]
+    rows["imaging_partner"] = [i for i, _ in imaging]
+    rows["imaging_compatibility"] = [k for _, k in imaging]
+    factor = rows["compatibility"].map(p["compatibility_factor"]).fillna(0.0).astype(float)
+    w = p["weights"]
+    rows["dossier_score"] = (
+        rows["target_score"].clip(lower=0) ** float(w["target"])
+        * rows["candidate_score"].clip(lower=0) ** float(w["candidate"])
+        * factor
+    )
+    measured = set() if pk_tia is None or pk_tia.empty else set(pk_tia["compound"])
+    rows["pk_measured"] = rows["candidate_id"].isin(measured)
+    preference = {n: i for i, n in enumerate(p["therapy_preference"])}
+    rows["_pref"] = rows["nuclide"].map(preference).fillna(len(preference))
+    rows = rows.sort_values(
+        ["tumour_type", "target", "candidate_id", "dossier_score", "_pref", "nuclide"],
+        ascending=[True, True, True, False, True, True], kind="stable",
+    )
+    first = ~rows.duplicated(["tumour_type", "target", "candidate_id"])
+    rows["recommended"] = first & (factor.loc[rows.index] > 0)
+    rows = rows.sort_values(
+        ["tumour_type", "dossier_score", "target_rank", "candidate_rank", "_pref", "nuclide"],
+        ascending=[True, False, True, True, True, True], kind="stable",
+    )
+    rows["dossier_rank"] = rows.groupby("tumour_type").cumcount() + 1
+    rows["max_rank"] = int(p["max_target_rank"])
+    rows["reason"] = [_reason(r, bool(r["pk_measured"])) for _, r in rows.iterrows()]
+    out = rows[COLUMNS].reset_index(drop=True)
+    assert (out["dossier_score"].between(0, 1)).all()
+    out["dossier_score"] = out["dossier_score"].astype(np.float64)
+    return out
