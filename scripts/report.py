@@ -6,9 +6,12 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(snakemake.scriptdir).parent / "src"))  # noqa: F821  (use this checkout's package)
 
+import pandas as pd  # noqa: E402
+
 from radiovector.report import build_report  # noqa: E402
 from radiovector.report.html import Figure  # noqa: E402
 from radiovector.scripting import run_script  # noqa: E402
+from radiovector.store.records import package_versions  # noqa: E402
 
 
 def main(smk):
@@ -20,8 +23,10 @@ def main(smk):
         pngs = sorted(Path(folder).glob("*.png"))
         sections.append((section, f"<p>{len(pngs)} figure(s).</p>"))
         figures[section] = [Figure(p, f"{p.stem}: {caption}") for p in pngs]
+    dossier = manifest["tables"].get("dossier")
+    findings = pd.read_parquet(dossier["path"]) if dossier else None
     page = build_report(manifest, title=smk.params.title, top_n=smk.params.top_n, sections=sections,
-                        figures=figures)
+                        figures=figures, findings=findings, config=smk.config, versions=package_versions())
     Path(smk.output[0]).parent.mkdir(parents=True, exist_ok=True)
     Path(smk.output[0]).write_text(page)
 

@@ -17,10 +17,11 @@ body{font-family:system-ui,-apple-system,'Segoe UI',sans-serif;margin:2rem auto;
 line-height:1.45;padding:0 1rem}
 h1{font-size:1.6rem;margin-bottom:.2rem}h2{border-bottom:2px solid #dfe4ec;padding-bottom:.2rem;margin-top:2rem}
 table{border-collapse:collapse;font-size:.85rem;margin:.5rem 0 1rem}
-th,td{border:1px solid #dfe4ec;padding:.25rem .5rem;text-align:left;vertical-align:top}
+th,td{border:1px solid #dfe4ec;padding:.25rem .5rem;text-align:left;vertical-align:top;overflow-wrap:anywhere}
 th{background:#f3f5f9}td.num{text-align:right;font-variant-numeric:tabular-nums}
 figure{margin:1rem 0}figcaption{font-size:.85rem;color:#4a5568;max-width:900px}
-img{max-width:100%;border:1px solid #dfe4ec}.muted{color:#6b7280;font-size:.85rem}
+img{max-width:min(100%,860px);border:1px solid #dfe4ec}
+pre{background:#f3f5f9;padding:.5rem;font-size:.8rem;overflow-x:auto}.muted{color:#6b7280;font-size:.85rem}
 code{background:#f3f5f9;padding:0 .2rem;border-radius:3px;word-break:break-all}
 """
 
@@ -66,14 +67,44 @@ def figure_html(figure: Figure) -> str:
     )
 
 
+FINDING_COLUMNS = ["tumour_type", "target", "candidate_id", "nuclide", "imaging_partner", "dossier_score", "reason"]
+
+
+def findings_html(dossier: pd.DataFrame, per_tumour_type: int = 3) -> str:
+    """The recommended tumour type x target x candidate x nuclide rows, best first within each tumour type."""
+    best = dossier[dossier["recommended"]].groupby("tumour_type", sort=True).head(per_tumour_type)
+    if best.empty:
+        return "<p>No candidate has a compatible therapy nuclide for a ranked target.</p>"
+    return (
+        "<p>Per tumour type, the best-scoring candidates for ranked targets, with the therapy nuclide their chelator "
+        "accepts and an imaging partner for pre-therapeutic dosimetry. The dossier score is the weighted geometric "
+        "mean of target and candidate scores times chelator compatibility (docs/methods/dossier.md).</p>"
+        + table_html(best[FINDING_COLUMNS])
+    )
+
+
+def provenance_html(config: Mapping[str, Any], versions: Mapping[str, str]) -> str:
+    import yaml
+
+    rows = pd.DataFrame(sorted(versions.items()), columns=["package", "version"])
+    return (
+        "<h3>Configuration</h3><pre>" + html.escape(yaml.safe_dump(dict(config), sort_keys=True)) + "</pre>"
+        "<h3>Software</h3>" + table_html(rows)
+    )
+
+
 def build_report(
     manifest: Mapping[str, Any],
     title: str,
     top_n: int = 20,
     sections: Sequence[tuple[str, str]] = (),
     figures: Mapping[str, Sequence[Figure]] | None = None,
+    findings: pd.DataFrame | None = None,
+    config: Mapping[str, Any] | None = None,
+    versions: Mapping[str, str] | None = None,
 ) -> str:
-    """Render the report page. ``sections`` are (heading, html) blocks from the stages, shown in order."""
+    """Render the report page: findings, inputs and rejects, stage figures (``sections`` are (heading, html)
+    blocks shown in order, ``figures`` their PNGs), result tables, provenance."""
     figures = figures or {}
     inputs = pd.DataFrame(
         [
@@ -93,6 +124,7 @@ def build_report(
     parts = [
         f"<h1>{html.escape(title)}</h1>",
         f'<p class="muted">Generated {datetime.now(UTC):%Y-%m-%d %H:%M UTC} by RadioVector.</p>',
+        *(["<h2>Top findings</h2>", findings_html(findings)] if findings is not None else []),
         "<h2>Inputs</h2>",
         "<p>Every input table was checked against its schema (config/schemas/tables). "
         "Rows in = accepted + rejected.</p>",
@@ -112,6 +144,9 @@ def build_report(
         frame = pd.read_parquet(spec["path"])
         parts.append(f"<h3>Table <code>{html.escape(name)}</code> ({len(frame)} rows)</h3>")
         parts.append(table_html(frame, top_n))
+    if config is not None or versions is not None:
+        parts.append("<h2>Provenance</h2>")
+        parts.append(provenance_html(config or {}, versions or {}))
     body = "\n".join(parts)
     return (
         f'<!DOCTYPE html><html lang="en"><head><meta charset="utf-8"><title>{html.escape(title)}</title>'
