@@ -8,10 +8,9 @@ import shutil
 from pathlib import Path
 
 import pytest
+from conftest import write_config
 
 from radiovector.cli import main
-
-from conftest import write_config
 
 pytestmark = pytest.mark.slow
 
