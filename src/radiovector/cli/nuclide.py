@@ -12,7 +12,6 @@ from rich.console import Console
 from rich.table import Table
 
 
-
 def register(app: typer.Typer) -> None:
     app.command(
         "nuclide",
