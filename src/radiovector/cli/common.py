@@ -38,13 +38,18 @@ JsonOption = typer.Option(False, "--json", help="Print only JSON on stdout (for 
 @dataclass
 class State:
     debug: bool = False
+    #: S3-compatible endpoint for s3:// stores (the global --endpoint-url; else $AWS_ENDPOINT_URL is used).
+    endpoint_url: str | None = None
 
 
 STATE = State()
 
 
 def open_store(location: str | None) -> ResultsStore:
-    return ResultsStore(location or os.environ.get("RADIOVECTOR_STORE") or DEFAULT_STORE)
+    """The store at ``location`` (else $RADIOVECTOR_STORE, else results/store); s3:// uses the AWS settings."""
+    return ResultsStore(
+        location or os.environ.get("RADIOVECTOR_STORE") or DEFAULT_STORE, endpoint_url=STATE.endpoint_url
+    )
 
 
 def jsonable(value: Any) -> Any:

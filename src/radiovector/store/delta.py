@@ -41,6 +41,125 @@ def _is_uri(location: str) -> bool:
     return "://" in location
 
 
+#: Storage option keys that may come from the environment for an S3 store (delta-rs reads the same names).
+_AWS_ENV = (
+    "AWS_ACCESS_KEY_ID",
+    "AWS_SECRET_ACCESS_KEY",
+    "AWS_SESSION_TOKEN",
+    "AWS_REGION",
+    "AWS_ALLOW_HTTP",
+)
+
+
+def _aws_profile(name: str) -> dict[str, str]:
+    """Keys, region and endpoint of a named profile in ~/.aws/credentials and ~/.aws/config (absent: empty)."""
+    import configparser
+
+    found: dict[str, str] = {}
+    files = [
+        (os.environ.get("AWS_CONFIG_FILE", "~/.aws/config"), name if name == "default" else f"profile {name}"),
+        (os.environ.get("AWS_SHARED_CREDENTIALS_FILE", "~/.aws/credentials"), name),
+    ]
+    for path, section in files:
+        parser = configparser.ConfigParser()
+        try:
+            parser.read(Path(path).expanduser())
+        except configparser.Error as exc:
+            raise StoreError(f"cannot read the AWS profile file {path}: {exc}") from exc
+        if parser.has_section(section):
+            found.update({k.lower(): v.strip() for k, v in parser.items(section)})
+    mapping = {
+        "aws_access_key_id": "AWS_ACCESS_KEY_ID",
+        "aws_secret_access_key": "AWS_SECRET_ACCESS_KEY",
+        "aws_session_token": "AWS_SESSION_TOKEN",
+        "region": "AWS_REGION",
+        "endpoint_url": "AWS_ENDPOINT_URL",
+    }
+    return {mapping[k]: v for k, v in found.items() if k in mapping and v}
+
+
+def object_store_options(
+    location: str, endpoint_url: str | None = None, profile: str | None = None
+) -> dict[str, str]:
+    """Storage options for an object-store location, resolved the usual AWS way.
+
+    Credentials and region come from ``AWS_ACCESS_KEY_ID`` / ``AWS_SECRET_ACCESS_KEY`` / ``AWS_SESSION_TOKEN`` /
+    ``AWS_REGION`` (or ``AWS_DEFAULT_REGION``); without keys in the environment, from the profile ``profile`` or
+    ``$AWS_PROFILE`` (else ``default``) in ``~/.aws/credentials`` and ``~/.aws/config``. The endpoint of an
+    S3-compatible server comes from ``endpoint_url``, else ``$AWS_ENDPOINT_URL_S3`` / ``$AWS_ENDPOINT_URL``, else
+    the profile; an ``http://`` endpoint turns on ``AWS_ALLOW_HTTP``. Commits use conditional writes
+    (``If-None-Match``: put-if-absent of the next log entry), which AWS S3, MinIO, R2 and SeaweedFS support.
+    """
+    if not location.startswith(("s3://", "s3a://")):
+        return {}
+    options: dict[str, str] = {}
+    profile_name = profile or os.environ.get("AWS_PROFILE") or "default"
+    from_profile = _aws_profile(profile_name)
+    if profile and not from_profile:
+        raise StoreError(
+            f"AWS profile {profile!r} not found",
+            hint="define it in ~/.aws/credentials (or $AWS_SHARED_CREDENTIALS_FILE), or use AWS_* variables",
+        )
+    if "AWS_ACCESS_KEY_ID" not in os.environ or profile:
+        options.update(from_profile)
+    elif from_profile.get("AWS_ENDPOINT_URL"):
+        options["AWS_ENDPOINT_URL"] = from_profile["AWS_ENDPOINT_URL"]
+    if not profile:
+        options.update({k: os.environ[k] for k in _AWS_ENV if os.environ.get(k)})
+        if "AWS_REGION" not in options and os.environ.get("AWS_DEFAULT_REGION"):
+            options["AWS_REGION"] = os.environ["AWS_DEFAULT_REGION"]
+    endpoint = (
+        endpoint_url
+        or os.environ.get("AWS_ENDPOINT_URL_S3")
+        or os.environ.get("AWS_ENDPOINT_URL")
+        or options.get("AWS_ENDPOINT_URL")
+    )
+    if endpoint:
+        options["AWS_ENDPOINT_URL"] = endpoint
+        if endpoint.startswith("http://"):
+            options["AWS_ALLOW_HTTP"] = "true"
+    options.setdefault("AWS_REGION", "us-east-1")
+    options.setdefault("conditional_put", "etag")
+    return options
+
+
+def describe_store_error(location: str, exc: BaseException) -> StoreError:
+    """A clear StoreError for a failed object-store (or file) operation: credentials, bucket, endpoint."""
+    message = str(exc)
+    text = message.lower()
+    first_line = message.strip().splitlines()[0] if message.strip() else type(exc).__name__
+    if any(
+        s in text
+        for s in (
+            "invalidaccesskeyid",
+            "signaturedoesnotmatch",
+            "accessdenied",
+            "access denied",
+            "403 forbidden",
+            "lacked the necessary privileges",
+            "invalidtoken",
+            "expiredtoken",
+        )
+    ):
+        return StoreError(
+            f"the object store refused the credentials for {location} (access denied)",
+            hint="check AWS_ACCESS_KEY_ID / AWS_SECRET_ACCESS_KEY (or AWS_PROFILE) and --endpoint-url / "
+            "AWS_ENDPOINT_URL; the key needs read, write and list rights on the bucket",
+        )
+    if "nosuchbucket" in text or "404 not found" in text:
+        bucket = location.split("://", 1)[1].split("/", 1)[0]
+        return StoreError(
+            f"bucket {bucket!r} of the store {location} does not exist",
+            hint="create the bucket first (e.g. `aws s3 mb s3://BUCKET --endpoint-url ...`), or fix the URI",
+        )
+    if any(s in text for s in ("error sending request", "connect", "dns error", "timed out")):
+        return StoreError(
+            f"cannot reach the object store for {location}: {first_line}",
+            hint="check --endpoint-url / AWS_ENDPOINT_URL (scheme, host and port) and that the server is up",
+        )
+    return StoreError(f"results store {location}: {first_line}")
+
+
 def normalise_table(data: pa.Table | pd.DataFrame) -> pa.Table:
     """Arrow table with types Delta Lake accepts (null -> string, large/dictionary -> plain, tz-aware UTC)."""
     table = data if isinstance(data, pa.Table) else pa.Table.from_pandas(data, preserve_index=False)
@@ -69,10 +188,22 @@ class ResultsStore:
     >>> store.commit_run(record, {"targets": df})       # doctest: +SKIP
     """
 
-    def __init__(self, location: str | os.PathLike[str], storage_options: Mapping[str, str] | None = None):
+    def __init__(
+        self,
+        location: str | os.PathLike[str],
+        storage_options: Mapping[str, str] | None = None,
+        endpoint_url: str | None = None,
+        profile: str | None = None,
+    ):
         location = str(location)
-        self.location = location if _is_uri(location) else str(Path(location).resolve())
-        self.storage_options = dict(storage_options or {}) or None
+        self.location = location.rstrip("/") if _is_uri(location) else str(Path(location).resolve())
+        options = object_store_options(self.location, endpoint_url, profile) if _is_uri(self.location) else {}
+        options.update(storage_options or {})
+        self.storage_options = options or None
+
+    @property
+    def is_remote(self) -> bool:
+        return _is_uri(self.location)
 
     def __repr__(self) -> str:
         return f"ResultsStore({self.location!r})"
@@ -92,6 +223,8 @@ class ResultsStore:
         except TableNotFoundError:
             return None
         except (DeltaError, OSError) as exc:
+            if self.is_remote:
+                raise describe_store_error(self.location, exc) from exc
             raise StoreError(f"cannot open store table {self.table_uri(name)}: {exc}") from exc
 
     def table_names(self) -> list[str]:
@@ -105,22 +238,34 @@ class ResultsStore:
             )
         return sorted(names, key=lambda n: (n != RUNS, n))
 
-    def _list_remote_tables(self) -> list[str]:
-        from pyarrow import fs
+    def _list_remote(self, prefix: str = "") -> list[Any]:
+        """Entries directly under ``prefix`` of the store, listed with delta-rs (same credentials/endpoint)."""
+        from deltalake.fs import DeltaStorageHandler
+        from pyarrow.fs import FileSelector
 
-        filesystem, path = fs.FileSystem.from_uri(self.location)
-        infos = filesystem.get_file_info(fs.FileSelector(path, allow_not_found=True))
+        try:
+            handler = DeltaStorageHandler(self.location, options=self.storage_options)
+            return handler.get_file_info_selector(FileSelector(prefix, allow_not_found=True, recursive=False))
+        except (DeltaError, OSError) as exc:
+            raise describe_store_error(self.location, exc) from exc
+
+    def _list_remote_tables(self) -> list[str]:
+        from pyarrow.fs import FileType
+
         names = []
-        for info in infos:
-            if info.type == fs.FileType.Directory:
-                log = filesystem.get_file_info(f"{info.path}/_delta_log")
-                if log.type == fs.FileType.Directory:
-                    names.append(info.base_name)
+        for info in self._list_remote():
+            if (
+                info.type == FileType.Directory
+                and _TABLE_NAME.match(info.base_name)
+                and any(child.base_name == "_delta_log" for child in self._list_remote(info.base_name))
+            ):
+                names.append(info.base_name)
         return names
 
     def check_writable(self) -> None:
-        """Fail early, with a clear message, if a local store location cannot be written."""
-        if _is_uri(self.location):
+        """Fail early, with a clear message, if the store cannot be written (object store: listed)."""
+        if self.is_remote:
+            self._list_remote()  # wrong credentials, a missing bucket or endpoint fail here, before any work
             return
         root = Path(self.location)
         probe_dir = root
@@ -160,35 +305,37 @@ class ResultsStore:
                         f"cannot write to the results store at {self.location}: {message}",
                         hint="choose a writable location with --store, or fix the permissions",
                     ) from exc
-                if any(s in message for s in ("InvalidAccessKeyId", "SignatureDoesNotMatch", "AccessDenied")):
-                    raise StoreError(
-                        f"the object store refused the credentials for {self.location}: {message}",
-                        hint="check AWS_ACCESS_KEY_ID / AWS_SECRET_ACCESS_KEY (or the profile) and the endpoint",
-                    ) from exc
+                if self.is_remote and not isinstance(exc, CommitFailedError):
+                    error = describe_store_error(self.location, exc)
+                    if not error.message.startswith("results store"):  # credentials, bucket or endpoint
+                        raise error from exc
                 last_error = exc
                 time.sleep(min(2.0, 0.05 * (2**attempt)) * (0.5 + random.random()))
         raise StoreError(f"could not commit table {name!r} after {_COMMIT_ATTEMPTS} attempts: {last_error}")
 
-    def commit_run(self, record: RunRecord, tables: Mapping[str, pa.Table | pd.DataFrame]) -> str:
+    def commit_run(self, record: RunRecord | pa.Table, tables: Mapping[str, pa.Table | pd.DataFrame]) -> str:
         """Write all result tables of a run, then its ``runs`` row, which makes the run visible.
 
-        Every result table gains a leading ``run_id`` column. Returns the run id.
+        ``record`` is a :class:`RunRecord`, or a ready one-row ``runs`` table (an imported run keeps its
+        original row). Every result table gains a leading ``run_id`` column. Returns the run id.
         """
+        runs_row = record.to_arrow() if isinstance(record, RunRecord) else record.cast(RUNS_SCHEMA)
+        if runs_row.num_rows != 1:
+            raise StoreError(f"a run record is one row, not {runs_row.num_rows}")
+        run_id = runs_row["run_id"][0].as_py()
         if RUNS in tables:
             raise StoreError("'runs' is reserved for run records; rename the result table")
-        if self.find_run(record.run_id) is not None:
-            raise StoreError(
-                f"run {record.run_id} already exists in {self.location}; runs are never overwritten"
-            )
+        if self.find_run(run_id) is not None:
+            raise StoreError(f"run {run_id} already exists in {self.location}; runs are never overwritten")
         self.check_writable()
         for name in sorted(tables):
             table = normalise_table(tables[name])
             if "run_id" in table.column_names:
                 table = table.drop_columns(["run_id"])
-            run_ids = pa.array([record.run_id] * table.num_rows, pa.string())
-            self._append(name, table.add_column(0, "run_id", run_ids), record.run_id)
-        self._append(RUNS, record.to_arrow(), record.run_id)
-        return record.run_id
+            run_ids = pa.array([run_id] * table.num_rows, pa.string())
+            self._append(name, table.add_column(0, "run_id", run_ids), run_id)
+        self._append(RUNS, runs_row, run_id)
+        return run_id
 
     # ------------------------------------------------------------------ reading
     def runs(self) -> pd.DataFrame:
