@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from pathlib import Path
+from typing import TYPE_CHECKING, Any
 
 import typer
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
@@ -10,6 +11,10 @@ from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, T
 from radiovector.cli.common import JsonOption, StoreOption, console, err_console, open_store, print_json
 from radiovector.errors import RadioVectorError
 from radiovector.paths import default_config
+
+if TYPE_CHECKING:
+    from radiovector.runner import RunOutcome
+    from radiovector.store import ResultsStore
 
 
 def register(app: typer.Typer) -> None:
@@ -63,6 +68,7 @@ def run_command(
             on_progress=on_progress,
             on_status=lambda message: err_console.print(message, highlight=False),
         )
+    findings = _top_findings(results_store, outcome) if outcome.status == "succeeded" else []
     summary = {
         "run_id": outcome.run_id,
         "status": outcome.status,
@@ -74,6 +80,7 @@ def run_command(
             for name, s in outcome.inputs.items()
         },
         "error": outcome.error,
+        "top_findings": findings,
     }
     if as_json:
         print_json(summary)
@@ -92,6 +99,24 @@ def run_command(
             )
         for name, meta in sorted(outcome.tables.items()):
             console.print(f"  table {name}: {meta['rows']} rows")
+        if findings:
+            console.print("[bold]top findings[/] (recommended candidate per tumour type; see the dossier table):")
+            for row in findings:
+                console.print(
+                    f"  {row['tumour_type']}: {row['target']} <- {row['candidate_id']} with {row['nuclide']}"
+                    f" (image with {row['imaging_partner'] or 'n/a'}), dossier score {row['dossier_score']:.2f}",
+                    highlight=False,
+                )
         if outcome.report_path:
             console.print(f"report: {outcome.report_path}")
         console.print(f"next: radiovector runs show {outcome.run_id}")
+
+
+def _top_findings(store: ResultsStore, outcome: RunOutcome, per_tumour_type: int = 1) -> list[dict[str, Any]]:
+    """The best recommended dossier rows of the run, per tumour type."""
+    if "dossier" not in outcome.tables:
+        return []
+    dossier = store.read("dossier", outcome.run_id).to_pandas()
+    best = dossier[dossier["recommended"]].sort_values(["tumour_type", "dossier_rank"], kind="stable")
+    columns = ["tumour_type", "target", "candidate_id", "nuclide", "imaging_partner", "dossier_score", "reason"]
+    return best.groupby("tumour_type").head(per_tumour_type)[columns].to_dict(orient="records")
