@@ -134,3 +134,31 @@ def test_help_explains_every_command(capsys: pytest.CaptureFixture[str]) -> None
     code, out, _ = _cli(["runs", "--help"], capsys)
     for command in ("list", "show", "sql", "diff", "clean"):
         assert command in out
+
+
+def _jobs_run(workdir: Path, run_id: str) -> set[str] | None:
+    """Rules Snakemake executed in one run (None when it had nothing to do), from the run's Snakemake log."""
+    log = (workdir / "logs" / "runs" / f"{run_id}.snakemake.log").read_text()
+    if "Nothing to be done" in log:
+        return None
+    return {line.split()[-1].rstrip(":") for line in log.splitlines() if line.startswith(("rule ", "localrule "))}
+
+
+def test_rerun_does_no_work_and_a_weight_change_reruns_only_its_dependents(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    store = str(tmp_path / "store")
+    runs = []
+    for targets in ({}, {}, {"weights": {"level": 0.4}}):
+        config = write_config(tmp_path, targets=targets)
+        code, out, err = _cli(["run", "--config", str(config), "--store", store, "--json"], capsys)
+        assert code == 0, err
+        runs.append(json.loads(out)["run_id"])
+    workdir = tmp_path / "work"
+    assert {"ingest", "rank_targets", "score_candidates", "fit_pk"} <= _jobs_run(workdir, runs[0])
+    assert _jobs_run(workdir, runs[1]) is None
+    assert _jobs_run(workdir, runs[2]) == {"rank_targets", "dossier", "manifest", "report", "all"}
+    # every invocation is a run of its own, and the weight change shows in the targets diff
+    code, out, _ = _cli(["runs", "diff", runs[1], runs[2], "--table", "targets", "--store", store, "--json"], capsys)
+    changed = json.loads(out)
+    assert changed["changed"] > 0 and "score" in changed["changed_columns"]
