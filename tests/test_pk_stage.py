@@ -34,7 +34,8 @@ def example():
 
 def test_example_fits_every_organ(example):
     tia = example["pk_tia"]
-    assert sorted(tia["organ"].unique()) == ["blood", "kidney", "liver", "tumour"]
+    assert sorted(tia["organ"].unique()) == ["blood", "kidney", "liver", "remainder of body", "tumour"]
+    tia = tia[tia["organ"] != "remainder of body"]
     assert set(tia["nuclide"]) == {"In-111", "Lu-177"}
     assert (tia["tiac"] > 0).all() and (tia["tiac_unit"] == "h/g").all()
     assert (tia["tiac_low"] <= tia["tiac_high"]).all()
@@ -107,7 +108,7 @@ def test_bad_rows_go_to_rejects_with_reasons():
     # every input row is either fitted or rejected
     used = out["pk_points"]
     assert len(rej) + len(used) == len(frame)  # heart keeps 2 of its 4 rows, the 2 duplicates are rejected
-    assert sorted(out["pk_tia"]["organ"]) == ["heart", "kidney"]
+    assert sorted(out["pk_tia"]["organ"]) == ["heart", "kidney", "remainder of body"]
 
 
 def test_unit_and_key_errors():
@@ -140,7 +141,7 @@ def test_sum_pct_id_flag():
         organ="kidney", unit="%ID", values=[50, 45, 40, 35, 30])
     out = fit_biodistribution(pd.DataFrame(rows), FAST)
     assert not out["pk_sum_check"]["within_limit"].all()
-    assert out["pk_tia"]["flags"].str.contains("sum_pct_id_above_100").all()
+    assert out["pk_tia"]["flags"].str.contains("sum_pct_id_above_limit").all()
 
 
 def test_fitted_curves_in_table(example):

@@ -258,23 +258,37 @@ def akaike_weights(aicc: np.ndarray) -> np.ndarray:
     return out
 
 
-def select(results: list[FitResult]) -> tuple[int | None, np.ndarray, str]:
+def select(results: list[FitResult], parsimony_delta: float = 2.0) -> tuple[int | None, np.ndarray, str]:
     """Index of the selected fit, Akaike weights, and the criterion used.
 
     AICc among fits where it is defined; if none, plain AIC among fits with residual degrees of freedom
     (flagged ``aic_uncorrected``); if none, the simplest successful fit (``underdetermined``).
+
+    Parsimony rule (``parsimony_delta`` > 0): among the models whose criterion lies within ``parsimony_delta``
+    of the minimum, the one with the fewest parameters is selected (ties: lower criterion, then the earlier,
+    simpler model in :data:`MODELS` order). Models within 2 AICc units of the best have substantial support,
+    and an extra parameter that does not lower AICc by more than 2 is "uninformative" (Burnham & Anderson 2002,
+    sec. 2.6 and p. 131; Arnold TW, J Wildl Manage 2010;74:1175-1178). ``parsimony_delta=0`` gives the plain
+    minimum-AICc choice. Akaike weights (and so model averaging) are unaffected by the rule.
     """
     aicc = np.array([r.aicc if r.ok else np.nan for r in results])
     if np.isfinite(aicc).any():
-        w = akaike_weights(aicc)
-        return int(np.nanargmin(aicc)), w, "aicc"
+        return _pick(results, aicc, parsimony_delta), akaike_weights(aicc), "aicc"
     aic = np.array([r.aic if (r.ok and r.n > r.p) else np.nan for r in results])
     if np.isfinite(aic).any():
-        w = akaike_weights(aic)
-        return int(np.nanargmin(aic)), w, "aic_uncorrected"
+        return _pick(results, aic, parsimony_delta), akaike_weights(aic), "aic_uncorrected"
     for i, r in enumerate(results):
         if r.ok:
             w = np.zeros(len(results))
             w[i] = 1.0
             return i, w, "underdetermined"
     return None, np.zeros(len(results)), "none"
+
+
+def _pick(results: list[FitResult], crit: np.ndarray, delta: float) -> int:
+    """Minimum criterion, or with ``delta`` > 0 the fewest-parameter model within ``delta`` of the minimum."""
+    best = int(np.nanargmin(crit))
+    if not delta > 0:
+        return best
+    near = [i for i in range(len(results)) if np.isfinite(crit[i]) and crit[i] - crit[best] < delta]
+    return min(near, key=lambda i: (results[i].p, crit[i], i))

@@ -21,6 +21,8 @@ from radiovector.nuclides import canonical_name, decay_constant_per_h
 from radiovector.pk.fit import FitResult, correlation, fit_model, param_cv, select, sigma_for
 from radiovector.pk.models import DEFAULT_MODELS, MODELS
 from radiovector.pk.nca import nca_tiac
+from radiovector.pk.organs import REFERENCE_BODY_MASS_G, canonical_organ, standard_organ_mass_g
+from radiovector.pk.organs import SOURCE as MASS_SOURCE
 
 #: Config keys (``pk:`` section) and defaults.
 DEFAULTS: dict = {
@@ -37,6 +39,9 @@ DEFAULTS: dict = {
     "corr_flag": 0.95,  # flag fits with any |parameter correlation| above this
     "extrapolation_flag": 0.2,  # flag TIAs with more than this fraction beyond the last time point
     "min_points": 2,  # curves with fewer distinct time points are rejected
+    "parsimony_delta": 2.0,  # select the fewest-parameter model within this AICc of the best (0 = plain min AICc)
+    "body_mass_g": REFERENCE_BODY_MASS_G,  # mouse body mass for standard organ masses (body_mass_g column wins)
+    "organ_mass_fractions": {},  # organ -> fraction of body weight, overriding/extending the standard table
     "curve_points": 200,  # points per fitted curve in pk_curves
     "n_jobs": 1,  # worker processes over curves
     "input_name": "biodistribution",  # 'input' column of rejects
@@ -44,6 +49,13 @@ DEFAULTS: dict = {
 }
 PCT_UNITS = {"%ID/g": ("h/g", 0.01), "%ID": ("h", 0.01), "Bq/g": ("Bq h/g", 1.0), "Bq": ("Bq h", 1.0)}
 _BODY = {"whole body", "whole_body", "wholebody", "body", "total", "carcass"}
+REMAINDER = "remainder of body"
+_BQ_TO_PCT = {"Bq": "%ID", "Bq/g": "%ID/g"}
+
+
+def is_body(organ: str) -> bool:
+    """True for organ names that denote the whole body (excluded from organ sums)."""
+    return str(organ).strip().lower() in _BODY
 
 
 def resolve_params(params: dict | None) -> dict:
@@ -62,6 +74,20 @@ def resolve_params(params: dict | None) -> dict:
         raise RadioVectorError(f"pk.nca_t0={out['nca_t0']!r}", hint="use first or zero")
     if not 0 < float(out["ci_level"]) < 1:
         raise RadioVectorError(f"pk.ci_level={out['ci_level']} must be in (0, 1)")
+    try:
+        out["parsimony_delta"] = float(out["parsimony_delta"])
+        out["body_mass_g"] = float(out["body_mass_g"])
+    except (TypeError, ValueError) as exc:
+        raise RadioVectorError(f"pk.parsimony_delta / pk.body_mass_g must be numbers: {exc}") from exc
+    if not out["parsimony_delta"] >= 0:
+        raise RadioVectorError(f"pk.parsimony_delta={out['parsimony_delta']} must be >= 0", hint="2 is standard")
+    if not out["body_mass_g"] > 0:
+        raise RadioVectorError(f"pk.body_mass_g={out['body_mass_g']} must be > 0 (grams)")
+    fr = out["organ_mass_fractions"] or {}
+    if not isinstance(fr, dict) or not all(isinstance(v, int | float) and 0 < v < 1 for v in fr.values()):
+        raise RadioVectorError(f"pk.organ_mass_fractions={fr!r}",
+                               hint="a mapping organ -> fraction of body weight in (0, 1), e.g. {thyroid: 0.0001}")
+    out["organ_mass_fractions"] = {str(k): float(v) for k, v in fr.items()}
     if isinstance(out["therapy_nuclides"], str):
         out["therapy_nuclides"] = [out["therapy_nuclides"]]
     out["therapy_nuclides"] = [canonical_name(n) for n in out["therapy_nuclides"]]
@@ -82,6 +108,10 @@ class Curve:
     sd_mean: np.ndarray | None  # SD of the mean per time, decay-corrected (None if any missing)
     animals: list[np.ndarray] | None  # per-animal decay-corrected values per time (bootstrap over animals)
     lam: float  # physical decay constant of the measured nuclide (1/h)
+    mass_g: float | None = None  # organ mass used for %ID/g -> %ID (input column or standard table)
+    mass_source: str = ""
+    body_mass_g: float = REFERENCE_BODY_MASS_G
+    flags: tuple[str, ...] = ()  # notes from preparation (e.g. converted_from_bq)
 
     @property
     def key(self) -> tuple[str, str, str]:
@@ -107,16 +137,30 @@ def prepare_curves(accepted: pd.DataFrame, params: dict) -> tuple[list[Curve], p
     p = params
     df = accepted.copy()
     df["_row"] = df["row_number"] if "row_number" in df else np.arange(1, len(df) + 1)
-    for col in ("sd", "n", "animal_id", "injected_activity_bq"):
+    for col in ("sd", "n", "animal_id", "injected_activity_bq", "organ_mass_g", "body_mass_g"):
         if col not in df:
             df[col] = None
     rejects: list[dict] = []
     curves: list[Curve] = []
+    # Bq and Bq/g with the injected activity known -> %ID and %ID/g (value / injected activity x 100)
+    df["_from_bq"] = False
+    if len(df):
+        ia = pd.to_numeric(df["injected_activity_bq"], errors="coerce")
+        bq = df["unit"].isin(list(_BQ_TO_PCT)) & ia.gt(0)
+        if bq.any():
+            df = df.copy()
+            df["value"] = df["value"].astype(float)
+            df["sd"] = pd.to_numeric(df["sd"], errors="coerce")
+            df.loc[bq, "value"] = df.loc[bq, "value"] / ia[bq] * 100.0
+            df.loc[bq, "sd"] = df.loc[bq, "sd"] / ia[bq] * 100.0
+            df.loc[bq, "unit"] = df.loc[bq, "unit"].map(_BQ_TO_PCT)
+            df.loc[bq, "_from_bq"] = True
     # %ID values above 100 are physically impossible for one organ
     if len(df):
         over = (df["unit"] == "%ID") & (df["value"].astype(float) > 100.0)
         if over.any():
-            rejects += _reject_rows(df[over], "value", "%ID above 100 (more than the injected activity)", p)
+            rejects += _reject_rows(df[over], "value", "%ID above 100 (more than the injected activity; Bq values "
+                                    "are divided by injected_activity_bq)", p)
             df = df[~over]
     for key, grp in df.groupby(["compound", "radionuclide", "organ"], sort=True, dropna=False):
         compound, nuclide, organ = (str(k) for k in key)
@@ -129,7 +173,8 @@ def prepare_curves(accepted: pd.DataFrame, params: dict) -> tuple[list[Curve], p
             continue
         if grp["unit"].nunique() > 1:
             units = sorted(grp["unit"].unique())
-            rejects += _reject_rows(grp, "unit", f"unit mismatch within one curve: {units}", p)
+            hint = " (Bq rows are converted only where injected_activity_bq is given)" if grp["_from_bq"].any() else ""
+            rejects += _reject_rows(grp, "unit", f"unit mismatch within one curve: {units}{hint}", p)
             continue
         if grp["decay_corrected"].astype(bool).nunique() > 1:
             rejects += _reject_rows(grp, "decay_corrected", "mixed decay_corrected flags within one curve", p)
@@ -171,7 +216,24 @@ def prepare_curves(accepted: pd.DataFrame, params: dict) -> tuple[list[Curve], p
             n = grp["n"].astype(float).to_numpy()
             n = np.where(np.isfinite(n), n, 1.0)
             sd_mean = sd / np.sqrt(n) if np.all(np.isfinite(sd)) and np.all(sd > 0) else None
-        curves.append(Curve(compound, canon, organ, unit, times, g, sd_mean, animals, lam))
+        body = pd.to_numeric(grp["body_mass_g"], errors="coerce")
+        body_mass = float(body.mean()) if body.notna().any() else float(p["body_mass_g"])
+        given = pd.to_numeric(grp["organ_mass_g"], errors="coerce")
+        if given.notna().any():
+            mass, source = float(given.mean()), "input organ_mass_g"
+        elif is_body(organ):
+            mass, source = body_mass, "body mass"
+        else:
+            mass = standard_organ_mass_g(organ, body_mass, p["organ_mass_fractions"])
+            if mass is not None and canonical_organ(organ) in {canonical_organ(k) for k in p["organ_mass_fractions"]}:
+                source = f"pk.organ_mass_fractions x {body_mass:g} g"
+            else:
+                source = f"{MASS_SOURCE} x {body_mass:g} g" if mass is not None else ""
+        flags = ("converted_from_bq",) if grp["_from_bq"].any() else ()
+        if unit in ("Bq", "Bq/g"):
+            flags += ("no_injected_activity",)
+        curves.append(Curve(compound, canon, organ, unit, times, g, sd_mean, animals, lam, mass, source,
+                            body_mass, flags))
     rej = pd.DataFrame(rejects, columns=["input", "source", "row_number", "column", "value", "reason"])
     rej["row_number"] = rej["row_number"].astype("int64")
     return curves, rej
@@ -199,11 +261,10 @@ def _fit_curve(c: Curve, p: dict) -> dict:
     error_model = p["error_model"]
     if error_model == "auto":
         error_model = "sd" if c.sd_mean is not None else "relative"
+    curve_flags = list(c.flags)
     if error_model == "sd" and c.sd_mean is None:
         error_model = "relative"
-        curve_flags = ["sd_missing_used_relative"]
-    else:
-        curve_flags = []
+        curve_flags.append("sd_missing_used_relative")
     sigma = sigma_for(c.g, c.sd_mean, error_model)
     fits: list[FitResult] = []
     for name in p["models"]:
@@ -213,8 +274,15 @@ def _fit_curve(c: Curve, p: dict) -> dict:
         except Exception as exc:  # a failing fit is recorded, never dropped
             fits.append(FitResult(model=name, status="failed", reason=f"{type(exc).__name__}: {exc}",
                                   n=len(c.t), p=MODELS[name].n_params))
-    best, weights, criterion = select(fits)
+    best, weights, criterion = select(fits, p["parsimony_delta"])
     unit_out, scale = PCT_UNITS[c.unit]
+    # %ID/g x organ mass -> %ID (fraction of injected activity x 100); %ID is already per organ
+    if c.unit == "%ID":
+        organ_factor = 1.0
+    elif c.unit == "%ID/g" and c.mass_g is not None:
+        organ_factor = float(c.mass_g)
+    else:
+        organ_factor = float("nan")
     nuclides = [(c.radionuclide, c.lam)] + [
         (n, decay_constant_per_h(n)) for n in p["therapy_nuclides"] if n != c.radionuclide]
     t_last = float(c.t[-1])
@@ -277,8 +345,15 @@ def _fit_curve(c: Curve, p: dict) -> dict:
                       "tiac_nca": nca["tiac_nca"] * scale, "tiac_nca_phys": nca["tiac_nca_phys"] * scale,
                       "extrapolated_fraction": float("nan"), "max_value": float("nan"),
                       "tau_phys_h": 1 / lam if lam > 0 else float("inf"), "n_points": len(c.t),
-                      "last_time_h": t_last, "error_model": error_model, "n_bootstrap": 0, "flags": ""}
+                      "last_time_h": t_last, "error_model": error_model, "n_bootstrap": 0, "flags": "",
+                      "organ_mass_g": c.mass_g if c.mass_g is not None else float("nan"),
+                      "organ_mass_source": c.mass_source, "body_mass_g": c.body_mass_g,
+                      "tiac_organ_h": float("nan"), "tiac_organ_low_h": float("nan"),
+                      "tiac_organ_high_h": float("nan"), "tiac_organ_nca_h": nca["tiac_nca"] * 0.01 * organ_factor,
+                      "max_fraction": float("nan"), "tiac_bound_h": float("nan")}
         flags = list(curve_flags)
+        if c.unit == "%ID/g" and c.mass_g is None:
+            flags.append("organ_mass_unknown")
         if best is None:
             flags.append("all_fits_failed")
         else:
@@ -295,6 +370,11 @@ def _fit_curve(c: Curve, p: dict) -> dict:
             # physical limit: TIAC <= max fraction x tau_phys (exact for g >= 0 with b >= 0)
             if lam > 0 and tot > gmax / lam * (1 + 1e-6):
                 flags.append("tiac_exceeds_max_times_tau")
+            row["tiac_organ_h"] = tot * 0.01 * organ_factor
+            row["max_fraction"] = gmax * 0.01 * organ_factor
+            row["tiac_bound_h"] = row["max_fraction"] / lam if lam > 0 else float("inf")
+            if row["max_fraction"] > 1.0 + 1e-9:
+                flags.append("organ_fraction_above_1")
             if c.unit == "%ID" and gmax > 100.0 * (1 + 1e-9):
                 flags.append("fitted_fraction_above_1")
             if criterion != "aicc":
@@ -311,6 +391,8 @@ def _fit_curve(c: Curve, p: dict) -> dict:
                     row["tiac_low"] = float(np.quantile(vals, alpha)) * scale
                     row["tiac_high"] = float(np.quantile(vals, 1 - alpha)) * scale
                     row["n_bootstrap"] = int(len(vals))
+                    row["tiac_organ_low_h"] = row["tiac_low"] / scale * 0.01 * organ_factor
+                    row["tiac_organ_high_h"] = row["tiac_high"] / scale * 0.01 * organ_factor
                 flags += ci_flags
         row["flags"] = ";".join(dict.fromkeys(flags))
         tia_rows.append(row)
@@ -331,7 +413,9 @@ def _fit_curve(c: Curve, p: dict) -> dict:
                                       "fit_activity": float(fit_dc[k] * math.exp(-c.lam * tg[k]))})
     data_rows = [base | {"unit": c.unit, "time_h": float(c.t[k]), "value_decay_corrected": float(c.g[k]),
                          "sd_mean_decay_corrected": float(c.sd_mean[k]) if c.sd_mean is not None else np.nan,
-                         "n_animals": len(c.animals[k]) if c.animals is not None else np.nan}
+                         "n_animals": len(c.animals[k]) if c.animals is not None else np.nan,
+                         "organ_mass_g": c.mass_g if c.mass_g is not None else np.nan,
+                         "value_pct_id_decay_corrected": float(c.g[k]) * organ_factor}
                  for k in range(len(c.t))]
     return {"pk_fits": fit_rows, "pk_params": param_rows, "pk_tia": tia_rows, "pk_curves": curve_rows,
             "pk_points": data_rows}
@@ -351,13 +435,25 @@ def _bootstrap(c: Curve, f: FitResult, sigma: np.ndarray, error_model: str, p: d
         ys = c.g[None, :] + rng.standard_normal((B, len(c.t))) * c.sd_mean[None, :]
         flags.append("ci_parametric_sd")
     else:
+        # Relative (proportional) error model without SD: resample the model's own log residuals
+        # ln(y_i / f_i), centred and inflated by sqrt(n / (n - p)) for the fitted parameters (residual
+        # bootstrap, Efron & Tibshirani 1993 ch. 9; Davison & Hinkley 1997 sec. 6.2.3), y* = f exp(e*).
+        # Replicates stay positive and keep the proportional error structure. (Normal draws with SD
+        # s x y_obs truncated at 0, used before, produced zeros whenever s was large - a poor fit - and the
+        # refits collapsed towards 0, giving lower bounds of ~1e-9.)
         dof = f.n - f.p
         if dof <= 0:
             return None, ["ci_unavailable_no_dof"]
-        s = math.sqrt(f.wrss / dof)
         fitted = m.evaluate(f.x, c.t)
-        ys = fitted[None, :] + rng.standard_normal((B, len(c.t))) * (s * sigma)[None, :]
-        flags.append("ci_parametric_residual")
+        if np.all(fitted > 0) and np.all(c.g > 0):
+            e = np.log(c.g / fitted)
+            e = (e - e.mean()) * math.sqrt(f.n / dof)
+            ys = fitted[None, :] * np.exp(e[rng.integers(0, len(e), size=(B, len(e)))])
+            flags.append("ci_residual_bootstrap")
+        else:  # zero observations: normal draws from the fitted relative-error model (truncated at 0)
+            s = math.sqrt(f.wrss / dof)
+            ys = fitted[None, :] + rng.standard_normal((B, len(c.t))) * (s * sigma)[None, :]
+            flags.append("ci_parametric_residual")
     ys = np.maximum(ys, 0.0)
     nuclides = [(c.radionuclide, c.lam)] + [
         (n, decay_constant_per_h(n)) for n in p["therapy_nuclides"] if n != c.radionuclide]
@@ -400,31 +496,96 @@ def fit_biodistribution(accepted: pd.DataFrame, params: dict | None = None) -> d
     for name in ("pk_fits", "pk_params", "pk_tia", "pk_curves", "pk_points"):
         rows = [r for res in results for r in res[name]]
         tables[name] = pd.DataFrame(rows) if rows else _empty(["compound", "radionuclide", "organ"])
+    tables["pk_tia"] = add_remainder_rows(tables["pk_tia"])
     tables["pk_sum_check"] = sum_pct_id_check(tables["pk_points"])
-    if len(tables["pk_sum_check"]) and (~tables["pk_sum_check"]["within_limit"]).any():
-        check = tables["pk_sum_check"]
+    tia = tables["pk_tia"]
+    check = tables["pk_sum_check"]
+    if len(check) and (~check["within_limit"]).any():
         keys = set(map(tuple, check.loc[~check["within_limit"], ["compound", "radionuclide"]].to_numpy()))
-        tia = tables["pk_tia"]
         hit = [(a, b) in keys for a, b in zip(tia["compound"], tia["radionuclide"], strict=True)]
-        tia.loc[hit, "flags"] = [";".join(filter(None, [f, "sum_pct_id_above_100"]))
+        tia.loc[hit, "flags"] = [";".join(filter(None, [f, "sum_pct_id_above_limit"]))
                                  for f in tia.loc[hit, "flags"]]
     tables["rejects"] = rejects
     return tables
 
 
 def sum_pct_id_check(points: pd.DataFrame) -> pd.DataFrame:
-    """Sum of organ %ID (decay-corrected) per compound x nuclide x time; must not exceed 100 %ID.
+    """Sum of organ %ID (decay-corrected) per compound x nuclide x time against the physical limit.
 
-    Organs named like the whole body (``whole body``, ``body``, ``total``, ``carcass``) are excluded from the
-    sum of organs and reported separately.
+    Organ %ID is the measured %ID, or %ID/g x organ mass (input ``organ_mass_g`` or the standard mouse mass);
+    organs without a mass are counted in ``n_organs_without_mass`` and left out of the sum. Organs named like
+    the whole body (``whole body``, ``body``, ``total``, ``carcass``) are not organs: their %ID is reported as
+    ``whole_body_pct_id``. The limit is 100 %ID, and the whole-body %ID where it was measured at that time
+    (organs cannot hold more than the body); ``within_limit`` is False when the sum exceeds it.
     """
-    cols = ["compound", "radionuclide", "time_h", "sum_pct_id", "n_organs", "within_limit"]
-    if points.empty or "unit" not in points:
+    cols = ["compound", "radionuclide", "time_h", "sum_pct_id", "n_organs", "n_organs_without_mass",
+            "whole_body_pct_id", "limit_pct_id", "within_limit"]
+    if points.empty or "value_pct_id_decay_corrected" not in points:
         return pd.DataFrame(columns=cols)
-    pts = points[(points["unit"] == "%ID") & ~points["organ"].str.lower().isin(_BODY)]
+    pts = points[points["unit"].isin(["%ID", "%ID/g"])].copy()
     if pts.empty:
         return pd.DataFrame(columns=cols)
-    out = (pts.groupby(["compound", "radionuclide", "time_h"], sort=True)["value_decay_corrected"]
-           .agg(sum_pct_id="sum", n_organs="count").reset_index())
-    out["within_limit"] = out["sum_pct_id"] <= 100.0 + 1e-9
-    return out
+    pts["_body"] = pts["organ"].map(is_body)
+    organs = pts[~pts["_body"]]
+    keys = ["compound", "radionuclide", "time_h"]
+    out = (organs.groupby(keys, sort=True)["value_pct_id_decay_corrected"]
+           .agg(sum_pct_id="sum", n_organs="count", n_total="size").reset_index())
+    out["n_organs_without_mass"] = out.pop("n_total") - out["n_organs"]
+    body = pts[pts["_body"] & (pts["unit"] == "%ID")].groupby(keys, sort=True)["value_pct_id_decay_corrected"].max()
+    out = out.merge(body.rename("whole_body_pct_id").reset_index(), on=keys, how="left")
+    out = out[out["n_organs"] > 0].reset_index(drop=True)
+    out["limit_pct_id"] = np.minimum(100.0, out["whole_body_pct_id"].fillna(100.0))
+    out["within_limit"] = out["sum_pct_id"] <= out["limit_pct_id"] * (1 + 1e-9)
+    return out[cols]
+
+
+def add_remainder_rows(tia: pd.DataFrame) -> pd.DataFrame:
+    """Append one ``remainder of body`` row per compound x radionuclide x nuclide to the TIA table.
+
+    TIAC of the remainder (h, fraction of injected activity) = TIAC of the whole body - sum of the organ TIACs
+    (``tiac_organ_h``: %ID curves, and %ID/g curves x organ mass). The whole-body TIAC is the fitted whole-body
+    %ID curve where one was measured, else ``tau_phys`` (all injected activity retained, decaying physically:
+    the conservative upper bound, flag ``remainder_assumes_no_excretion``). Remainder mass = body mass - sum of
+    the organ masses. Organs without a mass are not counted (flag ``organs_without_mass``); a remainder below 0
+    (organs hold more than the body) is set to 0 and flagged ``organ_sum_exceeds_whole_body``.
+    """
+    if tia.empty or "tiac_organ_h" not in tia:
+        return tia
+    rows = []
+    for (compound, nuclide_m, nuclide), grp in tia.groupby(["compound", "radionuclide", "nuclide"], sort=True):
+        body = grp[grp["organ"].map(is_body) & grp["tiac_unit"].eq("h") & grp["tiac"].notna()]
+        organs = grp[~grp["organ"].map(is_body)]
+        known = organs[organs["tiac_organ_h"].notna()]
+        if known.empty:
+            continue
+        tau = float(grp["tau_phys_h"].iloc[0])
+        flags = []
+        if len(body):
+            total, total_nca = float(body["tiac"].iloc[0]), float(body["tiac_nca"].iloc[0])
+            src = "whole-body curve"
+        else:
+            total = total_nca = tau
+            src = "no excretion (tau_phys)"
+            flags.append("remainder_assumes_no_excretion")
+        missing = sorted(organs.loc[organs["tiac_organ_h"].isna(), "organ"])
+        if missing:
+            flags.append("organs_without_mass:" + ",".join(missing))
+        rem = total - float(known["tiac_organ_h"].sum())
+        rem_nca = total_nca - float(known["tiac_organ_nca_h"].sum())
+        if rem < 0:
+            flags.append("organ_sum_exceeds_whole_body")
+        body_mass = float(grp["body_mass_g"].iloc[0])
+        rem_mass = body_mass - float(known["organ_mass_g"].fillna(0).sum())
+        rows.append({
+            "compound": compound, "radionuclide": nuclide_m, "organ": REMAINDER, "nuclide": nuclide,
+            "model": "derived", "criterion": src, "tiac": max(rem, 0.0), "tiac_unit": "h",
+            "tiac_nca": max(rem_nca, 0.0), "tau_phys_h": tau, "organ_mass_g": rem_mass,
+            "organ_mass_source": "body mass - listed organs", "body_mass_g": body_mass,
+            "tiac_organ_h": max(rem, 0.0), "tiac_organ_nca_h": max(rem_nca, 0.0), "max_fraction": 1.0,
+            "tiac_bound_h": tau, "n_points": 0, "n_bootstrap": 0, "flags": ";".join(flags),
+            "error_model": "",
+        })
+    if not rows:
+        return tia
+    out = pd.concat([tia, pd.DataFrame(rows)], ignore_index=True)
+    return out.sort_values(["compound", "radionuclide", "nuclide", "organ"], kind="stable").reset_index(drop=True)
