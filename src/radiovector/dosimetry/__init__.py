@@ -1,0 +1,1 @@
+"""Absorbed dose (MIRD), therapeutic index and radionuclide choice by tumour size."""

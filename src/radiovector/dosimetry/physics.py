@@ -1,0 +1,285 @@
+"""Radiation transport approximations for unit-density soft tissue (liquid water), from first principles.
+
+Everything here is computed from physical constants (``scipy.constants``, CODATA 2018) and textbook formulas;
+no attenuation or stopping-power table is typed in. See docs/methods/dosimetry.md for the derivations.
+
+Electrons (beta spectra, conversion and Auger electrons)
+    * Collision stopping power: Bethe formula for electrons (Rohrlich & Carlson 1954; ICRU Report 37, 1984,
+      eq. 2.2) for water, I = 75 eV (ICRU 37), Z/A = 10/18.015, no density-effect correction (< 1 % below
+      2 MeV in water). Radiative stopping: S_rad / S_col = T Z / 800 MeV with Z = 7.42 (Attix FH, Introduction
+      to Radiological Physics and Radiation Dosimetry, Wiley 1986, eq. 8.12 and the effective Z of water).
+    * CSDA range R(E) = integral of dE / S(E) (the continuous-slowing-down approximation).
+    * Angular diffusion: transport mean free path lambda_1 from the screened-Rutherford (Wentzel) cross section
+      with Moliere's screening parameter (Moliere 1947; Salvat F et al., PENELOPE manual, OECD/NEA 2015,
+      sect. 3.1), electron-electron scattering by Z(Z+1). Lewis (1950, Phys Rev 78:526) showed that the
+      mean direction cosine after path length s is exp(-int ds/lambda_1), which gives the exact mean-square
+      displacement <r^2(s)> of a CSDA electron (a worm-like chain with energy-dependent persistence length).
+    * Absorbed fraction of a monoenergetic source uniform in a sphere of radius a: energy deposited at path
+      length s (dE/ds = S) at a displacement r drawn from an isotropic Gaussian (Maxwell) distribution with
+      <r^2(s)>, weighted by the geometric reduction factor psi(r/a) = 1 - 3r/(4a) + r^3/(16a^3) (r <= 2a; the
+      probability that a point at distance r from a random point of the sphere lies inside it: Berger MJ,
+      MIRD Pamphlet 7, J Nucl Med 1971;12 Suppl 5:5-23, eq. 18).
+Alphas
+    * Bethe stopping power for a bare helium nucleus (z = 2; ICRU Report 49, 1993, eq. 2.1) above 1 MeV;
+      below 1 MeV (the last ~5 um of track) the stopping power is held at its 1 MeV value. Straight tracks.
+Photons
+    * Mass energy-absorption coefficient of water: Klein-Nishina energy-transfer cross section (exact, per
+      electron; Klein & Nishina 1929) plus K-shell photoabsorption of oxygen from the hydrogenic Stobbe formula
+      (Stobbe 1930; Bethe & Salpeter, Quantum Mechanics of One- and Two-Electron Atoms, 1957, eq. 71.x) with
+      Slater screening Z - 0.3. Coherent scattering deposits no energy; pair production (> 1.022 MeV) and L-shell
+      absorption are neglected. Agreement with NIST XCOM mu_en/rho (Hubbell & Seltzer, NISTIR 5632) is within
+      15 % from 10 keV to 2 MeV (tests/test_dosimetry_physics.py).
+    * Absorbed fraction in a sphere: 1 - P_esc(mu_en a), the first-flight escape probability of a uniform
+      isotropic source in a sphere (Case KM, de Hoffmann F, Placzek G. Introduction to the Theory of Neutron
+      Diffusion, LANL 1953) evaluated with mu_en (the "mu_en approximation" for scattered photons).
+"""
+
+from __future__ import annotations
+
+from functools import cache
+
+import numpy as np
+from scipy import constants as _C
+
+# --- physical constants (CODATA 2018 via scipy.constants) -------------------------------------------------
+ME_MEV: float = _C.physical_constants["electron mass energy equivalent in MeV"][0]
+M_ALPHA_MEV: float = _C.physical_constants["alpha particle mass energy equivalent in MeV"][0]
+R_E_CM: float = _C.physical_constants["classical electron radius"][0] * 100.0
+A0_CM: float = _C.physical_constants["Bohr radius"][0] * 100.0
+RYDBERG_MEV: float = _C.physical_constants["Rydberg constant times hc in eV"][0] * 1e-6
+HBARC_MEV_CM: float = _C.hbar * _C.c / _C.e * 1e-6 * 100.0
+ALPHA_FS: float = _C.fine_structure
+N_A: float = _C.N_A
+MEV_TO_J: float = _C.e * 1e6
+
+# --- water (unit-density soft tissue) ---------------------------------------------------------------------
+#: Molar mass of H2O, g/mol (IUPAC standard atomic weights: H 1.008, O 15.999).
+WATER_MOLAR_MASS: float = 2 * 1.008 + 15.999
+#: Electrons per gram of water.
+WATER_ELECTRONS_PER_G: float = 10.0 * N_A / WATER_MOLAR_MASS
+#: Mean excitation energy of liquid water, MeV (ICRU Report 37, 1984: 75.0 eV).
+WATER_I_MEV: float = 75.0e-6
+#: Effective atomic number of water, 7.42 (Spiers FW, Br J Radiol 1946;19:52), used in Attix's S_rad/S_col.
+WATER_Z_EFF: float = 7.42
+#: Atoms per molecule (Z, count).
+WATER_ATOMS: tuple[tuple[int, int], ...] = ((1, 2), (8, 1))
+#: Density, g/cm^3 (unit-density soft tissue, as in the OLINDA sphere model).
+DENSITY_G_CM3: float = 1.0
+
+# Grids on which monoenergetic quantities are tabulated (interpolated in log E).
+ELECTRON_E_GRID = np.geomspace(1e-3, 10.0, 161)  # MeV
+ALPHA_E_GRID = np.geomspace(1.0, 12.0, 61)  # MeV
+PHOTON_E_MIN = 1e-3  # MeV; photons below this are absorbed locally (AF = 1)
+_PATH_POINTS = 256
+
+
+def electron_stopping_power(e_mev: np.ndarray) -> np.ndarray:
+    """Total (collision + radiative) mass stopping power of water for electrons, MeV cm^2/g."""
+    e = np.asarray(e_mev, dtype=float)
+    tau = e / ME_MEV
+    gamma = tau + 1.0
+    beta2 = 1.0 - 1.0 / gamma**2
+    f_minus = 1.0 - beta2 + (tau**2 / 8.0 - (2.0 * tau + 1.0) * np.log(2.0)) / (tau + 1.0) ** 2
+    arg = tau**2 * (tau + 2.0) / (2.0 * (WATER_I_MEV / ME_MEV) ** 2)
+    s_col = 2 * np.pi * R_E_CM**2 * ME_MEV * WATER_ELECTRONS_PER_G / beta2 * (np.log(arg) + f_minus)
+    return s_col * (1.0 + e * WATER_Z_EFF / 800.0)
+
+
+@cache
+def _electron_range_table() -> tuple[np.ndarray, np.ndarray]:
+    e = np.geomspace(1e-3, 20.0, 6000)
+    inv = 1.0 / electron_stopping_power(e)
+    # below 1 keV: constant stopping power (range ~ E / S), a < 0.1 um correction
+    r = e[0] * inv[0] + np.concatenate([[0.0], np.cumsum(0.5 * (inv[1:] + inv[:-1]) * np.diff(e))])
+    return e, r
+
+
+def electron_csda_range(e_mev: np.ndarray) -> np.ndarray:
+    """CSDA range of electrons in water, g/cm^2 (= cm at unit density)."""
+    e, r = _electron_range_table()
+    x = np.asarray(e_mev, dtype=float)
+    return np.where(x < e[0], x * r[0] / e[0], np.interp(x, e, r))
+
+
+def _energy_at_range(r_cm: np.ndarray) -> np.ndarray:
+    e, r = _electron_range_table()
+    return np.interp(r_cm, r, e)
+
+
+def inverse_transport_mfp(e_mev: np.ndarray) -> np.ndarray:
+    """1 / lambda_1 for electrons in water, cm^2/g (screened Rutherford, Moliere screening, Z(Z+1))."""
+    e = np.asarray(e_mev, dtype=float)
+    pc = np.sqrt(e * (e + 2 * ME_MEV))
+    beta = pc / (e + ME_MEV)
+    total = np.zeros_like(e)
+    for z, n in WATER_ATOMS:
+        a_tf = 0.885 * A0_CM * z ** (-1.0 / 3.0)  # Thomas-Fermi radius
+        screen = (HBARC_MEV_CM / (2 * pc * a_tf)) ** 2 * (1.13 + 3.76 * (ALPHA_FS * z / beta) ** 2)
+        sig = 2 * np.pi * z * (z + 1) * R_E_CM**2 * (ME_MEV / (pc * beta)) ** 2 * (
+            np.log1p(1 / screen) - 1 / (1 + screen))
+        total = total + n * sig
+    return total * N_A / WATER_MOLAR_MASS
+
+
+@cache
+def electron_kernels() -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Path-length kernels on :data:`ELECTRON_E_GRID`.
+
+    Returns (ds, dep, r_rms): per energy, the path-step weights ds (cm), the energy deposited per unit path
+    dE/ds at each point (MeV/cm) and the rms displacement from the origin (cm); shapes (n_E, n_s).
+    """
+    e0 = ELECTRON_E_GRID
+    r0 = electron_csda_range(e0)
+    u = np.linspace(0.0, 1.0, _PATH_POINTS)
+    s = r0[:, None] * u[None, :]
+    e_res = _energy_at_range(np.maximum(r0[:, None] - s, 0.0))
+    e_res = np.maximum(e_res, 1e-4)
+    dep = electron_stopping_power(e_res)
+    g = inverse_transport_mfp(np.maximum(e_res, 1e-3))
+    ds = np.diff(s, axis=1)
+    # stable recursion for inner(s1) = int_0^s1 exp(-int_s2^s1 g) ds2 and <r^2> = 2 int_0^s inner ds1
+    inner = np.zeros_like(s)
+    for j in range(1, s.shape[1]):
+        step = 0.5 * (g[:, j] + g[:, j - 1]) * ds[:, j - 1]
+        att = np.exp(-step)
+        inner[:, j] = inner[:, j - 1] * att + ds[:, j - 1] * 0.5 * (1 + att)
+    r2 = 2 * np.concatenate([np.zeros((len(e0), 1)), np.cumsum(0.5 * (inner[:, 1:] + inner[:, :-1]) * ds, axis=1)],
+                            axis=1)
+    w = np.zeros_like(s)
+    w[:, 1:] += 0.5 * ds
+    w[:, :-1] += 0.5 * ds
+    # normalise so that the deposited energy integrates to E0 exactly (CSDA energy conservation)
+    dep = dep * (e0 / np.sum(dep * w, axis=1))[:, None]
+    return w, dep, np.sqrt(r2)
+
+
+def psi_sphere(x: np.ndarray) -> np.ndarray:
+    """Geometric reduction factor of a sphere: x = r / a (Berger 1971)."""
+    x = np.asarray(x, dtype=float)
+    return np.where(x < 2.0, 1.0 - 0.75 * x + x**3 / 16.0, 0.0)
+
+
+@cache
+def _psi_gauss_table() -> tuple[np.ndarray, np.ndarray]:
+    """psi averaged over a Maxwell distribution of r with <r^2> = (rho a)^2, tabulated in rho."""
+    rho = np.geomspace(1e-5, 1e3, 801)
+    uu = np.linspace(0.0, 6.0, 1201)
+    pdf = np.sqrt(2 / np.pi) * 3**1.5 * uu**2 * np.exp(-1.5 * uu**2)
+    pdf /= np.trapezoid(pdf, uu)
+    vals = np.trapezoid(psi_sphere(rho[:, None] * uu[None, :]) * pdf[None, :], uu, axis=1)
+    return np.log(rho), vals
+
+
+def psi_gauss(rho: np.ndarray) -> np.ndarray:
+    lr, vals = _psi_gauss_table()
+    rho = np.asarray(rho, dtype=float)
+    return np.interp(np.log(np.maximum(rho, 1e-300)), lr, vals, left=1.0, right=0.0)
+
+
+def sphere_radius_cm(mass_g: np.ndarray) -> np.ndarray:
+    """Radius (cm) of a unit-density sphere of ``mass_g`` grams."""
+    return (3.0 * np.asarray(mass_g, dtype=float) / (4.0 * np.pi * DENSITY_G_CM3)) ** (1.0 / 3.0)
+
+
+def electron_af_grid(radii_cm: np.ndarray) -> np.ndarray:
+    """Self-absorbed fraction of monoenergetic electrons, shape (len(ELECTRON_E_GRID), len(radii))."""
+    w, dep, r = electron_kernels()
+    radii = np.asarray(radii_cm, dtype=float)
+    out = np.empty((len(ELECTRON_E_GRID), len(radii)))
+    wd = w * dep
+    tot = wd.sum(axis=1)
+    for k, a in enumerate(radii):
+        out[:, k] = (wd * psi_gauss(r / a)).sum(axis=1) / tot
+    out = np.clip(out, 0.0, 1.0)
+    # monotone in energy at fixed size (physical: higher energy, longer range, more escape)
+    return np.minimum.accumulate(out, axis=0)
+
+
+def alpha_stopping_power(e_mev: np.ndarray) -> np.ndarray:
+    """Electronic stopping power of water for alpha particles, MeV cm^2/g (Bethe, z = 2; const below 1 MeV)."""
+    e = np.maximum(np.asarray(e_mev, dtype=float), 1.0)
+    gamma = 1.0 + e / M_ALPHA_MEV
+    beta2 = 1.0 - 1.0 / gamma**2
+    arg = 2 * ME_MEV * beta2 * gamma**2 / WATER_I_MEV
+    return 4 * np.pi * R_E_CM**2 * ME_MEV * WATER_ELECTRONS_PER_G * 4.0 / beta2 * (np.log(arg) - beta2)
+
+
+@cache
+def _alpha_range_table() -> tuple[np.ndarray, np.ndarray]:
+    e = np.linspace(0.0, 15.0, 3001)
+    inv = 1.0 / alpha_stopping_power(e)
+    r = np.concatenate([[0.0], np.cumsum(0.5 * (inv[1:] + inv[:-1]) * np.diff(e))])
+    return e, r
+
+
+def alpha_csda_range(e_mev: np.ndarray) -> np.ndarray:
+    """CSDA range of alpha particles in water, g/cm^2."""
+    e, r = _alpha_range_table()
+    return np.interp(np.asarray(e_mev, dtype=float), e, r)
+
+
+def alpha_af_grid(radii_cm: np.ndarray) -> np.ndarray:
+    """Self-absorbed fraction of monoenergetic alphas (straight tracks), shape (len(ALPHA_E_GRID), len(radii))."""
+    e_tab, r_tab = _alpha_range_table()
+    e0 = ALPHA_E_GRID
+    r0 = alpha_csda_range(e0)
+    u = np.linspace(0.0, 1.0, 400)
+    s = r0[:, None] * u[None, :]
+    e_res = np.interp(r0[:, None] - s, r_tab, e_tab)
+    dep = alpha_stopping_power(e_res)
+    wd = dep * (s[:, 1:2] - s[:, 0:1])
+    wd[:, [0, -1]] *= 0.5
+    tot = wd.sum(axis=1)
+    radii = np.asarray(radii_cm, dtype=float)
+    out = np.stack([(wd * psi_sphere(s / a)).sum(axis=1) / tot for a in radii], axis=1)
+    return np.minimum.accumulate(np.clip(out, 0.0, 1.0), axis=0)
+
+
+def _kn_transfer_per_electron(e_mev: np.ndarray) -> np.ndarray:
+    k = (np.asarray(e_mev, dtype=float) / ME_MEV)[:, None]
+    mu = np.linspace(-1.0, 1.0, 2001)[None, :]
+    ratio = 1.0 / (1.0 + k * (1.0 - mu))  # E'/E
+    dsig = np.pi * R_E_CM**2 * ratio**2 * (ratio + 1.0 / ratio - (1.0 - mu**2))  # dsigma/dcos(theta)
+    return np.trapezoid(dsig * (1.0 - ratio), mu[0], axis=1)
+
+
+def _photoelectric_oxygen_k(e_mev: np.ndarray) -> np.ndarray:
+    """K-shell photoabsorption cross section of oxygen (2 electrons), cm^2/atom, hydrogenic Stobbe formula."""
+    z_s = 8 - 0.3
+    i_k = z_s**2 * RYDBERG_MEV
+    e = np.maximum(np.asarray(e_mev, dtype=float), 1.001 * i_k)
+    n = np.sqrt(i_k / (e - i_k))
+    f = np.exp(-4 * n * np.arctan(1 / n)) / (-np.expm1(-2 * np.pi * n))
+    return 2 * (2**9 * np.pi**2 / 3) * ALPHA_FS * A0_CM**2 / z_s**2 * (i_k / e) ** 4 * f
+
+
+@cache
+def _mu_en_table() -> tuple[np.ndarray, np.ndarray]:
+    e = np.geomspace(PHOTON_E_MIN, 20.0, 400)
+    mu = (_kn_transfer_per_electron(e) * WATER_ELECTRONS_PER_G
+          + _photoelectric_oxygen_k(e) * N_A / WATER_MOLAR_MASS)
+    return np.log(e), np.log(mu)
+
+
+def photon_mu_en(e_mev: np.ndarray) -> np.ndarray:
+    """Mass energy-absorption coefficient of water, cm^2/g (see module docstring; > 1 keV)."""
+    le, lmu = _mu_en_table()
+    return np.exp(np.interp(np.log(np.maximum(np.asarray(e_mev, dtype=float), PHOTON_E_MIN)), le, lmu))
+
+
+def escape_probability_sphere(tau: np.ndarray) -> np.ndarray:
+    """First-flight escape probability from a sphere of optical radius tau = mu a, uniform isotropic source."""
+    t = np.asarray(tau, dtype=float)
+    small = t < 1e-3
+    ts = np.where(small, 1.0, t)
+    p = 3.0 / (8.0 * ts**3) * (2 * ts**2 - 1 + (1 + 2 * ts) * np.exp(-2 * ts))
+    return np.clip(np.where(small, 1.0 - 0.75 * t, p), 0.0, 1.0)
+
+
+def photon_af(e_mev: np.ndarray, radii_cm: np.ndarray) -> np.ndarray:
+    """Self-absorbed fraction of photons, shape (len(e), len(radii)); photons below 1 keV absorbed locally."""
+    e = np.asarray(e_mev, dtype=float)
+    radii = np.asarray(radii_cm, dtype=float)
+    tau = photon_mu_en(e)[:, None] * DENSITY_G_CM3 * radii[None, :]
+    af = 1.0 - escape_probability_sphere(tau)
+    return np.where(e[:, None] < PHOTON_E_MIN, 1.0, af)
