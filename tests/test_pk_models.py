@@ -94,29 +94,49 @@ def test_not_eligible_when_fewer_points_than_parameters():
     assert r.status == "not_eligible" and "parameters" in r.reason
 
 
-def _selection_rate(noise: float, reps: int, seed: int) -> dict[str, float]:
+SEL_T = np.array([0.25, 0.5, 1, 2, 4, 8, 12, 24, 48, 72, 96, 120, 168.0])
+SEL_GEN = {"mono": [10.0, 0.05], "uptake2": [20.0, 0.3], "uptake3": [20.0, 0.02, 0.5], "bi": [5.0, 0.01, 20.0, 0.5]}
+
+
+def selection_rates(noise: float, reps: int, seed: int, parsimony_delta: float = 2.0) -> dict[str, float]:
+    """Share of noisy replicates (proportional normal noise) for which the generating model is selected,
+    every candidate model fitted (the same design as bench/bench_pk.py)."""
     rng = np.random.default_rng(seed)
-    t = np.array([0.25, 0.5, 1, 2, 4, 8, 12, 24, 48, 72, 96, 120, 168.0])
-    gen = {"mono": [10.0, 0.05], "uptake3": [20.0, 0.02, 0.5], "bi": [5.0, 0.01, 20.0, 0.5]}
     out = {}
-    for name, x in gen.items():
-        y0 = MODELS[name].evaluate(np.array(x), t)
+    for name, x in SEL_GEN.items():
+        y0 = MODELS[name].evaluate(np.array(x), SEL_T)
         hits = 0
         for _ in range(reps):
-            y = y0 * (1 + noise * rng.standard_normal(len(t)))
-            y = np.maximum(y, 1e-6)
-            fits = [fit_model(m, t, y, sigma_for(y, None, "relative"), "relative", n_starts=2)
-                    for m in ("mono", "uptake2", "uptake3", "bi")]
-            best, _, _ = select(fits)
+            y = np.maximum(y0 * (1 + noise * rng.standard_normal(len(SEL_T))), 1e-6)
+            fits = [fit_model(m, SEL_T, y, sigma_for(y, None, "relative"), "relative", n_starts=2) for m in MODELS]
+            best, _, _ = select(fits, parsimony_delta)
             hits += fits[best].model == name
         out[name] = hits / reps
     return out
 
 
-def test_aicc_picks_generating_model_at_10pct_noise():
-    # issue 6 asks >= 90 % at 200 replicates (bench/bench_pk.py runs that); a smaller, fast check here
-    rates = _selection_rate(0.10, reps=25, seed=7)
-    assert all(v >= 0.8 for v in rates.values()), rates
+def test_selection_picks_generating_model_at_10pct_noise():
+    # issue 6: >= 90 % per model at 10 % noise over 200 replicates (seeded; the full bench design, ~10 s).
+    # tri-exponential data are not identifiable as such at 13 points and 10 % noise: see bench and docs.
+    rates = selection_rates(0.10, reps=200, seed=3)
+    assert all(v >= 0.90 for v in rates.values()), rates
+
+
+def test_parsimony_rule_prefers_fewer_parameters_within_delta():
+    from radiovector.pk.fit import FitResult
+
+    fits = [FitResult("mono", "ok", n=10, p=2, aicc=11.5), FitResult("bi", "ok", n=10, p=4, aicc=10.0),
+            FitResult("tri", "ok", n=10, p=6, aicc=5.0)]
+    best, w, crit = select(fits, 0.0)
+    assert best == 2 and crit == "aicc"
+    fits[2].aicc = 20.0
+    assert select(fits, 0.0)[0] == 1  # plain minimum AICc
+    best, w2, _ = select(fits, 2.0)  # bi is only 1.5 better than mono: its two extra parameters are not supported
+    assert best == 0
+    np.testing.assert_allclose(w, akaike_weights(np.array([11.5, 10.0, 5.0])))
+    np.testing.assert_allclose(w2, akaike_weights(np.array([11.5, 10.0, 20.0])))  # weights unchanged by the rule
+    fits[1].aicc = 9.0  # now 2.5 better: bi is selected
+    assert select(fits, 2.0)[0] == 1
 
 
 def test_nca_exact_for_linear_and_tails():
