@@ -138,6 +138,8 @@ def diff_runs(
 ) -> TableDiff:
     """Diff ``table`` between two committed runs; the key defaults to the one the producing stage declared."""
     run_a, run_b = store.resolve_run_id(ref_a), store.resolve_run_id(ref_b)
+    if table not in store.table_names():
+        raise StoreError(f"the store has no table {table!r}", hint=f"tables in this store: {store.table_names()}")
     if key is None:
         for ref in (run_b, run_a):
             declared = (store.get_run(ref)["tables"] or {}).get(table, {}).get("key")
