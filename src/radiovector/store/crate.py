@@ -22,6 +22,7 @@ import os
 import shutil
 import tempfile
 import zipfile
+import zlib
 from datetime import UTC, datetime
 from pathlib import Path, PurePosixPath
 from typing import Any
@@ -417,8 +418,8 @@ def verify_crate(path: str | os.PathLike[str]) -> dict[str, Any]:
                 if len(sha) != 64 or rel in listed:
                     raise ValueError(line)
                 listed[rel] = sha
-        except (ValueError, UnicodeDecodeError, zipfile.BadZipFile) as exc:
-            raise _refuse(path, f"the checksum manifest {MANIFEST} is malformed") from exc
+        except (ValueError, UnicodeDecodeError, zipfile.BadZipFile, zlib.error, EOFError) as exc:
+            raise _refuse(path, f"the checksum manifest {MANIFEST} is malformed or corrupted") from exc
         files = {n for n in names if not n.endswith("/")} - {MANIFEST}
         if set(listed) != files:
             extra, missing = sorted(files - set(listed)), sorted(set(listed) - files)
@@ -429,7 +430,7 @@ def verify_crate(path: str | os.PathLike[str]) -> dict[str, Any]:
                 with archive.open(rel) as member:
                     while chunk := member.read(_CHUNK):
                         digest.update(chunk)
-            except (zipfile.BadZipFile, OSError, EOFError) as exc:
+            except (zipfile.BadZipFile, zlib.error, OSError, EOFError, NotImplementedError, RuntimeError) as exc:
                 raise _refuse(path, f"{rel} is corrupted ({exc})") from exc
             if digest.hexdigest() != listed[rel]:
                 raise _refuse(path, f"checksum mismatch for {rel}: the file was modified after export")
