@@ -1,0 +1,100 @@
+"""Figures of the dosimetry stage (PNG): organ doses with therapeutic indices, and nuclide choice by tumour size."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+
+
+def _plt():
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    return plt
+
+
+def _safe(name: str) -> str:
+    return "".join(c if c.isalnum() or c in "-_." else "_" for c in str(name))
+
+
+def plot_doses(tables: dict[str, pd.DataFrame], out_dir: str | Path) -> list[Path]:
+    """One PNG per compound: organ doses (Gy/MBq, log scale, per nuclide, with TIAC CI) and TI bars."""
+    plt = _plt()
+    out_dir = Path(out_dir)
+    out_dir.mkdir(parents=True, exist_ok=True)
+    doses, ti = tables["doses"], tables["therapeutic_index"]
+    paths = []
+    for compound, grp in doses.groupby("compound", sort=True):
+        organs = sorted(grp["organ"].unique())
+        nucs = sorted(grp["nuclide"].unique())
+        fig, (ax1, ax2) = plt.subplots(1, 2, figsize=(12, 4.5), gridspec_kw={"width_ratios": [2, 1]})
+        width = 0.8 / max(len(nucs), 1)
+        x = np.arange(len(organs))
+        for i, nuc in enumerate(nucs):
+            g = grp[grp["nuclide"] == nuc].set_index("organ").reindex(organs)
+            y = g["dose_rbe_weighted_gy_per_mbq"].to_numpy(float)
+            lo = np.clip(y - (g["dose_low_gy_per_mbq"] * y / g["dose_gy_per_mbq"]).to_numpy(float), 0, None)
+            hi = np.clip((g["dose_high_gy_per_mbq"] * y / g["dose_gy_per_mbq"]).to_numpy(float) - y, 0, None)
+            err = np.nan_to_num(np.vstack([lo, hi]))
+            ax1.bar(x + i * width, y, width, label=nuc, yerr=err, capsize=2)
+        ax1.set_xticks(x + width * (len(nucs) - 1) / 2, organs, rotation=30, ha="right")
+        ax1.set_yscale("log")
+        ax1.set_ylabel("dose per injected activity (Gy/MBq; alpha x RBE)")
+        ax1.set_title(f"{compound}: organ doses (mouse kinetics)")
+        ax1.legend(fontsize=8)
+        t = ti[ti["compound"] == compound]
+        ti_cols = [c for c in t.columns if c.startswith("ti_") and t[c].notna().any()]
+        for i, nuc in enumerate(nucs):
+            r = t[t["nuclide"] == nuc]
+            if r.empty:
+                continue
+            ax2.bar(np.arange(len(ti_cols)) + i * width, r[ti_cols].to_numpy(float)[0], width, label=nuc)
+        ax2.set_xticks(np.arange(len(ti_cols)) + width * (len(nucs) - 1) / 2,
+                       [c[3:].replace("_", " ") for c in ti_cols], rotation=30, ha="right")
+        ax2.axhline(1.0, color="grey", lw=0.8, ls="--")
+        ax2.set_yscale("log")
+        ax2.set_ylabel("therapeutic index (tumour / organ dose)")
+        ax2.set_title("therapeutic indices")
+        fig.tight_layout()
+        path = out_dir / f"doses_{_safe(compound)}.png"
+        fig.savefig(path, dpi=110)
+        plt.close(fig)
+        paths.append(path)
+    return paths
+
+
+def plot_nuclide_by_size(table: pd.DataFrame, out_dir: str | Path) -> list[Path]:
+    """One PNG per candidate: absorbed fraction and ranking value versus tumour radius, one line per nuclide."""
+    plt = _plt()
+    out_dir = Path(out_dir)
+    out_dir.mkdir(parents=True, exist_ok=True)
+    paths = []
+    for cand, grp in table.groupby("candidate_id", sort=True):
+        fig, (ax1, ax2) = plt.subplots(1, 2, figsize=(12, 4.5))
+        for nuc, g in grp.groupby("nuclide", sort=True):
+            partner = g["imaging_partner"].iloc[0]
+            label = f"{nuc} (imaging: {partner})" if partner else nuc
+            ax1.plot(g["radius_um"], g["absorbed_fraction"], marker="o", ms=3, label=label)
+            ax2.plot(g["radius_um"], g["rank_value"], marker="o", ms=3, label=nuc)
+        for ax in (ax1, ax2):
+            ax.set_xscale("log")
+            ax.set_xlabel("tumour radius (um; 10 um = single cell)")
+        ax1.set_ylabel("fraction of emitted energy absorbed (chain, in situ)")
+        ax1.set_ylim(0, 1.02)
+        ax1.legend(fontsize=7)
+        metric = grp["rank_metric"].iloc[0]
+        ax2.set_yscale("log")
+        ax2.set_ylabel(metric.replace("_", " ") + (" (Gy)" if metric.endswith("_gy") else ""))
+        kin = ", ".join(sorted(grp["kinetics"].unique()))
+        ax2.set_title(f"{cand}: ranking by tumour size ({kin} kinetics)")
+        ax2.legend(fontsize=7)
+        fig.tight_layout()
+        path = out_dir / f"nuclide_by_size_{_safe(cand)}.png"
+        fig.savefig(path, dpi=110)
+        plt.close(fig)
+        paths.append(path)
+    return paths
