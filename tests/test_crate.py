@@ -262,3 +262,20 @@ def test_cli_export_import_and_query_the_imported_run(
     assert code == 1 and "refusing to import" in err and "junk.zip" in err
     code, _, err = _cli(["runs", "export", "nope", "-o", str(tmp_path / "n.zip"), "--store", str(site_a)], capsys)
     assert code == 1 and "no run 'nope'" in err
+
+
+def test_row_order_survives_chunked_tables_and_the_round_trip(tmp_path: Path) -> None:
+    import pyarrow as pa
+
+    frame = pd.DataFrame({"i": range(300_000), "x": [float(i % 97) for i in range(300_000)]})
+    chunked = pa.concat_tables([pa.Table.from_pandas(frame.iloc[s : s + 10_000]) for s in range(0, 300_000, 10_000)])
+    store = ResultsStore(tmp_path / "a")
+    now = datetime.now(UTC)
+    record = RunRecord(run_id="20260101T000000Z-0rder0", status="succeeded", started_at=now, finished_at=now,
+                       config={}, tables={"big": {"rows": 300_000, "key": ["i"]}})
+    run_id = store.commit_run(record, {"big": chunked})
+    assert store.read("big", run_id)["i"].to_pylist() == list(range(300_000))
+    export_run(store, run_id, tmp_path / "big.zip")
+    other = ResultsStore(tmp_path / "b")
+    import_run(other, tmp_path / "big.zip")
+    assert other.read("big", run_id).equals(store.read("big", run_id))

@@ -279,7 +279,12 @@ class ResultsStore:
 
     # ------------------------------------------------------------------ writing
     def _append(self, name: str, table: pa.Table, run_id: str) -> None:
-        """Append one table as one Delta commit, retrying when another writer wins a race."""
+        """Append one table as one Delta commit, retrying when another writer wins a race.
+
+        The table is written as one record batch: delta-rs writes the batches of a multi-chunk table in
+        parallel and does not keep their order, and the row order of a run's tables must be reproducible.
+        """
+        table = table.combine_chunks()
         props = CommitProperties(custom_metadata={"radiovector_run_id": run_id}, max_commit_retries=50)
         last_error: Exception | None = None
         for attempt in range(_COMMIT_ATTEMPTS):
