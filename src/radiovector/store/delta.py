@@ -284,6 +284,8 @@ class ResultsStore:
         The table is written as one record batch: delta-rs writes the batches of a multi-chunk table in
         parallel and does not keep their order, and the row order of a run's tables must be reproducible.
         """
+        if isinstance(table, pd.DataFrame):
+            table = pa.Table.from_pandas(table, preserve_index=False)
         table = table.combine_chunks()
         props = CommitProperties(custom_metadata={"radiovector_run_id": run_id}, max_commit_retries=50)
         last_error: Exception | None = None
