@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from datetime import timedelta
 
 import typer
@@ -24,7 +25,7 @@ app = typer.Typer(
     no_args_is_help=True,
 )
 
-LIST_COLUMNS = ["run_id", "status", "started_at", "duration_s", "git_commit", "user", "host"]
+LIST_COLUMNS = ["run_id", "status", "title", "started_at", "duration_s", "git_commit", "user", "host"]
 
 
 @app.command("list")
@@ -34,6 +35,7 @@ def list_runs(store: str = StoreOption, as_json: bool = JsonOption) -> None:
     Example: radiovector runs list --store results/store
     """
     frame = open_store(store).runs()
+    frame["title"] = [json.loads(c).get("title") if c else None for c in frame["config_json"]]
     rows = [jsonable(r) for r in frame[LIST_COLUMNS].to_dict(orient="records")]
     for row in rows:
         if row["git_commit"]:
