@@ -46,7 +46,7 @@ def nuclide_column(nuclide: str) -> str:
 
 def resolve_params(params: dict | None) -> dict:
     merged = {**DEFAULTS, **(params or {})}
-    unknown = sorted(set(merged) - set(DEFAULTS) - {"top_n"})
+    unknown = sorted(set(merged) - set(DEFAULTS) - {"top_n", "peptides"})  # peptides: radiovector.peptides
     if unknown:
         raise ConfigError(f"unknown candidates setting(s) {unknown}", hint=f"known settings: {sorted(DEFAULTS)}")
     nucs = merged["nuclides"]
@@ -69,8 +69,13 @@ def score_candidates(
     references: pd.DataFrame | ReferenceSet | None = None,
     model=None,
     progress: Callable[[int], None] | None = None,
+    carry: list[str] | tuple[str, ...] = (),
 ) -> dict[str, pd.DataFrame]:
     """Score candidate structures; returns ``{"candidates", "candidate_nuclides", "rejects"}``.
+
+    Optional input columns: ``mol`` (a prebuilt RDKit molecule used instead of parsing ``smiles``, e.g. a peptide
+    built from its sequence) and ``kind`` (``small_molecule`` when absent). ``carry``: further input columns copied
+    to the candidate row (from the first input row of each structure) before scoring, so profiles can use them.
 
     ``references``: reference actives (DataFrame with ``smiles`` and ``id``) for max-Tanimoto similarity.
     ``model``: an :class:`~radiovector.candidates.affinity.AffinityModel` (adds ``paffinity_pred``, ``in_domain``).
@@ -92,6 +97,9 @@ def score_candidates(
     sources = accepted["source"].map(_text).tolist() if "source" in accepted.columns else [cfg["source"]] * n
     optional = {c: accepted[c].tolist() if c in accepted.columns else [None] * n
                 for c in ("target", "nuclide", "affinity_nm", "reference")}
+    prebuilt = accepted["mol"].tolist() if "mol" in accepted.columns else None
+    kinds = accepted["kind"].map(_text).tolist() if "kind" in accepted.columns else ["small_molecule"] * n
+    carried = {c: accepted[c].tolist() for c in carry}
 
     rejects: list[dict] = []
     records: dict[str, dict] = {}
@@ -99,7 +107,10 @@ def score_candidates(
     gen = morgan_generator()
     motif_targets = {m.name: m.target for m in load_motifs() if m.target}
     for i in range(n):
-        mol, reason = parse_smiles(smiles[i])
+        if prebuilt is not None and prebuilt[i] is not None:
+            mol, reason = prebuilt[i], ""
+        else:
+            mol, reason = parse_smiles(smiles[i])
         std = standardise_mol(mol) if mol is not None else None
         if std is None or not std.ok:
             rejects.append({"input": "candidates", "source": sources[i], "row_number": int(row_numbers[i]),
@@ -113,7 +124,8 @@ def score_candidates(
                        "smiles": std.smiles, "inchikey": std.inchikey, "mol": std.mol,
                        "drawn_metals": set(std.drawn_metals), "removed_fragments": list(std.removed_fragments),
                        "target": _text(optional["target"][i]), "nuclides_in": [], "affinity_nm": [],
-                       "reference": _text(optional["reference"][i])}
+                       "reference": _text(optional["reference"][i]), "kind": kinds[i] or "small_molecule",
+                       "carry": {c: v[i] for c, v in carried.items()}}
                 records[std.inchikey] = rec
                 order.append(std.inchikey)
             else:
@@ -144,6 +156,7 @@ def score_candidates(
         al = find_alerts(mol) if cfg["alerts"] else []
         row = {
             "candidate_id": rec["candidate_id"],
+            "kind": rec["kind"],
             "ids": ";".join(rec["ids"]),
             "n_inputs": len(rec["ids"]),
             "input_smiles": rec["input_smiles"],
@@ -164,6 +177,7 @@ def score_candidates(
             "alerts": ";".join(al),
             "n_alerts": len(al),
         }
+        row.update(rec["carry"])
         row["motif_targets"] = ";".join(sorted({motif_targets[m] for m in found["targeting_motif"]}))
         if refset is not None:
             row["max_tanimoto"], row["nearest_reference_id"] = refset.nearest(gen.GetFingerprint(mol))
@@ -174,7 +188,7 @@ def score_candidates(
         rows.append(row)
     frame = pd.DataFrame(rows)
     if frame.empty:
-        frame = pd.DataFrame(columns=["candidate_id", "smiles", "inchikey", *DESCRIPTOR_COLUMNS])
+        frame = pd.DataFrame(columns=["candidate_id", "kind", "smiles", "inchikey", *DESCRIPTOR_COLUMNS])
 
     # affinity model
     if model is not None and len(mols):
