@@ -204,7 +204,7 @@ class _Parser:
             ch = self.peek()
             if ch == "&":
                 start = self.pos + 1
-                match = re.match(r"&(\w+)", self.text[self.pos:])
+                match = re.match(r"&(\d+)", self.text[self.pos:])
                 if not match:
                     raise self.error("'&' must be followed by a bridge label (e.g. C&1 ... C&1)")
                 self.labels.setdefault(match.group(1), []).append((unit.index, start))

@@ -1,0 +1,225 @@
+"""The peptide stage: ``score_peptides(accepted, params)``.
+
+Each accepted row (``id``, ``sequence``, optional ``target``, ``nuclide``, ``notation`` (native|helm, detected
+when empty), ``reference``, ``affinity_nm``, ``row_number``, ``source``) is parsed and built into one RDKit
+molecule, which then goes through the candidate stage unchanged (standardisation, descriptors, chelator
+recognition, nuclide compatibility, alerts, similarity, affinity model, desirability ranking) with
+``kind = peptide`` and the peptide columns carried into the candidate row so that profiles can score them.
+Rows that cannot be parsed or built are rejects with the position and reason.
+"""
+
+from __future__ import annotations
+
+import math
+import re
+from collections.abc import Callable
+from functools import cache
+
+import pandas as pd
+from rdkit import Chem
+from rdkit.Chem import Descriptors
+
+from radiovector.candidates.stage import REJECT_COLUMNS, _text, score_candidates
+from radiovector.errors import ConfigError, InputError
+from radiovector.peptides.build import BuildError, build_molecule
+from radiovector.peptides.monomers import MonomerLibrary, load_library
+from radiovector.peptides.notation import NotationError, Peptide, parse_helm, parse_native
+from radiovector.peptides.properties import analogue_sequence, molecule_properties, sequence_properties
+from radiovector.peptides.similarity import KnownPeptides, known_rows, self_score
+from radiovector.peptides.stability import PROTEASES, cleavage_sites, summarise
+
+PEPTIDE_DEFAULTS = {
+    "profile": "peptide",  # desirability profile for peptides (candidates.profile is for small molecules)
+    "monomer_files": [],  # extra monomer CSVs (same columns as data/monomers.csv); later files override names
+    "reference_peptides": None,  # CSV id,sequence of known ligands (default: data/known_peptides.csv)
+    "proteases": list(PROTEASES),  # protease rules scanned
+}
+#: Peptide columns added to the candidates table (NaN/empty for small molecules after concatenation).
+PEPTIDE_COLUMNS = (
+    "sequence", "notation", "monoisotopic_mass", "n_residues", "n_noncanonical", "n_d_residues", "n_n_methyl",
+    "cyclic", "n_bridges", "sequence_canonical", "sequence_complete", "pi_sequence", "charge_ph74_sequence",
+    "gravy", "instability_index", "aliphatic_index", "pi_molecule", "positive_charges_ph74", "n_basic_residues",
+    "acidic_stretch", "renal_retention", "n_cleavage_open", "n_cleavage_constrained", "n_cleavage_protected",
+    "cleavage_sites", "protease_liability", "nearest_known_peptide", "alignment_similarity",
+)
+SITE_COLUMNS = ["candidate_id", "protease", "bond", "p1", "p1_prime", "status", "reason", "in_ring", "reference"]
+_HELM_START = re.compile(r"^\s*PEPTIDE\d+\{")
+
+
+def resolve_peptide_params(params: dict | None) -> tuple[dict, dict]:
+    """Split ``params`` (the ``candidates`` config section) into candidate-stage params and peptide settings
+    (``params['peptides']``, defaults :data:`PEPTIDE_DEFAULTS`)."""
+    cand = dict(params or {})
+    pep = cand.pop("peptides", None) or {}
+    if not isinstance(pep, dict):
+        raise ConfigError("candidates.peptides must be a mapping", hint=f"keys: {sorted(PEPTIDE_DEFAULTS)}")
+    unknown = sorted(set(pep) - set(PEPTIDE_DEFAULTS))
+    if unknown:
+        raise ConfigError(f"unknown candidates.peptides setting(s) {unknown}",
+                          hint=f"known settings: {sorted(PEPTIDE_DEFAULTS)}")
+    merged = {**PEPTIDE_DEFAULTS, **pep}
+    files = merged["monomer_files"] or []
+    merged["monomer_files"] = [files] if isinstance(files, str) else list(files)
+    bad = sorted(set(merged["proteases"]) - set(PROTEASES))
+    if bad:
+        raise ConfigError(f"candidates.peptides.proteases: unknown protease(s) {bad}", hint=f"use {list(PROTEASES)}")
+    cand["profile"] = merged["profile"]
+    return cand, merged
+
+
+def detect_notation(sequence: str) -> str:
+    return "helm" if _HELM_START.match(sequence or "") else "native"
+
+
+def build_peptide(sequence: str, notation: str = "", library: MonomerLibrary | None = None
+                  ) -> tuple[Peptide | None, Chem.Mol]:
+    """Parse and build one peptide; raises :class:`NotationError` or :class:`BuildError` with the reason.
+
+    HELM that the built-in converter cannot read (several polymers, CHEM monomers) falls back to RDKit's
+    ``Chem.MolFromHELM`` (molecule only: the residue-level analyses are then left empty)."""
+    library = library or load_library()
+    notation = (notation or detect_notation(sequence)).lower()
+    if notation == "helm":
+        try:
+            pep = parse_helm(sequence, library)
+        except NotationError as exc:
+            mol = Chem.MolFromHELM(sequence) if sequence else None
+            if mol is None or mol.GetNumAtoms() == 0:
+                raise exc from None
+            return None, mol
+    elif notation == "native":
+        pep = parse_native(sequence, library)
+    else:
+        raise NotationError(0, f"unknown notation {notation!r} (use native or helm)")
+    return pep, build_molecule(pep)
+
+
+@cache
+def _known_cached(path: str | None, monomer_files: tuple[str, ...]) -> tuple[KnownPeptides, pd.DataFrame]:
+    lib = load_library(monomer_files)
+    ids, seqs, targets, analogues, scores, ref_rows = [], [], [], [], [], []
+    for row in known_rows(path):
+        try:
+            pep, mol = build_peptide(row["sequence"], row.get("notation", ""), lib)
+        except (NotationError, BuildError) as exc:
+            raise ConfigError(f"reference peptide {row.get('id')!r}: {exc}") from None
+        ana = analogue_sequence(pep) if pep is not None else ""
+        ids.append(row["id"])
+        seqs.append(row["sequence"])
+        targets.append(row.get("target", ""))
+        analogues.append(ana)
+        scores.append(self_score(ana))
+        ref_rows.append({"id": row["id"], "smiles": Chem.MolToSmiles(mol)})
+    return KnownPeptides(ids, seqs, targets, analogues, scores), pd.DataFrame(ref_rows, columns=["id", "smiles"])
+
+
+def peptide_columns(pep: Peptide | None, mol: Chem.Mol, known: KnownPeptides, proteases) -> tuple[dict, list[dict]]:
+    """The peptide columns of one built peptide and its cleavage sites."""
+    out = {"monoisotopic_mass": round(Descriptors.ExactMolWt(mol), 4)}
+    if pep is None:
+        out.update(molecule_properties(mol, None))
+        return out, []
+    out.update(sequence_properties(pep))
+    out.update(molecule_properties(mol, pep))
+    out["cyclic"] = pep.cyclic
+    out["n_bridges"] = sum(ln.kind == "bridge" for ln in pep.links)
+    sites = cleavage_sites(pep, tuple(proteases))
+    out.update(summarise(sites))
+    out["nearest_known_peptide"], out["alignment_similarity"] = known.nearest(analogue_sequence(pep))
+    return out, sites
+
+
+def _reject(source: str, row_number: int, value: str, reason: str) -> dict:
+    return {"input": "peptides", "source": source, "row_number": int(row_number), "column": "sequence",
+            "value": repr(value), "reason": reason}
+
+
+def score_peptides(
+    accepted: pd.DataFrame,
+    params: dict | None = None,
+    references: pd.DataFrame | None = None,
+    model=None,
+    progress: Callable[[int], None] | None = None,
+) -> dict[str, pd.DataFrame]:
+    """Build and score peptides; returns ``{"candidates", "candidate_nuclides", "rejects", "cleavage_sites"}``.
+
+    ``candidates`` has the candidate stage's columns (``kind`` = peptide) plus :data:`PEPTIDE_COLUMNS`;
+    ``cleavage_sites`` lists every protease rule match with its status (open/constrained/protected) and reason.
+    ``references``: reference actives (id, smiles) for the fingerprint similarity; default: the known peptide
+    ligands (``peptides.reference_peptides``).
+    """
+    cand_params, cfg = resolve_peptide_params(params)
+    for col in ("id", "sequence"):
+        if col not in accepted.columns:
+            raise InputError(f"peptide table has no {col!r} column; found {list(accepted.columns)}",
+                             hint="peptide inputs need the columns id and sequence")
+    files = tuple(str(p) for p in cfg["monomer_files"])
+    lib = load_library(files)
+    ref = cfg["reference_peptides"]
+    known, known_refs = _known_cached(str(ref) if ref else None, files)
+    n = len(accepted)
+    ids = accepted["id"].map(_text).tolist()
+    seqs = accepted["sequence"].map(_text).tolist()
+    notations = accepted["notation"].map(_text).tolist() if "notation" in accepted.columns else [""] * n
+    row_numbers = (accepted["row_number"].astype("int64").tolist() if "row_number" in accepted.columns
+                   else list(range(1, n + 1)))
+    sources = accepted["source"].map(_text).tolist() if "source" in accepted.columns else ["peptides"] * n
+    rejects, rows, site_rows = [], [], []
+    for i in range(n):
+        notation = (notations[i] or detect_notation(seqs[i])).lower()
+        try:
+            pep, mol = build_peptide(seqs[i], notation, lib)
+        except NotationError as exc:
+            rejects.append(_reject(sources[i], row_numbers[i], seqs[i], f"{ids[i]}: {exc}"))
+            continue
+        except BuildError as exc:
+            rejects.append(_reject(sources[i], row_numbers[i], seqs[i], f"{ids[i]}: cannot build molecule: {exc}"))
+            continue
+        cols, sites = peptide_columns(pep, mol, known, cfg["proteases"])
+        row = {"id": ids[i], "smiles": "", "mol": mol, "kind": "peptide", "row_number": row_numbers[i],
+               "source": sources[i], "sequence": seqs[i], "notation": notation, **cols}
+        for extra in ("target", "nuclide", "reference", "affinity_nm"):
+            if extra in accepted.columns:
+                row[extra] = accepted[extra].iat[i]
+        rows.append(row)
+        site_rows.extend({"candidate_id": ids[i], **s} for s in sites)
+        if progress and (i + 1) % 200 == 0:
+            progress(i + 1)
+    frame = pd.DataFrame(rows)
+    if frame.empty:
+        frame = pd.DataFrame(columns=["id", "smiles", "mol", "kind", "row_number", "source", *PEPTIDE_COLUMNS])
+    carry = [c for c in PEPTIDE_COLUMNS if c in frame.columns]
+    tables = score_candidates(frame, cand_params, references=known_refs if references is None else references,
+                              model=model, carry=carry)
+    if progress:
+        progress(n)
+    cand = tables["candidates"]
+    for col in PEPTIDE_COLUMNS:
+        if col not in cand.columns:
+            cand[col] = pd.Series([math.nan] * len(cand), dtype=float)
+    if len(cand):
+        cand["reason"] = [_peptide_reason(r, row) for r, (_, row) in zip(cand["reason"], cand.iterrows(),
+                                                                           strict=True)]
+    tables["rejects"] = pd.concat([pd.DataFrame.from_records(rejects, columns=REJECT_COLUMNS), tables["rejects"]],
+                                  ignore_index=True)
+    tables["rejects"]["row_number"] = tables["rejects"]["row_number"].astype("int64")
+    sites = pd.DataFrame(site_rows, columns=SITE_COLUMNS)
+    keep = set(cand["candidate_id"]) if len(cand) else set()
+    tables["cleavage_sites"] = sites[sites["candidate_id"].isin(keep)].reset_index(drop=True)
+    tables["candidates"] = cand
+    return tables
+
+
+def _peptide_reason(reason: str, row: pd.Series) -> str:
+    parts = []
+    if isinstance(row.get("n_residues"), int | float) and not pd.isna(row.get("n_residues")):
+        parts.append(f"{int(row['n_residues'])} residues")
+    if not pd.isna(row.get("n_cleavage_open")):
+        parts.append(f"{int(row['n_cleavage_open'])} open / {int(row['n_cleavage_constrained'])} constrained / "
+                     f"{int(row['n_cleavage_protected'])} protected protease sites")
+    if isinstance(row.get("renal_retention"), str):
+        parts.append(f"renal retention {row['renal_retention']} ({row['positive_charges_ph74']:.1f} positive "
+                     "charges)")
+    if isinstance(row.get("nearest_known_peptide"), str) and row["nearest_known_peptide"]:
+        parts.append(f"aligns to {row['nearest_known_peptide']} ({row['alignment_similarity']:.2f})")
+    return reason + ("; peptide: " + ", ".join(parts) if parts else "")
