@@ -17,11 +17,14 @@ def register(app: typer.Typer) -> None:
     app.command(
         "score-candidates",
         help=(
-            "Score ligand/conjugate candidates (SMILES .smi, CSV/TSV/Parquet with id and smiles columns, or SDF): "
-            "standardise, descriptors, chelator and motif recognition, chelator-nuclide compatibility, alerts, "
-            "similarity to reference actives, optional affinity model; write a ranked, explained table.\n\n"
+            "Score ligand/conjugate candidates (SMILES .smi, CSV/TSV/Parquet with id and smiles columns, or SDF) "
+            "or peptides (FASTA, or CSV/TSV/Parquet with id and sequence columns; notation in "
+            "docs/methods/peptides.md): standardise, descriptors, chelator and motif recognition, chelator-nuclide "
+            "compatibility, alerts, similarity to reference actives, optional affinity model, and for peptides "
+            "sequence properties, protease sites and renal retention; write a ranked, explained table.\n\n"
             "Example: radiovector score-candidates resources/example/candidates.csv --nuclide Lu-177 "
-            "--nuclide Ga-68 -o results/candidates"
+            "--nuclide Ga-68 -o results/candidates\n\n"
+            "Example: radiovector score-candidates resources/example/peptides.csv -n Lu-177 -o results/peptides"
         ),
     )(score_candidates_command)
     app.command(
@@ -68,6 +71,8 @@ def write_outputs(tables: dict[str, pd.DataFrame], out: Path) -> dict[str, Path]
         stem = out.with_suffix("")
         paths = {"candidates": out, "candidate_nuclides": Path(f"{stem}.nuclides.parquet"),
                  "rejects": Path(f"{stem}.rejects.parquet")}
+        if "cleavage_sites" in tables:
+            paths["cleavage_sites"] = Path(f"{stem}.cleavage_sites.parquet")
     else:
         out.mkdir(parents=True, exist_ok=True)
         paths = {name: out / f"{name}.parquet" for name in tables}
@@ -77,28 +82,43 @@ def write_outputs(tables: dict[str, pd.DataFrame], out: Path) -> dict[str, Path]
 
 
 def score_candidates_command(
-    input: Annotated[Path, typer.Argument(help="Candidate structures: .smi, .csv/.tsv/.parquet (id, smiles), .sdf")],
+    input: Annotated[Path, typer.Argument(help="Structures: .smi, .csv/.tsv/.parquet (id, smiles), .sdf; or "
+                                          "peptides: FASTA, .csv/.tsv/.parquet (id, sequence)")],
     output: Annotated[Path, typer.Option("--output", "-o", help="Output directory, or OUT.parquet")],
     nuclide: Annotated[list[str] | None, typer.Option("--nuclide", "-n", help="Radionuclide to check (repeat)")] = None,
     references: Annotated[Path | None, typer.Option("--references", "-r", help="Reference actives: id, smiles")] = None,
     model: Annotated[Path | None, typer.Option("--model", "-m", help="Affinity model from train-affinity")] = None,
-    profile: Annotated[str, typer.Option("--profile", "-p", help="Desirability profile")] = "renal_small_molecule",
+    profile: Annotated[str | None, typer.Option("--profile", "-p", help="Desirability profile (default: "
+                                                "renal_small_molecule for structures, peptide for peptides)")] = None,
     top: Annotated[int, typer.Option("--top", help="Rows shown in the summary table")] = 10,
     plots: Annotated[bool, typer.Option("--plots/--no-plots", help="Write PNG figures next to the tables")] = True,
+    monomers: Annotated[list[Path] | None, typer.Option("--monomers",
+                                                        help="Extra peptide monomer CSV (repeat)")] = None,
 ) -> None:
     from radiovector.candidates.affinity import AffinityModel
-    from radiovector.candidates.io import read_candidates
-    from radiovector.candidates.stage import score_candidates
     from radiovector.cli.common import console, err_console
+    from radiovector.peptides.io import is_peptide_table
 
-    accepted, input_rejects, rows_in = read_candidates(input)
+    peptides = input.is_file() and is_peptide_table(input)
     refs = _read_references(references) if references else None
     mdl = AffinityModel.load(model) if model else None
-    params = {"nuclides": list(nuclide or []), "profile": profile}
+    params = {"nuclides": list(nuclide or []), "profile": profile or "renal_small_molecule"}
+    if peptides:
+        from radiovector.peptides.io import read_peptides
+        from radiovector.peptides.stage import score_peptides as score
+
+        accepted, input_rejects, rows_in = read_peptides(input)
+        params = {"nuclides": list(nuclide or []), "peptides": {
+            "profile": profile or "peptide", "monomer_files": [str(m) for m in monomers or []]}}
+    else:
+        from radiovector.candidates.io import read_candidates
+        from radiovector.candidates.stage import score_candidates as score
+
+        accepted, input_rejects, rows_in = read_candidates(input)
     with _progress() as bar:
         task = bar.add_task("scoring", total=max(len(accepted), 1))
-        tables = score_candidates(accepted, params, references=refs, model=mdl,
-                                  progress=lambda done: bar.update(task, completed=done))
+        tables = score(accepted, params, references=refs, model=mdl,
+                       progress=lambda done: bar.update(task, completed=done))
     tables["rejects"] = pd.concat([input_rejects, tables["rejects"]], ignore_index=True)
     if plots and len(tables["candidates"]):
         from radiovector.candidates import plots as cplots

@@ -1,0 +1,112 @@
+"""Read peptide candidates: FASTA (``>id key=value ...`` then the sequence in the native notation or HELM,
+possibly over several lines) and CSV/TSV/Parquet tables with ``id`` and ``sequence`` columns (validated
+against the ``peptides`` table schema). Every record ends up accepted (with ``row_number`` and ``source``) or
+rejected with a reason."""
+
+from __future__ import annotations
+
+import gzip
+from pathlib import Path
+
+import pandas as pd
+
+from radiovector.errors import InputError
+from radiovector.io.tables import REJECTS_SCHEMA, TableSchema, read_raw_table, validate_table
+
+FASTA_SUFFIXES = (".fasta", ".fa", ".faa", ".fas", ".fsa")
+HEADER_KEYS = ("target", "nuclide", "notation", "reference", "affinity_nm")
+
+
+def _suffixes(path: Path) -> list[str]:
+    return [s.lower() for s in path.suffixes if s.lower() not in (".gz", ".bz2", ".xz")]
+
+
+def is_fasta(path: str | Path) -> bool:
+    sfx = _suffixes(Path(path))
+    return bool(sfx) and sfx[-1] in FASTA_SUFFIXES
+
+
+def is_peptide_table(path: str | Path) -> bool:
+    """A FASTA file, or a table with a ``sequence`` column and no ``smiles`` column (header only is read)."""
+    path = Path(path)
+    if is_fasta(path):
+        return True
+    sfx = _suffixes(path)
+    if not sfx or sfx[-1] not in (".csv", ".tsv", ".txt", ".parquet"):
+        return False
+    if sfx[-1] == ".parquet":
+        import pyarrow.parquet as pq
+
+        cols = [c.lower() for c in pq.read_schema(path).names]
+    else:
+        head = pd.read_csv(path, sep=None if sfx[-1] != ".tsv" else "\t", engine="python", nrows=0, dtype=str)
+        cols = [c.lower() for c in head.columns]
+    return "sequence" in cols and "smiles" not in cols
+
+
+def read_fasta(path: Path) -> pd.DataFrame:
+    """One row per record: id (first word of the header), sequence, header ``key=value`` fields, row_number
+    (line of the header)."""
+    opener = gzip.open if path.suffix.lower() == ".gz" else open
+    rows: list[dict] = []
+    current: dict | None = None
+    with opener(path, "rt", encoding="utf-8") as handle:
+        for lineno, line in enumerate(handle, start=1):
+            text = line.strip()
+            if not text or text.startswith(";") or text.startswith("#"):
+                continue
+            if text.startswith(">"):
+                words = text[1:].split()
+                current = {"id": words[0] if words else f"{path.stem}:{lineno}", "sequence": "", "row_number": lineno}
+                for word in words[1:]:
+                    key, sep, value = word.partition("=")
+                    if sep and key.lower() in HEADER_KEYS:
+                        current[key.lower()] = value
+                rows.append(current)
+            elif current is None:
+                rows.append({"id": f"{path.stem}:{lineno}", "sequence": text, "row_number": lineno})
+                current = rows[-1]
+            else:
+                current["sequence"] += text
+    return pd.DataFrame(rows, columns=["id", "sequence", "row_number", *HEADER_KEYS]) if rows else pd.DataFrame(
+        columns=["id", "sequence", "row_number"])
+
+
+def read_peptides(path: str | Path, schema: TableSchema | None = None) -> tuple[pd.DataFrame, pd.DataFrame, int]:
+    """Read a FASTA or table of peptides; returns (accepted, rejects, rows_in)."""
+    path = Path(path)
+    if not path.is_file():
+        raise InputError(f"peptide file not found: {path}",
+                         hint="give a FASTA file or a .csv/.tsv/.parquet table with id and sequence columns")
+    schema = schema or TableSchema.load("peptides")
+    if is_fasta(path):
+        frame = read_fasta(path)
+        row_numbers = frame.pop("row_number").astype("int64")
+        frame = frame.dropna(axis=1, how="all")
+        texts = frame.astype(object).where(frame.notna(), None)
+        texts["sequence"] = texts["sequence"].map(lambda s: s if s else None)
+    else:
+        raw = read_raw_table(path)
+        lower = {c.lower(): c for c in raw.columns}
+        if "sequence" not in raw.columns and "sequence" in lower:
+            raw = raw.rename(columns={lower["sequence"]: "sequence"})
+        if "id" not in raw.columns:
+            alt = next((lower[k] for k in ("candidate_id", "name", "peptide") if k in lower), None)
+            if alt is None:
+                raise InputError(f"{path}: no 'id' column; found {list(raw.columns)}",
+                                 hint="peptide tables need the columns id and sequence (one row per peptide)")
+            raw = raw.rename(columns={alt: "id"})
+        texts = raw
+        row_numbers = pd.Series(range(1, len(raw) + 1), dtype="int64")
+    rows_in = len(texts)
+    if rows_in == 0:
+        return (pd.DataFrame(columns=["id", "sequence", "row_number", "source"]),
+                pd.DataFrame(columns=REJECTS_SCHEMA.names), 0)
+    result = validate_table(texts, schema, "peptides", str(path))
+    rejects = result.rejects.copy()
+    if len(rejects):
+        rejects["row_number"] = [int(row_numbers.iloc[r - 1]) for r in rejects["row_number"]]
+    keep = ~pd.Series(range(len(texts))).isin([r - 1 for r in result.rejects["row_number"]]).to_numpy()
+    accepted = result.accepted.assign(row_number=row_numbers[keep].to_numpy(), source=str(path))
+    rejects["row_number"] = rejects["row_number"].astype("int64")
+    return accepted.reset_index(drop=True), rejects, rows_in
