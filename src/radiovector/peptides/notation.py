@@ -194,7 +194,7 @@ class _Parser:
         try:
             mono = self.lib.get(name)
         except KeyError as exc:
-            raise self.error(str(exc.args[0]) + " (not in the monomer library)", start) from None
+            raise self.error(_key_reason(exc), start) from None
         unit = Unit(len(self.pep.units), mono, start, token, chain, parent)
         self.pep.units.append(unit)
         return unit
@@ -258,6 +258,11 @@ class _Parser:
             self.pep.links.append(Link(ia, 3, ib, 3, "bridge"))
 
 
+def _key_reason(exc: KeyError) -> str:
+    text = str(exc.args[0])
+    return text + " (not in the monomer library)" if text.startswith("unknown monomer") else text
+
+
 def parse_native(text: str, library: MonomerLibrary) -> Peptide:
     """Parse the native notation; raises :class:`NotationError` with a position and reason."""
     if text is None:
@@ -290,7 +295,7 @@ def parse_helm(text: str, library: MonomerLibrary) -> Peptide:
         try:
             mono = library.get(name)
         except KeyError as exc:
-            raise NotationError(offset + 1, str(exc.args[0]) + " (not in the monomer library)") from None
+            raise NotationError(offset + 1, _key_reason(exc)) from None
         unit = Unit(len(pep.units), mono, offset + 1, tok, "main")
         if pep.units:
             prev = pep.units[-1]

@@ -1,0 +1,295 @@
+"""Peptide candidates: notation, whole-molecule assembly vs published structures and masses, properties,
+protease sites, bad input, stage and CLI."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pandas as pd
+import pytest
+from Bio.SeqUtils.ProtParam import ProteinAnalysis
+from rdkit import Chem
+from rdkit.Chem import Descriptors, rdMolDescriptors
+
+from radiovector.errors import ConfigError
+from radiovector.peptides.io import read_peptides
+from radiovector.peptides.monomers import load_library
+from radiovector.peptides.notation import NotationError, parse_helm, parse_native
+from radiovector.peptides.stage import build_peptide, score_peptides
+
+ROOT = Path(__file__).resolve().parents[1]
+PEPTIDES = ROOT / "resources" / "example" / "peptides.csv"
+CANDIDATES = ROOT / "resources" / "example" / "candidates.csv"
+#: Octreotide, PubChem CID 448601 (isomeric SMILES as deposited).
+OCTREOTIDE_PUBCHEM = ("C[C@H]([C@H]1C(=O)N[C@@H](CSSC[C@@H](C(=O)N[C@H](C(=O)N[C@@H](C(=O)N[C@H](C(=O)N1)CCCCN)"
+                      "CC2=CNC3=CC=CC=C32)CC4=CC=CC=C4)NC(=O)[C@@H](CC5=CC=CC=C5)N)C(=O)N[C@H](CO)[C@@H](C)O)O")
+
+
+@pytest.fixture(scope="module")
+def example() -> pd.DataFrame:
+    return pd.read_csv(PEPTIDES).set_index("id")
+
+
+@pytest.fixture(scope="module")
+def scored(example) -> dict[str, pd.DataFrame]:
+    return score_peptides(example.reset_index(), {"nuclides": ["Lu-177", "Ga-68"]})
+
+
+def mol_of(example, pid: str) -> Chem.Mol:
+    return build_peptide(example.loc[pid, "sequence"])[1]
+
+
+def _formula_mass(formula: str) -> float:
+    """Monoisotopic mass of a molecular formula from RDKit's isotope table (most abundant isotopes)."""
+    import re
+
+    table = Chem.GetPeriodicTable()
+    return sum(table.GetMostCommonIsotopeMass(el) * int(n or 1) for el, n in re.findall(r"([A-Z][a-z]?)(\d*)",
+                                                                                         formula))
+
+
+# --- built from sequence == published structure ----------------------------------------------------------------
+
+@pytest.mark.parametrize("pid,smiles_source", [("octreotide", "pubchem"), ("DOTATATE", "candidates"),
+                                               ("DOTATOC", "candidates"), ("pentixafor", "candidates")])
+def test_inchikey_equals_published_structure(example, pid, smiles_source):
+    smiles = OCTREOTIDE_PUBCHEM if smiles_source == "pubchem" else pd.read_csv(CANDIDATES).set_index("id").loc[
+        pid, "smiles"]
+    assert Chem.MolToInchiKey(mol_of(example, pid)) == Chem.MolToInchiKey(Chem.MolFromSmiles(smiles))
+
+
+# Published molecular formulas: octreotide PubChem CID 448601; DOTATATE PubChem CID 11170867; DOTATOC PubChem
+# (edotreotide); pentixafor CAS 1341207-62-2 (Demmer 2011); bombesin Sigma-Aldrich B4272 (also below: its
+# [M+H]+ 1619.8223); c(RGDfK) Haubner 1996; DOTANOC Wild 2003.
+PUBLISHED_FORMULA = {
+    "octreotide": "C49H66N10O10S2", "DOTATATE": "C65H90N14O19S2", "DOTATOC": "C65H92N14O18S2",
+    "pentixafor": "C60H80N14O14", "bombesin": "C71H110N24O18S", "cRGDfK": "C27H41N9O7",
+    "DOTANOC": "C69H94N14O17S2",
+}
+
+
+@pytest.mark.parametrize("pid", sorted(PUBLISHED_FORMULA))
+def test_monoisotopic_mass_matches_published_formula(example, pid):
+    mol = mol_of(example, pid)
+    assert rdMolDescriptors.CalcMolFormula(mol) == PUBLISHED_FORMULA[pid]
+    assert abs(Descriptors.ExactMolWt(mol) - _formula_mass(PUBLISHED_FORMULA[pid])) < 0.01
+
+
+def test_bombesin_mass_matches_published_mh():
+    # Bombesin [M+H]+ 1619.8223 (Sigma B4272, ProteoWizard example data); proton mass 1.007276 u (CODATA 2018)
+    mol = build_peptide("[pGlu]-Q-R-L-G-N-Q-W-A-V-G-H-L-M-[NH2]")[1]
+    assert abs(Descriptors.ExactMolWt(mol) + 1.007276 - 1619.8223) < 0.01
+
+
+def _residue_route(seq: str, extra: str = "", minus_water: int = 0, amide: bool = False) -> float:
+    """Independent mass route: Biopython monoisotopic peptide mass + mass of the extra groups' formula."""
+    mass = ProteinAnalysis(seq, monoisotopic=True).molecular_weight()
+    if extra:
+        mass += _formula_mass(extra)
+    mass -= minus_water * _formula_mass("H2O")
+    if amide:
+        mass += _formula_mass("NH") - _formula_mass("O")
+    return mass
+
+
+@pytest.mark.parametrize("pid,seq,extra,waters", [
+    # DOTA (C16H28N4O8) acylating the N-terminus: one water lost
+    ("DOTA-MG11", "EAYGWMDF", "C16H28N4O8", 1),
+    ("PP-F11N", "EEEEEEAYGWLDF", "C16H28N4O8", 1),  # Nle has the formula of Leu
+    ("AMBA", "GQWAVGHLM", "C16H28N4O8C7H7NO2", 2),  # DOTA + 4-aminobenzoic acid (C7H7NO2)
+])
+def test_monoisotopic_mass_by_residue_route(example, pid, seq, extra, waters):
+    built = Descriptors.ExactMolWt(mol_of(example, pid))
+    assert abs(built - _residue_route(seq, extra, waters, amide=True)) < 0.01
+
+
+def test_all_natural_residues_match_rdkit_helm():
+    lib = load_library()
+    for letter in "ACDEFHIKLMNPQRSTVWY":
+        ours = build_peptide(f"{letter}G{letter.lower()}", "native", lib)[1]
+        rdkit = Chem.MolFromHELM(f"PEPTIDE1{{{letter}.G.[d{letter}]}}$$$$")
+        assert Chem.MolToInchiKey(ours) == Chem.MolToInchiKey(rdkit), letter
+
+
+def test_helm_equals_native_octreotate():
+    helm = "PEPTIDE1{[dF].C.Y.[dW].K.T.C.T}$PEPTIDE1,PEPTIDE1,2:R3-7:R3$$$"
+    native = build_peptide("f-C&1-Y-w-K-T-C&1-T")[1]
+    assert Chem.MolToInchiKey(build_peptide(helm)[1]) == Chem.MolToInchiKey(native)
+    assert Chem.MolToInchiKey(Chem.MolFromHELM(helm)) == Chem.MolToInchiKey(native)
+
+
+def test_helm_head_to_tail_and_branches():
+    lib = load_library()
+    pep = parse_helm("PEPTIDE1{R.G.D.[dF].K}$PEPTIDE1,PEPTIDE1,1:R1-5:R2$$$", lib)
+    assert pep.cyclic
+    assert Chem.MolToInchiKey(build_peptide("cyclo(RGDfK)")[1]) == Chem.MolToInchiKey(
+        build_peptide("PEPTIDE1{R.G.D.[dF].K}$PEPTIDE1,PEPTIDE1,1:R1-5:R2$$$")[1])
+
+
+def test_lactam_bridge_and_nmethyl_and_aib():
+    mol = build_peptide("A-K&1-A-A-E&1-[NMe-Ala]-[Aib]-[NH2]")[1]
+    assert rdMolDescriptors.CalcMolFormula(mol)  # builds
+    assert mol.GetRingInfo().NumRings() == 1
+
+
+# --- chelators and the candidate stage ---------------------------------------------------------------------------
+
+def test_chelator_recognised_and_kind(scored):
+    cand = scored["candidates"].set_index("candidate_id")
+    assert (cand["kind"] == "peptide").all()
+    for pid in ("DOTATATE", "DOTATOC", "DOTANOC", "DOTA-MG11", "PP-F11N", "AMBA", "pentixafor", "DOTA-cRGDfK"):
+        assert cand.loc[pid, "chelators"] == "dota", pid
+        assert cand.loc[pid, "compatibility_lu-177"] == "compatible"
+    assert cand.loc["octreotide", "chelators"] == ""
+    assert cand.loc["octreotide", "compatibility_lu-177"] == "no_chelator"
+
+
+def test_peptide_columns(scored):
+    cand = scored["candidates"].set_index("candidate_id")
+    tate = cand.loc["DOTATATE"]
+    assert tate["n_residues"] == 8 and tate["n_d_residues"] == 2 and tate["n_bridges"] == 1
+    assert tate["sequence_canonical"] == "FCYWKTCT" and bool(tate["sequence_complete"])
+    assert abs(tate["monoisotopic_mass"] - 1434.5948) < 0.01
+    assert not bool(cand.loc["DOTANOC", "sequence_complete"])  # 1-Nal is non-canonical
+    assert bool(cand.loc["pentixafor", "cyclic"])
+    # pentixafor carries Arg and is cyclic; PP-F11N's hexa-D-Glu is a known kidney driver (acidic stretch)
+    assert cand.loc["PP-F11N", "acidic_stretch"] == 6 and cand.loc["PP-F11N", "renal_retention"] == "moderate"
+    assert cand.loc["PP-F11N", "net_charge_ph74"] < -6
+    assert cand.loc["DOTATATE", "nearest_known_peptide"] == "Tyr3-octreotate"
+    assert cand.loc["DOTATATE", "alignment_similarity"] == pytest.approx(1.0)
+    assert cand.loc["AMBA", "nearest_known_peptide"] in ("bombesin(7-14)", "bombesin")
+    assert "peptide:" in tate["reason"]
+    assert tate["profile"] == "peptide"
+
+
+def test_sequence_properties_equal_biopython(scored):
+    cand = scored["candidates"].set_index("candidate_id")
+    pa = ProteinAnalysis("FCYWKTCT")
+    assert cand.loc["DOTATATE", "pi_sequence"] == pytest.approx(pa.isoelectric_point(), abs=0.01)
+    assert cand.loc["DOTATATE", "gravy"] == pytest.approx(pa.gravy(), abs=1e-3)
+    assert cand.loc["DOTATATE", "instability_index"] == pytest.approx(pa.instability_index(), abs=0.01)
+
+
+# --- protease sites ----------------------------------------------------------------------------------------------
+
+def _sites(scored, pid):
+    s = scored["cleavage_sites"]
+    return s[s["candidate_id"] == pid]
+
+
+def test_octreotide_sites_protected_or_constrained(scored):
+    s = _sites(scored, "octreotide")
+    assert (s["status"] != "open").all()
+    trypsin = s[s["protease"] == "trypsin"].iloc[0]
+    assert trypsin["bond"] == "Lys5-Thr6" and trypsin["status"] == "constrained"
+    chymo = s[(s["protease"] == "chymotrypsin") & (s["bond"] == "Phe3-D-Trp4")].iloc[0]
+    assert chymo["status"] == "protected" and "D-residue" in chymo["reason"]
+    carb = s[s["protease"] == "carboxypeptidase"].iloc[0]
+    assert carb["status"] == "protected"
+
+
+def test_capped_terminus_and_nmethyl_protect(scored):
+    tate = _sites(scored, "DOTATATE")
+    amino = tate[tate["protease"] == "aminopeptidase"].iloc[0]
+    assert amino["status"] == "protected" and "DOTA" in amino["reason"]
+    pent = _sites(scored, "pentixafor")
+    nme = pent[pent["bond"] == "D-Tyr1-NMe-D-Orn2"].iloc[0]
+    assert nme["status"] == "protected" and "N-methylated" in nme["reason"]
+    assert set(pent["protease"]) <= {"trypsin", "chymotrypsin", "neprilysin"}  # cyclic: no exopeptidase sites
+
+
+def test_linear_minigastrin_has_open_neprilysin_sites(scored):
+    mg = _sites(scored, "DOTA-MG11")
+    nep = mg[(mg["protease"] == "neprilysin") & (mg["status"] == "open")]
+    assert "Asp7-Phe8" in set(nep["bond"])  # NEP cleaves minigastrin at Asp-Phe (Nock 2014)
+    carb = mg[mg["protease"] == "carboxypeptidase"].iloc[0]
+    assert carb["status"] == "protected" and "NH2" in carb["reason"]
+
+
+def test_dpp4_site():
+    pep = parse_native("Y-A-G-F-L", load_library())
+    from radiovector.peptides.stability import cleavage_sites
+
+    dpp = [s for s in cleavage_sites(pep) if s["protease"] == "dpp4"]
+    assert dpp and dpp[0]["bond"] == "Ala2-Gly3" and dpp[0]["status"] == "open"
+    pep = parse_native("y-a-G-F-L", load_library())
+    dpp = [s for s in cleavage_sites(pep) if s["protease"] == "dpp4"]
+    assert dpp[0]["status"] == "protected"
+
+
+# --- bad input ---------------------------------------------------------------------------------------------------
+
+@pytest.mark.parametrize("seq,pos,words", [
+    ("A-C-[Foo]-K", 5, "unknown monomer"),
+    ("AC[Nal", 3, "unbalanced"),
+    ("ACK)", 4, "unbalanced"),
+    ("K([DOTA]", 2, "unbalanced"),
+    ("A-C&1-K", 4, "impossible bridge"),
+    ("C&1-A-K&1", 8, "impossible bridge"),
+    ("A&1-C-C&1", 2, "impossible bridge"),
+    ("", 0, "empty sequence"),
+    ("AB", 2, "unknown one-letter"),
+    ("[DOTA]-A-[DOTA]", 10, "starts a chain"),
+    ("[D-Aib]", 1, "no stereocentre"),
+    ("[NMe-Pro]", 1, "cannot be N-methylated"),
+])
+def test_bad_input_position_and_reason(seq, pos, words):
+    with pytest.raises(NotationError) as err:
+        parse_native(seq, load_library())
+    assert err.value.position == pos
+    assert words in err.value.reason
+
+
+def test_rejects_table_counts(example):
+    frame = pd.DataFrame({"id": ["ok", "unknown", "bracket", "bridge", "empty"],
+                          "sequence": ["A-G", "A[Xyz]", "A[Nal", "C&1-A", ""],
+                          "row_number": [1, 2, 3, 4, 5], "source": "test.csv"})
+    out = score_peptides(frame, {})
+    assert len(out["candidates"]) == 1
+    rej = out["rejects"]
+    assert list(rej.columns) == ["input", "source", "row_number", "column", "value", "reason"]
+    assert list(rej["row_number"]) == [2, 3, 4, 5]
+    assert rej["reason"].str.contains("position").sum() == 3
+    assert (rej["column"] == "sequence").all()
+
+
+def test_unknown_settings_rejected():
+    with pytest.raises(ConfigError):
+        score_peptides(pd.DataFrame({"id": ["a"], "sequence": ["AG"]}), {"peptides": {"bogus": 1}})
+    with pytest.raises(ConfigError):
+        score_peptides(pd.DataFrame({"id": ["a"], "sequence": ["AG"]}), {"peptides": {"proteases": ["pepsinx"]}})
+
+
+def test_user_monomer_file(tmp_path):
+    extra = tmp_path / "monomers.csv"
+    extra.write_text("name,aliases,kind,smiles,cap3,analogue,flags,reference\n"
+                     "Hse,homoserine,residue,[*:1]N[C@@H](CCO)C(=O)[*:2],,S,,L-homoserine\n")
+    frame = pd.DataFrame({"id": ["a"], "sequence": ["A-[Hse]-[D-Hse]"]})
+    out = score_peptides(frame, {"peptides": {"monomer_files": [str(extra)]}})
+    assert len(out["candidates"]) == 1 and out["candidates"]["n_d_residues"].iat[0] == 1
+    assert len(score_peptides(frame, {})["rejects"]) == 1
+
+
+# --- io and CLI --------------------------------------------------------------------------------------------------
+
+def test_read_fasta(tmp_path):
+    fasta = tmp_path / "p.fasta"
+    fasta.write_text(">tate target=SSTR2 nuclide=Lu-177\n[DOTA]-f-C&1-Y-w-K-\nT-C&1-T\n>bad nuclide=Lutetium\nAG\n"
+                     ">rgd\ncyclo(RGDfK)\n")
+    accepted, rejects, rows_in = read_peptides(fasta)
+    assert rows_in == 3 and len(accepted) == 2 and len(rejects) == 1
+    assert accepted["sequence"].iat[0] == "[DOTA]-f-C&1-Y-w-K-T-C&1-T"
+    assert list(accepted["row_number"]) == [1, 6] and rejects["row_number"].iat[0] == 4
+
+
+def test_cli_scores_peptide_csv(tmp_path):
+    from typer.testing import CliRunner
+
+    from radiovector.cli import app
+
+    result = CliRunner().invoke(app, ["score-candidates", str(PEPTIDES), "-n", "Lu-177", "-o", str(tmp_path / "o"),
+                                      "--no-plots"])
+    assert result.exit_code == 0, result.output
+    cand = pd.read_parquet(tmp_path / "o" / "candidates.parquet")
+    assert len(cand) == 11 and (cand["kind"] == "peptide").all()
+    assert (tmp_path / "o" / "cleavage_sites.parquet").is_file()
