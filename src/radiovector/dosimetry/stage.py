@@ -202,8 +202,9 @@ def _organ_rows(tia: pd.DataFrame, p: dict) -> pd.DataFrame:
     df["tiac_organ_h"] = df["tiac_h_per_g"] * df["mass_g"]
     # scale factors for the TIAC confidence interval
     with np.errstate(invalid="ignore", divide="ignore"):
-        df["_low"] = pd.to_numeric(df["tiac_low"], errors="coerce") / pd.to_numeric(df["tiac"], errors="coerce")
-        df["_high"] = pd.to_numeric(df["tiac_high"], errors="coerce") / pd.to_numeric(df["tiac"], errors="coerce")
+        base = pd.to_numeric(df["tiac"], errors="coerce")
+        df["ci_low_ratio"] = pd.to_numeric(df["tiac_low"], errors="coerce") / base
+        df["ci_high_ratio"] = pd.to_numeric(df["tiac_high"], errors="coerce") / base
     df["organ_class"] = np.where(is_tumour, "tumour", "normal")
     bad_unit = ~(unit.isin(["h", "h/g"]))
     df.loc[bad_unit, "tiac_h_per_g"] = np.nan
@@ -322,8 +323,8 @@ def _doses(rows: pd.DataFrame, en: ChainEnergies, p: dict) -> tuple[pd.DataFrame
             "organ": grp["organ"].to_numpy(), "organ_class": grp["organ_class"].to_numpy(),
             "mass_g": grp["mass_g"].to_numpy(float), "mass_source": grp["mass_source"].to_numpy(),
             "tiac_unit": grp["tiac_unit"].to_numpy(), "tiac_h_per_g": conc, "dose_gy_per_mbq": dose,
-            "dose_low_gy_per_mbq": dose * grp["_low"].to_numpy(float),
-            "dose_high_gy_per_mbq": dose * grp["_high"].to_numpy(float),
+            "dose_low_gy_per_mbq": dose * grp["ci_low_ratio"].to_numpy(float),
+            "dose_high_gy_per_mbq": dose * grp["ci_high_ratio"].to_numpy(float),
             "dose_self_gy_per_mbq": self_dose, "dose_photon_cross_gy_per_mbq": cross,
             "dose_electron_gy_per_mbq": self_cls["electron"], "dose_photon_gy_per_mbq": dose_ph,
             "dose_alpha_gy_per_mbq": self_cls["alpha"], "dose_rbe_weighted_gy_per_mbq": rbe_dose,
