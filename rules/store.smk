@@ -33,7 +33,8 @@ rule report:
         top_n=config["report"]["top_n"],
         figures=REPORT_FIGURES,
         captions={section: str(PROJECT_ROOT / "docs" / "report" / f"{stage}.rst") for section, stage in
-                  [("Pharmacokinetics", "pk"), ("Targets", "targets"), ("Candidates", "candidates")]},
+                  [("Pharmacokinetics", "pk"), ("Targets", "targets"), ("Candidates", "candidates"),
+                   ("Dosimetry", "dosimetry")]},
     log:
         "logs/report.log",
     conda:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import copy
+import importlib
 import difflib
 from pathlib import Path
 from typing import Any
@@ -68,14 +69,14 @@ def _describe(error: jsonschema.ValidationError, schema: dict[str, Any], source:
     )
 
 
-def _stage_validators() -> dict[str, Any]:
-    """Each stage section's checker (it owns its keys and defaults, and rejects unknown ones)."""
-    from radiovector.candidates.stage import resolve_params as candidates
-    from radiovector.dossier import resolve_params as dossier
-    from radiovector.pk.stage import resolve_params as pk
-    from radiovector.targets.params import resolve_params as targets
-
-    return {"targets": targets, "candidates": candidates, "pk": pk, "dossier": dossier}
+#: Each stage section's checker (the stage owns its keys and defaults, and rejects unknown ones).
+STAGE_VALIDATORS = {
+    "targets": "radiovector.targets.params",
+    "candidates": "radiovector.candidates.stage",
+    "pk": "radiovector.pk.stage",
+    "dosimetry": "radiovector.dosimetry.stage",
+    "dossier": "radiovector.dossier.build",
+}
 
 
 def validate_config(config: dict[str, Any], source: str = "config") -> dict[str, Any]:
@@ -88,9 +89,11 @@ def validate_config(config: dict[str, Any], source: str = "config") -> dict[str,
     errors = sorted(_DefaultingValidator(schema).iter_errors(resolved), key=lambda e: list(e.absolute_path))
     if errors:
         raise _describe(errors[0], schema, source)
-    for section, check in _stage_validators().items():
+    for section, module in STAGE_VALIDATORS.items():
+        if not resolved.get(section):  # defaults are valid; skip importing the stage
+            continue
         try:
-            check(copy.deepcopy(resolved.get(section) or {}))
+            importlib.import_module(module).resolve_params(copy.deepcopy(resolved[section]))
         except RadioVectorError as exc:
             raise ConfigError(f"{source}: section {section!r}: {exc.message}", hint=exc.hint) from exc
     return resolved

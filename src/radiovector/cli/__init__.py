@@ -6,7 +6,7 @@ import sys
 
 import typer
 
-from radiovector.cli import candidates, common, nuclide, pk, run, runs, targets
+from radiovector.cli import candidates, common, dosimetry, nuclide, pk, run, runs, targets
 from radiovector.errors import RadioVectorError
 
 app = typer.Typer(
@@ -36,6 +36,7 @@ app.add_typer(runs.app, name="runs")
 targets.register(app)
 candidates.register(app)
 pk.register(app)
+dosimetry.register(app)
 nuclide.register(app)
 
 
