@@ -3,8 +3,8 @@
 from __future__ import annotations
 
 import copy
-import importlib
 import difflib
+import importlib
 from pathlib import Path
 from typing import Any
 
