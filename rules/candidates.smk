@@ -1,15 +1,19 @@
-# Candidate scoring: standardise structures, descriptors, chelator/motif recognition, nuclide compatibility.
+# Candidate scoring: small molecules (SMILES/SDF) and peptides (sequences) in one ranking: standardisation,
+# descriptors, chelator/motif recognition, nuclide compatibility, alerts, peptide stability.
 
+CANDIDATE_INPUTS = [name for name in ("candidates", "peptides") if name in INPUTS]
 CANDIDATE_TABLES = {
     "candidates": ["candidate_id"],
     "candidate_nuclides": ["candidate_id", "nuclide"],
 }
+if "peptides" in INPUTS:
+    CANDIDATE_TABLES["cleavage_sites"] = ["candidate_id", "protease", "bond"]
 
-if "candidates" in INPUTS:
+if CANDIDATE_INPUTS:
 
     rule score_candidates:
         input:
-            "ingest/candidates.parquet",
+            **{name: f"ingest/{name}.parquet" for name in CANDIDATE_INPUTS},
         output:
             **{name: f"candidates/{name}.parquet" for name in CANDIDATE_TABLES},
             rejects="candidates/rejects.parquet",
@@ -21,7 +25,7 @@ if "candidates" in INPUTS:
             ),
         params:
             candidates=config["candidates"],
-            source=INPUT_PATHS.get("candidates", ""),
+            sources={name: INPUT_PATHS[name] for name in CANDIDATE_INPUTS},
         log:
             "logs/candidates.log",
         conda:

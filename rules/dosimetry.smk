@@ -14,7 +14,7 @@ if "biodistribution" in INPUTS:
         input:
             pk_tia="pk/pk_tia.parquet",
             candidate_nuclides=(
-                "candidates/candidate_nuclides.parquet" if "candidates" in INPUTS else []
+                "candidates/candidate_nuclides.parquet" if CANDIDATE_INPUTS else []
             ),
         output:
             **{name: f"dosimetry/{name}.parquet" for name in DOSE_TABLES},

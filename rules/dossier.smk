@@ -1,6 +1,6 @@
 # The vector dossier: tumour type x target x candidate x nuclide, joined from the stage results.
 
-if TARGET_INPUTS <= set(INPUTS) and "candidates" in INPUTS:
+if TARGET_INPUTS <= set(INPUTS) and CANDIDATE_INPUTS:
 
     rule dossier:
         input:

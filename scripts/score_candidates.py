@@ -1,4 +1,4 @@
-"""Snakemake script: score candidate structures (radiovector.candidates) and draw the report figures."""
+"""Snakemake script: score small-molecule and peptide candidates into one ranking, and draw the figures."""
 
 import sys
 from pathlib import Path
@@ -7,17 +7,32 @@ sys.path.insert(0, str(Path(snakemake.scriptdir).parent / "src"))  # noqa: F821 
 
 import pandas as pd  # noqa: E402
 
+from radiovector.candidates.combine import combine_candidate_results  # noqa: E402
 from radiovector.candidates.plots import write_figures  # noqa: E402
-from radiovector.candidates.stage import score_candidates  # noqa: E402
 from radiovector.scripting import run_script, write_parquet  # noqa: E402
 
 
+def _accepted(smk, name):
+    frame = pd.read_parquet(smk.input[name])
+    frame["source"] = smk.params.sources[name]
+    return frame
+
+
 def main(smk):
-    accepted = pd.read_parquet(smk.input[0])
-    accepted["source"] = smk.params.source
-    tables = score_candidates(accepted, dict(smk.params.candidates))
-    for name, table in tables.items():
-        write_parquet(table, smk.output[name])
+    params = dict(smk.params.candidates)
+    results = []
+    if "candidates" in smk.input.keys():
+        from radiovector.candidates.stage import score_candidates
+
+        results.append(score_candidates(_accepted(smk, "candidates"), params))
+    if "peptides" in smk.input.keys():
+        from radiovector.peptides.stage import score_peptides
+
+        results.append(score_peptides(_accepted(smk, "peptides"), params))
+    tables = combine_candidate_results(*results)
+    for name in [*smk.output.keys()]:
+        if name != "figures":
+            write_parquet(tables[name], smk.output[name])
     write_figures(tables["candidates"], Path(smk.output.figures))
 
 
