@@ -21,11 +21,11 @@ def _accepted(smk, name):
 def main(smk):
     params = dict(smk.params.candidates)
     results = []
-    if "candidates" in smk.input.keys():
+    if hasattr(smk.input, "candidates"):  # named inputs are attributes of the Namedlist
         from radiovector.candidates.stage import score_candidates
 
         results.append(score_candidates(_accepted(smk, "candidates"), params))
-    if "peptides" in smk.input.keys():
+    if hasattr(smk.input, "peptides"):
         from radiovector.peptides.stage import score_peptides
 
         results.append(score_peptides(_accepted(smk, "peptides"), params))
