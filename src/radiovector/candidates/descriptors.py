@@ -19,8 +19,11 @@ import math
 import os
 from functools import cache
 
+import numpy as np
 from rdkit import Chem
-from rdkit.Chem import QED, Crippen, Descriptors, Lipinski, RDConfig, rdMolDescriptors
+from rdkit.Chem import QED, Crippen, Descriptors, Lipinski, MolSurf, RDConfig, rdMolDescriptors
+
+from radiovector.candidates.screen import PatternScreen, pattern_bits
 
 PH = 7.4
 
@@ -126,25 +129,56 @@ def sa_score(mol: Chem.Mol) -> float:
     return float(_sascorer().calculateScore(mol))
 
 
+@cache
+def _qed_screens() -> tuple[PatternScreen, PatternScreen]:
+    return PatternScreen(list(QED.Acceptors)), PatternScreen(list(QED.StructuralAlerts))
+
+
+def qed_properties(mol: Chem.Mol, bits: np.ndarray | None = None) -> QED.QEDproperties:
+    """``rdkit.Chem.QED.properties`` with the acceptor and structural-alert SMARTS screened by pattern fingerprint.
+
+    Same calls in the same order as RDKit's function; a pattern is skipped only when the screen proves it cannot
+    match (it would add 0), so the values are identical. ``bits``: pattern bits of ``Chem.RemoveHs(mol)``.
+    """
+    mol = Chem.RemoveHs(mol)
+    if bits is None:
+        bits = pattern_bits(mol)
+    acceptors, alerts = _qed_screens()
+    hba_patterns = [QED.Acceptors[i] for i in acceptors.possible(bits)]
+    alert_patterns = [QED.StructuralAlerts[i] for i in alerts.possible(bits)]
+    return QED.QEDproperties(
+        MW=rdMolDescriptors._CalcMolWt(mol),
+        ALOGP=Crippen.MolLogP(mol),
+        HBA=sum(len(mol.GetSubstructMatches(pattern)) for pattern in hba_patterns if mol.HasSubstructMatch(pattern)),
+        HBD=rdMolDescriptors.CalcNumHBD(mol),
+        PSA=MolSurf.TPSA(mol),
+        ROTB=rdMolDescriptors.CalcNumRotatableBonds(mol, rdMolDescriptors.NumRotatableBondsOptions.Strict),
+        AROM=len(Chem.GetSSSR(Chem.DeleteSubstructs(Chem.Mol(mol), QED.AliphaticRings))),
+        ALERTS=sum(1 for alert in alert_patterns if mol.HasSubstructMatch(alert)),
+    )
+
+
 DESCRIPTOR_COLUMNS = (
     "mw", "clogp", "tpsa", "hbd", "hba", "rotatable_bonds", "heavy_atoms", "aromatic_rings", "fsp3",
     "formal_charge", "net_charge_ph74", "qed", "sa_score",
 )
 
 
-def descriptors(mol: Chem.Mol, qed_sa: bool = True) -> dict[str, float]:
+def descriptors(mol: Chem.Mol, qed_sa: bool = True, bits: np.ndarray | None = None) -> dict[str, float]:
     """All per-molecule descriptors (see :data:`DESCRIPTOR_COLUMNS`); ``qed_sa=False`` skips QED and SA score
     (the two slowest, left NaN) for very large enumerated design spaces.
 
     QED's own property calculation already computes MW, Crippen logP and TPSA with the same RDKit functions
     (``rdMolDescriptors._CalcMolWt``, ``Crippen.MolLogP``, ``MolSurf.TPSA``); they are reused, not recomputed.
+    QED's properties come from :func:`qed_properties` (identical values, SMARTS screened); ``bits``: pattern bits
+    of the molecule without explicit hydrogens, if already computed.
     """
     if not qed_sa:
         qed = math.nan
         mw, clogp, tpsa = Descriptors.MolWt(mol), Crippen.MolLogP(mol), rdMolDescriptors.CalcTPSA(mol)
     else:
         try:
-            props = QED.properties(mol)
+            props = qed_properties(mol, bits)
             qed = float(QED.qed(mol, qedProperties=props))
             mw, clogp, tpsa = props.MW, props.ALOGP, props.PSA
         except Exception:  # QED fails on a few exotic valences; report it missing rather than guess

@@ -160,30 +160,41 @@ def _fmt(value: float, digits: int = 1) -> str:
 
 def reasons(frame: pd.DataFrame, d: pd.DataFrame, nuclides_col: str = "scored_nuclides") -> list[str]:
     """One human-readable line per candidate: chelator fit, motifs, key properties, weakest components."""
+    n = len(frame)
+
+    def column(name: str, default=None) -> list:
+        return frame[name].tolist() if name in frame.columns else [default] * n
+
+    score, chelators, motifs, albumin = column("score"), column("chelators"), column("targeting_motifs"), \
+        column("albumin_binders")
+    nucs_col, summary = column(nuclides_col), column("compatibility_summary")
+    paff, measured, domain = column("paffinity", np.nan), column("paffinity_measured", np.nan), column("in_domain")
+    charge, clogp, mw = column("net_charge_ph74"), column("clogp"), column("mw")
+    names = [c[2:] for c in d.columns]
+    dvals = d.to_numpy(dtype=float).tolist()
     out = []
-    for i in range(len(frame)):
-        row = frame.iloc[i]
-        parts = [f"score {_fmt(row['score'], 2)}"]
-        chel = row["chelators"]
-        nucs = row.get(nuclides_col) or ""
+    for i in range(n):
+        parts = [f"score {_fmt(score[i], 2)}"]
+        chel = chelators[i]
+        nucs = nucs_col[i] or ""
         if chel:
-            parts.append(f"{chel}: {row['compatibility_summary']}" if nucs else f"chelator {chel}")
+            parts.append(f"{chel}: {summary[i]}" if nucs else f"chelator {chel}")
         else:
             parts.append("no chelator recognised")
-        if row["targeting_motifs"]:
-            parts.append(f"motif {row['targeting_motifs']}")
-        if row["albumin_binders"]:
-            parts.append(f"albumin binder {row['albumin_binders']}")
-        if not np.isnan(row.get("paffinity", np.nan)):
-            src = "measured" if not np.isnan(row.get("paffinity_measured", np.nan)) else "predicted"
-            dom = "" if src == "measured" else (" in domain" if row.get("in_domain") else " OUT of domain")
-            parts.append(f"p{src[:4]}. affinity {_fmt(row['paffinity'])}{dom}")
-        parts.append(f"charge {_fmt(row['net_charge_ph74'])} at pH 7.4, clogP {_fmt(row['clogp'])}, MW {row['mw']:.0f}")
-        drow = d.iloc[i]
-        weak = [f"{c[2:]} {drow[c]:.2f}" for c in d.columns if not np.isnan(drow[c]) and drow[c] < 0.5]
+        if motifs[i]:
+            parts.append(f"motif {motifs[i]}")
+        if albumin[i]:
+            parts.append(f"albumin binder {albumin[i]}")
+        if not np.isnan(paff[i]):
+            src = "measured" if not np.isnan(measured[i]) else "predicted"
+            dom = "" if src == "measured" else (" in domain" if domain[i] else " OUT of domain")
+            parts.append(f"p{src[:4]}. affinity {_fmt(paff[i])}{dom}")
+        parts.append(f"charge {_fmt(charge[i])} at pH 7.4, clogP {_fmt(clogp[i])}, MW {mw[i]:.0f}")
+        drow = dvals[i]
+        weak = [f"{c} {v:.2f}" for c, v in zip(names, drow, strict=True) if not np.isnan(v) and v < 0.5]
         if weak:
             parts.append("weak: " + ", ".join(weak))
-        missing = [c[2:] for c in d.columns if np.isnan(drow[c])]
+        missing = [c for c, v in zip(names, drow, strict=True) if np.isnan(v)]
         if missing:
             parts.append("not scored: " + ", ".join(missing))
         out.append("; ".join(parts))

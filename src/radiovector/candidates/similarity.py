@@ -1,14 +1,20 @@
 """Similarity to user reference actives: Morgan fingerprints (radius 2, 2048 bits), max Tanimoto and the
-nearest reference id (ties: first reference in input order)."""
+nearest reference id (ties: first reference in input order).
+
+:func:`bulk_max_tanimoto` compares all candidates with all references at once (a sparse matrix product gives the
+common on-bits); each similarity is computed with the same arithmetic as RDKit's ``TanimotoSimilarity``
+(common / (a + b - common), 1.0 when both are empty), so the values equal ``BulkTanimotoSimilarity``'s.
+"""
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 import numpy as np
 import pandas as pd
 from rdkit import Chem, DataStructs
 from rdkit.Chem import rdFingerprintGenerator
+from scipy import sparse
 
 from radiovector.candidates.standardise import METALS, choose_parent, parse_smiles
 from radiovector.errors import InputError
@@ -26,6 +32,13 @@ class ReferenceSet:
     ids: list[str]
     fingerprints: list
     rejects: pd.DataFrame
+    _bits: sparse.csr_matrix | None = field(default=None, init=False, repr=False)
+
+    def bit_matrix(self) -> sparse.csr_matrix:
+        """The reference fingerprints as a sparse (references x bits) 0/1 matrix (built once)."""
+        if self._bits is None:
+            self._bits = bit_matrix(self.fingerprints)
+        return self._bits
 
     @classmethod
     def from_frame(cls, frame: pd.DataFrame, source: str = "references") -> ReferenceSet:
@@ -64,3 +77,33 @@ class ReferenceSet:
         sims = DataStructs.BulkTanimotoSimilarity(fp, self.fingerprints)
         best = int(np.argmax(sims))
         return float(sims[best]), self.ids[best]
+
+
+def bit_matrix(fingerprints: list, nbits: int = NBITS) -> sparse.csr_matrix:
+    """RDKit bit vectors as a sparse (molecules x bits) 0/1 matrix."""
+    on = [np.fromiter(fp.GetOnBits(), dtype=np.int32) for fp in fingerprints]
+    indptr = np.zeros(len(on) + 1, dtype=np.int64)
+    indptr[1:] = np.cumsum([len(o) for o in on])
+    indices = np.concatenate(on) if on else np.zeros(0, dtype=np.int32)
+    return sparse.csr_matrix((np.ones(len(indices), dtype=np.int32), indices, indptr), shape=(len(on), nbits))
+
+
+def bulk_max_tanimoto(query: sparse.csr_matrix, refs: sparse.csr_matrix,
+                      block: int = 2048) -> tuple[np.ndarray, np.ndarray]:
+    """For each query row (bits: nonzero entries, e.g. Morgan counts), the max Tanimoto to ``refs`` and the index
+    of the first reference reaching it. Rows are processed in blocks, so memory stays ``block x len(refs)``."""
+    q = query.tocsr().astype(bool).astype(np.int32)
+    r = refs.tocsr().astype(bool).astype(np.int32)
+    a = np.diff(q.indptr).astype(np.float64)
+    b = np.diff(r.indptr).astype(np.float64)
+    rt = r.T.tocsc()
+    best = np.empty(q.shape[0], dtype=np.float64)
+    where = np.empty(q.shape[0], dtype=np.int64)
+    for start in range(0, q.shape[0], block):
+        common = (q[start:start + block] @ rt).toarray().astype(np.float64)
+        total = a[start:start + block, None] + b[None, :]
+        with np.errstate(invalid="ignore", divide="ignore"):
+            sims = np.where(total == 0, 1.0, common / (total - common))
+        where[start:start + block] = np.argmax(sims, axis=1)
+        best[start:start + block] = sims[np.arange(len(sims)), where[start:start + block]]
+    return best, where

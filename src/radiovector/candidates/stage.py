@@ -15,18 +15,18 @@ import numpy as np
 import pandas as pd
 
 from radiovector.candidates import scoring
-from radiovector.candidates.alerts import alerts as find_alerts
-from radiovector.candidates.descriptors import DESCRIPTOR_COLUMNS, descriptors
+from radiovector.candidates.descriptors import DESCRIPTOR_COLUMNS
+from radiovector.candidates.features import MIN_ROWS_PER_JOB, count_matrix, prepare_all
 from radiovector.candidates.recognition import (
     check_nuclides,
     compatibility,
     load_motifs,
     normalise_nuclide,
-    recognise,
 )
-from radiovector.candidates.similarity import ReferenceSet, morgan_generator
-from radiovector.candidates.standardise import parse_smiles, standardise_mol
+from radiovector.candidates.similarity import ReferenceSet, bulk_max_tanimoto
 from radiovector.errors import ConfigError, InputError
+
+__all__ = ["score_candidates", "resolve_params", "MIN_ROWS_PER_JOB"]
 
 REJECT_COLUMNS = ["input", "source", "row_number", "column", "value", "reason"]
 DEFAULTS = {
@@ -70,6 +70,7 @@ def score_candidates(
     model=None,
     progress: Callable[[int], None] | None = None,
     carry: list[str] | tuple[str, ...] = (),
+    jobs: int = 1,
 ) -> dict[str, pd.DataFrame]:
     """Score candidate structures; returns ``{"candidates", "candidate_nuclides", "rejects"}``.
 
@@ -80,6 +81,9 @@ def score_candidates(
     ``references``: reference actives (DataFrame with ``smiles`` and ``id``) for max-Tanimoto similarity.
     ``model``: an :class:`~radiovector.candidates.affinity.AffinityModel` (adds ``paffinity_pred``, ``in_domain``).
     ``progress``: called with the number of input rows processed so far (for progress bars).
+    ``jobs``: worker processes for the per-structure work (standardisation, descriptors, recognition, alerts,
+    fingerprints) on inputs of at least :data:`MIN_ROWS_PER_JOB` rows per worker; the result is identical to
+    ``jobs=1``.
     """
     cfg = resolve_params(params)
     for col in ("id", "smiles"):
@@ -101,59 +105,49 @@ def score_candidates(
     kinds = accepted["kind"].map(_text).tolist() if "kind" in accepted.columns else ["small_molecule"] * n
     carried = {c: accepted[c].tolist() for c in carry}
 
+    outcomes, features = prepare_all(smiles, prebuilt, cfg["alerts"], cfg["qed_sa"], jobs, progress)
+
     rejects: list[dict] = []
     records: dict[str, dict] = {}
     order: list[str] = []
-    gen = morgan_generator()
     motif_targets = {m.name: m.target for m in load_motifs() if m.target}
-    for i in range(n):
-        if prebuilt is not None and prebuilt[i] is not None:
-            mol, reason = prebuilt[i], ""
-        else:
-            mol, reason = parse_smiles(smiles[i])
-        std = standardise_mol(mol) if mol is not None else None
-        if std is None or not std.ok:
+    for i, out in enumerate(outcomes):
+        if out[0] is None:
             rejects.append({"input": "candidates", "source": sources[i], "row_number": int(row_numbers[i]),
-                            "column": "smiles", "value": repr(smiles[i]),
-                            "reason": f"{ids[i]}: " + (reason if std is None else std.reason)})
+                            "column": "smiles", "value": repr(smiles[i]), "reason": f"{ids[i]}: " + out[1]})
+            continue
+        inchikey, std_smiles, metals, removed = out
+        rec = records.get(inchikey)
+        nuc_raw = _text(optional["nuclide"][i])
+        if rec is None:
+            rec = {"candidate_id": ids[i], "ids": [ids[i]], "input_smiles": _text(smiles[i]),
+                   "smiles": std_smiles, "inchikey": inchikey,
+                   "drawn_metals": set(metals), "removed_fragments": list(removed),
+                   "target": _text(optional["target"][i]), "nuclides_in": [], "affinity_nm": [],
+                   "reference": _text(optional["reference"][i]), "kind": kinds[i] or "small_molecule",
+                   "carry": {c: v[i] for c, v in carried.items()}}
+            records[inchikey] = rec
+            order.append(inchikey)
         else:
-            rec = records.get(std.inchikey)
-            nuc_raw = _text(optional["nuclide"][i])
-            if rec is None:
-                rec = {"candidate_id": ids[i], "ids": [ids[i]], "input_smiles": _text(smiles[i]),
-                       "smiles": std.smiles, "inchikey": std.inchikey, "mol": std.mol,
-                       "drawn_metals": set(std.drawn_metals), "removed_fragments": list(std.removed_fragments),
-                       "target": _text(optional["target"][i]), "nuclides_in": [], "affinity_nm": [],
-                       "reference": _text(optional["reference"][i]), "kind": kinds[i] or "small_molecule",
-                       "carry": {c: v[i] for c, v in carried.items()}}
-                records[std.inchikey] = rec
-                order.append(std.inchikey)
-            else:
-                rec["ids"].append(ids[i])
-                rec["drawn_metals"].update(std.drawn_metals)
-            if nuc_raw:
-                try:
-                    nuc = normalise_nuclide(nuc_raw)
-                except ConfigError:
-                    nuc = nuc_raw
-                if nuc not in rec["nuclides_in"]:
-                    rec["nuclides_in"].append(nuc)
-            aff = optional["affinity_nm"][i]
-            if aff is not None and not (isinstance(aff, float) and math.isnan(aff)) and aff is not pd.NA:
-                rec["affinity_nm"].append(float(aff))
-        if progress and (i + 1) % 500 == 0:
-            progress(i + 1)
-    if progress:
-        progress(n)
+            rec["ids"].append(ids[i])
+            rec["drawn_metals"].update(metals)
+        if nuc_raw:
+            try:
+                nuc = normalise_nuclide(nuc_raw)
+            except ConfigError:
+                nuc = nuc_raw
+            if nuc not in rec["nuclides_in"]:
+                rec["nuclides_in"].append(nuc)
+        aff = optional["affinity_nm"][i]
+        if aff is not None and not (isinstance(aff, float) and math.isnan(aff)) and aff is not pd.NA:
+            rec["affinity_nm"].append(float(aff))
 
     rows = []
-    mols = []
     for key in order:
         rec = records[key]
-        mol = rec["mol"]
-        mols.append(mol)
-        found = recognise(mol)
-        al = find_alerts(mol) if cfg["alerts"] else []
+        feat = features[key]
+        found = feat["found"]
+        al = feat["alerts"]
         row = {
             "candidate_id": rec["candidate_id"],
             "kind": rec["kind"],
@@ -167,7 +161,7 @@ def score_candidates(
             "target": rec["target"],
             "nuclide": ";".join(rec["nuclides_in"]),
             "reference": rec["reference"],
-            **descriptors(mol, qed_sa=cfg["qed_sa"]),
+            **feat["descriptors"],
             "chelators": ";".join(found["chelator"]),
             "albumin_binders": ";".join(found["albumin_binder"]),
             "targeting_motifs": ";".join(found["targeting_motif"]),
@@ -179,20 +173,24 @@ def score_candidates(
         }
         row.update(rec["carry"])
         row["motif_targets"] = ";".join(sorted({motif_targets[m] for m in found["targeting_motif"]}))
-        if refset is not None:
-            row["max_tanimoto"], row["nearest_reference_id"] = refset.nearest(gen.GetFingerprint(mol))
-        else:
-            row["max_tanimoto"], row["nearest_reference_id"] = np.nan, None
+        row["max_tanimoto"], row["nearest_reference_id"] = np.nan, None
         aff = rec["affinity_nm"]
         row["paffinity_measured"] = float(9.0 - np.log10(np.median(aff))) if aff else np.nan
         rows.append(row)
     frame = pd.DataFrame(rows)
     if frame.empty:
         frame = pd.DataFrame(columns=["candidate_id", "kind", "smiles", "inchikey", *DESCRIPTOR_COLUMNS])
+    counts = count_matrix([features[key]["morgan"] for key in order])
 
-    # affinity model
-    if model is not None and len(mols):
-        pred = model.predict_mols(mols)
+    # similarity to reference actives: all candidates against all references at once
+    if refset is not None and len(order) and refset.fingerprints:
+        best, where = bulk_max_tanimoto(counts, refset.bit_matrix())
+        frame["max_tanimoto"] = best
+        frame["nearest_reference_id"] = [refset.ids[j] for j in where]
+
+    # affinity model (batched, on the Morgan counts computed above)
+    if model is not None and len(order):
+        pred = model.predict_counts(counts)
         frame["paffinity_pred"] = pred["paffinity_pred"].to_numpy()
         frame["ad_max_tanimoto"] = pred["ad_max_tanimoto"].to_numpy()
         frame["in_domain"] = pred["in_domain"].to_numpy()
@@ -209,17 +207,31 @@ def score_candidates(
     # chelator x nuclide compatibility
     long_rows = []
     summaries, desirability, scored = [], [], []
+    known: dict[str, bool] = {}  # nuclide -> has compatibility data
+    compat: dict[tuple[str, str], tuple[str, str, str, str]] = {}  # (chelators, nuclide) -> compatibility()
+    requested = set(cfg["nuclides"])
+    cand_ids = frame["candidate_id"].tolist()
+    chel_col = frame["chelators"].tolist() if "chelators" in frame.columns else []
+    nuc_col = frame["nuclide"].tolist() if "nuclide" in frame.columns else []
     for i in range(len(frame)):
-        chel = [c for c in str(frame["chelators"].iat[i]).split(";") if c]
-        own = [c for c in str(frame["nuclide"].iat[i]).split(";") if c]
-        to_score = cfg["nuclides"] or [nuc for nuc in own if nuc in set(check_nuclides_safe(own))]
+        chel_text = str(chel_col[i])
+        chel = [c for c in chel_text.split(";") if c]
+        own = [c for c in str(nuc_col[i]).split(";") if c]
+        for nuc in [*cfg["nuclides"], *own]:
+            if nuc not in known:
+                known[nuc] = nuc in check_nuclides_safe([nuc])
+        to_score = cfg["nuclides"] or [nuc for nuc in own if known[nuc]]
         levels = []
         for nuc in dict.fromkeys([*cfg["nuclides"], *own]):
-            level, chelator, note, ref = compatibility(chel, nuc) if nuc in check_nuclides_safe([nuc]) else (
-                "incompatible", "", f"no compatibility data for {nuc}", "")
-            long_rows.append({"candidate_id": frame["candidate_id"].iat[i], "nuclide": nuc, "chelator": chelator,
+            hit = compat.get((chel_text, nuc))
+            if hit is None:
+                hit = compatibility(chel, nuc) if known[nuc] else (
+                    "incompatible", "", f"no compatibility data for {nuc}", "")
+                compat[(chel_text, nuc)] = hit
+            level, chelator, note, ref = hit
+            long_rows.append({"candidate_id": cand_ids[i], "nuclide": nuc, "chelator": chelator,
                               "compatibility": level, "note": note, "reference": ref,
-                              "requested": nuc in cfg["nuclides"], "input_nuclide": nuc in own})
+                              "requested": nuc in requested, "input_nuclide": nuc in own})
             if nuc in to_score:
                 levels.append((nuc, level))
         scored.append(";".join(n for n, _ in levels))

@@ -30,6 +30,11 @@ _METAL_SYMBOLS = (
     "Ge Sb Po"
 )
 METALS = frozenset(_METAL_SYMBOLS.split())
+#: Substructure queries that answer "any metal / any carbon / any charged atom?" in C++ (no Python atom loop).
+_ANY_METAL = Chem.MolFromSmarts(
+    "[" + ",".join(f"#{Chem.GetPeriodicTable().GetAtomicNumber(s)}" for s in sorted(METALS)) + "]")
+_ANY_CARBON = Chem.MolFromSmarts("[#6]")
+_ANY_CHARGED = Chem.MolFromSmarts("[!+0]")
 #: Common counter-ions and solvents that are never the parent (canonical SMILES of the neutral form).
 COUNTER_IONS = frozenset(
     Chem.MolToSmiles(Chem.MolFromSmiles(s))
@@ -55,6 +60,7 @@ class Standardised:
     removed_fragments: list[str] = field(default_factory=list)
     reason: str = ""
     column: str = "smiles"
+    messages: list[str] = field(default_factory=list)  # RDKit's log while standardising (for later reasons)
 
 
 _NORMALIZER = None
@@ -112,13 +118,18 @@ def choose_parent(frags: list[Chem.Mol]) -> tuple[Chem.Mol, list[str]]:
     return parent, removed
 
 
-def standardise_mol(mol: Chem.Mol) -> Standardised:
-    """Standardise an already parsed and sanitised molecule."""
+def standardise_mol(mol: Chem.Mol, inchikey: bool = True) -> Standardised:
+    """Standardise an already parsed and sanitised molecule.
+
+    ``inchikey=False`` leaves ``inchikey`` empty (the caller computes it once per unique canonical SMILES with
+    :func:`inchikey_of`); the molecule itself is never modified (RDKit's standardisers return new molecules).
+    """
     normalizer, uncharger, disconnector = _tools()
-    metals = sorted({metal_label(a) for a in mol.GetAtoms() if a.GetSymbol() in METALS})
+    metals = (sorted({metal_label(a) for a in mol.GetAtoms() if a.GetSymbol() in METALS})
+              if mol.HasSubstructMatch(_ANY_METAL) else [])
     with RDKitLog() as log:
         try:
-            work = Chem.Mol(mol)
+            work = mol
             if metals:
                 work = disconnector.Disconnect(work)
             work = normalizer.normalize(work)
@@ -126,18 +137,34 @@ def standardise_mol(mol: Chem.Mol) -> Standardised:
                 parent, removed = choose_parent(list(Chem.GetMolFrags(work, asMols=True, sanitizeFrags=True)))
             else:
                 parent, removed = work, []
-            if _is_metal_only(parent) or not any(a.GetAtomicNum() == 6 for a in parent.GetAtoms()):
+            if not parent.HasSubstructMatch(_ANY_CARBON):  # (a metal-only fragment has no carbon either)
                 return Standardised(False, reason="no organic fragment to score", drawn_metals=metals)
-            if any(a.GetFormalCharge() for a in parent.GetAtoms()):
+            if parent.HasSubstructMatch(_ANY_CHARGED):
                 parent = uncharger.uncharge(parent)
                 Chem.SanitizeMol(parent)
             smiles = Chem.MolToSmiles(parent)
-            inchikey = Chem.MolToInchiKey(parent) or ""
+            key = (Chem.MolToInchiKey(parent) or "") if inchikey else None
         except Exception as exc:  # RDKit raises several exception types for chemically invalid input
             return Standardised(False, reason=log.text(f"{type(exc).__name__}: {exc}"), drawn_metals=metals)
-    if not inchikey:
+    if key == "":
         return Standardised(False, reason=log.text("InChI generation failed"), drawn_metals=metals)
-    return Standardised(True, smiles, inchikey, parent, metals, removed)
+    return Standardised(True, smiles, key or "", parent, metals, removed, messages=list(log.messages))
+
+
+def inchikey_of(std: Standardised) -> tuple[str, str]:
+    """(standard InChIKey, "") of a standardised structure, or ("", reason) quoting RDKit as
+    :func:`standardise_mol` would have."""
+    with RDKitLog() as log:
+        try:
+            key = Chem.MolToInchiKey(std.mol) or ""
+        except Exception as exc:
+            key, failure = "", f"{type(exc).__name__}: {exc}"
+        else:
+            failure = "InChI generation failed"
+    if key:
+        return key, ""
+    log.messages = std.messages + log.messages
+    return "", log.text(failure)
 
 
 def standardise_smiles(smiles: str) -> Standardised:

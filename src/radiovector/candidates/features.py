@@ -1,0 +1,131 @@
+"""Per-structure work of the candidate stage: standardise each input row once and compute, once per unique
+structure, everything that needs the molecule (descriptors, motif recognition, alerts, Morgan counts).
+
+Speed without changing results (docs/methods/candidates.md, "Speed"):
+
+* a SMILES string seen before is not parsed or standardised again (same text, same outcome);
+* the InChIKey (the deduplication key) is computed once per unique canonical SMILES;
+* per unique InChIKey the molecule-level features are computed once, from the first row that has it (the
+  row whose molecule the candidate row describes);
+* one pattern fingerprint per molecule screens both the FilterCatalog alerts and QED's SMARTS;
+* one Morgan count fingerprint per molecule serves similarity (its on-bits are the bit fingerprint) and the
+  affinity model (its counts are the model features).
+
+``prepare_all(..., jobs=N)`` splits the rows into contiguous chunks for N worker processes; the per-chunk results
+are merged in row order keeping the first occurrence of each structure, which is exactly what one process does.
+"""
+
+from __future__ import annotations
+
+import math
+import multiprocessing
+from collections.abc import Callable
+from concurrent.futures import ProcessPoolExecutor
+
+import numpy as np
+from rdkit import Chem
+from scipy import sparse
+
+from radiovector.candidates.alerts import alerts as find_alerts
+from radiovector.candidates.descriptors import descriptors
+from radiovector.candidates.recognition import recognise
+from radiovector.candidates.screen import pattern_bits
+from radiovector.candidates.similarity import NBITS, morgan_generator
+from radiovector.candidates.standardise import inchikey_of, parse_smiles, standardise_mol
+
+#: Parallel workers are used only when every worker gets at least this many input rows.
+MIN_ROWS_PER_JOB = 2000
+
+Outcome = tuple  # (inchikey, smiles, drawn_metals, removed_fragments) or (None, reason)
+
+
+def molecule_features(mol: Chem.Mol, alerts: bool = True, qed_sa: bool = True) -> dict:
+    """Descriptors, recognised motifs, alert labels and Morgan counts (indices, counts) of one molecule."""
+    bits = pattern_bits(mol) if (alerts or qed_sa) else None
+    no_h = bits is not None and mol.GetNumHeavyAtoms() == mol.GetNumAtoms()  # RemoveHs would change nothing
+    counts = morgan_generator().GetCountFingerprintAsNumPy(mol)
+    idx = np.flatnonzero(counts).astype(np.int32)
+    return {
+        "descriptors": descriptors(mol, qed_sa=qed_sa, bits=bits if no_h else None),
+        "found": recognise(mol),
+        "alerts": find_alerts(mol, bits) if alerts else [],
+        "morgan": (idx, counts[idx].astype(np.uint32)),
+    }
+
+
+def prepare(smiles: list, prebuilt: list | None, alerts: bool = True, qed_sa: bool = True,
+            progress: Callable[[int], None] | None = None) -> tuple[list[Outcome], dict[str, dict]]:
+    """Standardise every row and compute the features of each new structure (see module docstring)."""
+    std_cache: dict[str, tuple] = {}
+    key_cache: dict[str, tuple[str, str]] = {}
+    outcomes: list[Outcome] = []
+    features: dict[str, dict] = {}
+    for i, text in enumerate(smiles):
+        own = prebuilt is not None and prebuilt[i] is not None
+        if own:
+            std, reason = standardise_mol(prebuilt[i], inchikey=False), ""
+        else:
+            hit = std_cache.get(text) if isinstance(text, str) else None
+            if hit is None:
+                mol, reason = parse_smiles(text)
+                hit = (standardise_mol(mol, inchikey=False) if mol is not None else None, reason)
+                if isinstance(text, str):
+                    std_cache[text] = hit
+            std, reason = hit
+        if std is None or not std.ok:
+            outcomes.append((None, reason if std is None else std.reason))
+        else:
+            # a prebuilt molecule may carry coordinates (stereo from 3D): its key is not cached by SMILES
+            keyed = inchikey_of(std) if own else key_cache.get(std.smiles)
+            if keyed is None:
+                keyed = key_cache[std.smiles] = inchikey_of(std)
+            key, failure = keyed
+            if not key:
+                outcomes.append((None, failure))
+            else:
+                outcomes.append((key, std.smiles, std.drawn_metals, std.removed_fragments))
+                if key not in features:
+                    features[key] = molecule_features(std.mol, alerts, qed_sa)
+        if progress and (i + 1) % 500 == 0:
+            progress(i + 1)
+    return outcomes, features
+
+
+def _prepare_chunk(args: tuple) -> tuple[list[Outcome], dict[str, dict]]:
+    return prepare(*args)
+
+
+def prepare_all(smiles: list, prebuilt: list | None, alerts: bool = True, qed_sa: bool = True, jobs: int = 1,
+                progress: Callable[[int], None] | None = None) -> tuple[list[Outcome], dict[str, dict]]:
+    """:func:`prepare` over all rows, in ``jobs`` processes when there are enough rows; same result either way."""
+    n = len(smiles)
+    jobs = max(1, min(int(jobs or 1), n // MIN_ROWS_PER_JOB))
+    if jobs == 1:
+        result = prepare(smiles, prebuilt, alerts, qed_sa, progress)
+        if progress:
+            progress(n)
+        return result
+    size = max(MIN_ROWS_PER_JOB, math.ceil(n / (jobs * 4)))
+    bounds = [(s, min(n, s + size)) for s in range(0, n, size)]
+    tasks = [(smiles[a:b], prebuilt[a:b] if prebuilt is not None else None, alerts, qed_sa) for a, b in bounds]
+    methods = multiprocessing.get_all_start_methods()
+    context = multiprocessing.get_context("fork" if "fork" in methods else None)
+    outcomes: list[Outcome] = []
+    features: dict[str, dict] = {}
+    with ProcessPoolExecutor(max_workers=jobs, mp_context=context) as pool:
+        for (_, b), (part, feats) in zip(bounds, pool.map(_prepare_chunk, tasks), strict=True):
+            outcomes.extend(part)
+            for key, value in feats.items():
+                features.setdefault(key, value)
+            if progress:
+                progress(b)
+    return outcomes, features
+
+
+def count_matrix(morgan: list[tuple[np.ndarray, np.ndarray]], nbits: int = NBITS) -> sparse.csr_matrix:
+    """Morgan counts of many molecules as a sparse (molecules x bits) matrix."""
+    indptr = np.zeros(len(morgan) + 1, dtype=np.int64)
+    indptr[1:] = np.cumsum([len(idx) for idx, _ in morgan])
+    indices = np.concatenate([idx for idx, _ in morgan]) if morgan else np.zeros(0, dtype=np.int32)
+    data = np.concatenate([val for _, val in morgan]) if morgan else np.zeros(0, dtype=np.uint32)
+    return sparse.csr_matrix((data, indices, indptr), shape=(len(morgan), nbits))

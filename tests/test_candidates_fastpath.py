@@ -1,0 +1,108 @@
+"""The fast scoring path equals the plain one: screened alerts and QED, bulk similarity, batched model prediction,
+structure caches and worker processes change nothing in the result tables."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+import pytest
+from rdkit import Chem, DataStructs
+from rdkit.Chem import QED
+
+import radiovector.candidates.features as features
+from radiovector.candidates.affinity import AffinityModel, featurise, make_estimator
+from radiovector.candidates.alerts import alerts, alerts_unscreened
+from radiovector.candidates.descriptors import DESCRIPTOR_COLUMNS, descriptors, qed_properties
+from radiovector.candidates.similarity import ReferenceSet, morgan_generator
+from radiovector.candidates.stage import score_candidates
+from radiovector.candidates.standardise import standardise_smiles
+
+ROOT = Path(__file__).resolve().parents[1]
+EXAMPLE = ROOT / "resources" / "example" / "candidates.csv"
+ACTIVITIES = ROOT / "resources" / "example" / "affinity_CHEMBL4203.csv"
+OTHER = ROOT / "resources" / "example" / "affinity_CHEMBL2147.csv"
+
+
+@pytest.fixture(scope="module")
+def inputs():
+    """The example radioligands, 240 drug-like molecules (one repeated under another id, one salt form) and
+    120 reference actives from another target; a small random forest."""
+    example = pd.read_csv(EXAMPLE)
+    drugs = pd.read_csv(ACTIVITIES).iloc[:240]
+    cands = pd.concat([
+        example[["id", "smiles"]],
+        pd.DataFrame({"id": [f"d{i}" for i in range(len(drugs))], "smiles": drugs["smiles"]}),
+        pd.DataFrame({"id": ["again", "salt"], "smiles": [drugs["smiles"].iloc[3], drugs["smiles"].iloc[5] + ".Cl"]}),
+        pd.DataFrame({"id": ["bad"], "smiles": ["C(C)(C)(C)(C)C"]}),
+    ], ignore_index=True)
+    other = pd.read_csv(OTHER)
+    refs = pd.DataFrame({"id": [f"r{i}" for i in range(120)], "smiles": other["smiles"].iloc[:120]})
+    train = other.iloc[120:320]
+    mols = [standardise_smiles(s).mol for s in train["smiles"]]
+    x, bits = featurise(mols)
+    model = AffinityModel(make_estimator(0, 1, n_estimators=15).fit(x, train["pki"].to_numpy()), bits, "pki")
+    return cands, refs, model
+
+
+@pytest.fixture(scope="module")
+def scored(inputs):
+    cands, refs, model = inputs
+    return score_candidates(cands, {"nuclides": ["Lu-177", "Ga-68"]}, references=refs, model=model)
+
+
+def test_screened_alerts_and_qed_equal_rdkit(inputs):
+    cands, refs, _ = inputs
+    mols = [Chem.MolFromSmiles(s) for s in [*cands["smiles"].iloc[:-1], *refs["smiles"]]]
+    assert sum(bool(alerts_unscreened(m)) for m in mols) > 50  # the set exercises the catalogs
+    for mol in mols:
+        assert alerts(mol) == alerts_unscreened(mol)
+        assert qed_properties(mol) == QED.properties(mol)
+
+
+def test_candidate_rows_equal_the_plain_per_molecule_computation(inputs, scored):
+    cands, refs, model = inputs
+    table = scored["candidates"].set_index("candidate_id")
+    assert len(scored["rejects"]) == 1 and table.loc["d3", "ids"] == "d3;again"
+    refset = ReferenceSet.from_frame(refs)
+    gen = morgan_generator()
+    mols = {cid: standardise_smiles(smi).mol for cid, smi in zip(cands["id"], cands["smiles"], strict=True)
+            if cid in table.index}
+    plain = model.predict_mols(list(mols.values()))
+    for k, (cid, mol) in enumerate(mols.items()):
+        row = table.loc[cid]
+        desc = descriptors(mol)
+        desc["qed"] = QED.qed(mol)  # RDKit's own QED, unscreened
+        for col in DESCRIPTOR_COLUMNS:
+            assert row[col] == desc[col] or (np.isnan(row[col]) and np.isnan(desc[col])), (cid, col)
+        assert row["alerts"] == ";".join(alerts_unscreened(mol))
+        assert row["inchikey"] == Chem.MolToInchiKey(mol)
+        sims = DataStructs.BulkTanimotoSimilarity(gen.GetFingerprint(mol), refset.fingerprints)
+        best = int(np.argmax(sims))
+        assert row["max_tanimoto"] == sims[best] and row["nearest_reference_id"] == refset.ids[best]
+        assert row["paffinity_pred"] == plain["paffinity_pred"].iat[k]
+        assert row["ad_max_tanimoto"] == plain["ad_max_tanimoto"].iat[k]
+        assert row["in_domain"] == plain["in_domain"].iat[k]
+
+
+def test_worker_processes_give_the_same_tables(inputs, scored, monkeypatch):
+    cands, refs, model = inputs
+    monkeypatch.setattr(features, "MIN_ROWS_PER_JOB", 40)
+    parallel = score_candidates(cands, {"nuclides": ["Lu-177", "Ga-68"]}, references=refs, model=model, jobs=2)
+    for name in scored:
+        pd.testing.assert_frame_equal(parallel[name], scored[name], check_exact=True)
+
+
+def test_example_table_is_unchanged_by_the_fast_path(monkeypatch):
+    """The example radioligands scored with every fast path switched off (RDKit's QED and the full catalogs)."""
+    example = pd.read_csv(EXAMPLE)
+    params = {"nuclides": ["Lu-177", "Ga-68", "Ac-225"]}
+    fast = score_candidates(example, params)
+    import radiovector.candidates.descriptors as desc_module
+
+    monkeypatch.setattr(desc_module, "qed_properties", lambda mol, bits=None: QED.properties(mol))
+    monkeypatch.setattr(features, "find_alerts", lambda mol, bits=None: alerts_unscreened(mol))
+    slow = score_candidates(example, params)
+    for name in fast:
+        pd.testing.assert_frame_equal(fast[name], slow[name], check_exact=True)
