@@ -26,6 +26,7 @@ if CANDIDATE_INPUTS:
         params:
             candidates=config["candidates"],
             sources={name: INPUT_PATHS[name] for name in CANDIDATE_INPUTS},
+            code=CODE_VERSION["candidates"] + CODE_VERSION["peptides"],
         log:
             "logs/candidates.log",
         conda:

@@ -1,4 +1,5 @@
-# Shared definitions for all rule files: input paths, result-table registry.
+# Shared definitions for all rule files: input paths, result-table registry, code versions.
+import hashlib
 from pathlib import Path
 
 PROJECT_ROOT = Path(workflow.basedir).parent
@@ -16,3 +17,17 @@ INPUT_PATHS = {
 RESULT_TABLES = {}
 STAGE_REJECTS = []
 REPORT_FIGURES = {}
+
+# A fingerprint of each library package's files (code and data). Rules pass the fingerprints of the packages
+# they use as a parameter, so that a change in the library, not only in the rule's script, reruns them.
+_PACKAGE_DIR = PROJECT_ROOT / "src" / "radiovector"
+CODE_VERSION = {
+    package: hashlib.sha256(
+        b"".join(
+            path.relative_to(_PACKAGE_DIR).as_posix().encode() + path.read_bytes()
+            for path in sorted((_PACKAGE_DIR / package).rglob("*"))
+            if path.is_file() and "__pycache__" not in path.parts
+        )
+    ).hexdigest()[:16]
+    for package in ("io", "targets", "candidates", "peptides", "pk", "nuclides", "dosimetry", "dossier", "report")
+}

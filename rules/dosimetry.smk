@@ -26,6 +26,7 @@ if "biodistribution" in INPUTS:
             ),
         params:
             dosimetry=config["dosimetry"],
+            code=CODE_VERSION["dosimetry"] + CODE_VERSION["nuclides"],
         log:
             "logs/dosimetry.log",
         conda:

@@ -8,10 +8,13 @@ if TARGET_INPUTS <= set(INPUTS) and CANDIDATE_INPUTS:
             candidates=rules.score_candidates.output.candidates,
             candidate_nuclides=rules.score_candidates.output.candidate_nuclides,
             pk_tia="pk/pk_tia.parquet" if "biodistribution" in INPUTS else [],
+            therapeutic_index="dosimetry/therapeutic_index.parquet" if "biodistribution" in INPUTS else [],
+            nuclide_by_size="dosimetry/nuclide_by_size.parquet" if "biodistribution" in INPUTS else [],
         output:
             "dossier/dossier.parquet",
         params:
             dossier=config["dossier"],
+            code=CODE_VERSION["dossier"] + CODE_VERSION["nuclides"],
         log:
             "logs/dossier.log",
         conda:

@@ -11,6 +11,7 @@ rule ingest:
         summary="ingest/{input_name}.json",
     params:
         schema_dir=str(SCHEMA_DIR),
+        code=CODE_VERSION["io"],
     wildcard_constraints:
         input_name="|".join(INPUTS),
     log:

@@ -32,6 +32,7 @@ rule report:
         title=config["title"],
         top_n=config["report"]["top_n"],
         figures=REPORT_FIGURES,
+        code=CODE_VERSION["report"],
         captions={section: str(PROJECT_ROOT / "docs" / "report" / f"{stage}.rst") for section, stage in
                   [("Pharmacokinetics", "pk"), ("Targets", "targets"), ("Candidates", "candidates"),
                    ("Dosimetry", "dosimetry")]},

@@ -26,6 +26,7 @@ if TARGET_INPUTS <= set(INPUTS):
             ),
         params:
             targets=config["targets"],
+            code=CODE_VERSION["targets"] + CODE_VERSION["io"],
         log:
             "logs/targets.log",
         conda:

@@ -12,13 +12,18 @@ from radiovector.scripting import run_script, write_parquet  # noqa: E402
 
 
 def main(smk):
-    pk_tia = pd.read_parquet(smk.input.pk_tia) if smk.input.pk_tia else None
+    def optional(name):
+        path = getattr(smk.input, name)
+        return pd.read_parquet(path) if path else None
+
     dossier = build_dossier(
         pd.read_parquet(smk.input.targets),
         pd.read_parquet(smk.input.candidates),
         pd.read_parquet(smk.input.candidate_nuclides),
-        pk_tia,
+        optional("pk_tia"),
         dict(smk.params.dossier),
+        therapeutic_index=optional("therapeutic_index"),
+        nuclide_by_size=optional("nuclide_by_size"),
     )
     write_parquet(dossier, smk.output[0])
 

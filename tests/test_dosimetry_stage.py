@@ -101,8 +101,11 @@ def test_missing_kinetics_fall_back_to_reference_uptake() -> None:
     cand = pd.DataFrame({"candidate_id": ["X"], "nuclide": ["Tb-161"], "chelator": ["dota"],
                          "compatibility": ["compatible"]})
     out = compute_doses(_tia(), {}, cand)["nuclide_by_size"]
-    assert (out["kinetics"] == "retained_reference").all()
-    assert (out["rank_metric"] == "dose_rbe_weighted_gy_per_mbq").all()
+    x = out[out["candidate_id"] == "X"]
+    assert len(x) and (x["kinetics"] == "retained_reference").all()
+    assert (x["rank_metric"] == "dose_rbe_weighted_gy_per_mbq").all()
+    # the measured compound, which has no candidate row, is still compared across sizes with its own kinetics
+    assert (out.loc[out["candidate_id"] != "X", "kinetics"] == "measured").all()
 
 
 def test_deterministic_and_sorted() -> None:

@@ -467,16 +467,20 @@ def nuclide_by_size(doses: pd.DataFrame, ti: pd.DataFrame, candidate_nuclides: p
     from radiovector.nuclides import decay_constant_per_h
 
     therapy = p["therapy_nuclides"]
+    parts = []
     if candidate_nuclides is not None and len(candidate_nuclides):
         cn = candidate_nuclides.copy()
         cn["nuclide"] = cn["nuclide"].astype(str)
         cn = cn[cn["compatibility"].isin(p["compatibility_levels"]) & cn["nuclide"].isin(therapy)]
-        cand = cn[["candidate_id", "chelator", "nuclide", "compatibility"]].astype(str).drop_duplicates()
-    elif len(doses):
-        cand = doses[["compound", "nuclide"]].drop_duplicates().rename(columns={"compound": "candidate_id"})
-        cand = cand[cand["nuclide"].isin(therapy)].assign(chelator="", compatibility="measured")
-    else:
-        return pd.DataFrame(columns=SIZE_COLUMNS)
+        parts.append(cn[["candidate_id", "chelator", "nuclide", "compatibility"]].astype(str).drop_duplicates())
+    if len(doses):
+        # compounds with measured kinetics but no candidate row (no structure given): every nuclide they were
+        # re-decayed to, chelator compatibility not known here
+        known = set(parts[0]["candidate_id"]) if parts else set()
+        measured = doses[["compound", "nuclide"]].drop_duplicates().rename(columns={"compound": "candidate_id"})
+        measured = measured[measured["nuclide"].isin(therapy) & ~measured["candidate_id"].isin(known)]
+        parts.append(measured.assign(chelator="", compatibility="measured"))
+    cand = pd.concat(parts, ignore_index=True) if parts else pd.DataFrame()
     if cand.empty:
         return pd.DataFrame(columns=SIZE_COLUMNS)
     radii = np.asarray(p["size_radii_um"], dtype=float)

@@ -37,7 +37,8 @@ DEFAULTS: dict[str, Any] = {
 COLUMNS = [
     "tumour_type", "target", "candidate_id", "nuclide", "dossier_rank", "dossier_score", "recommended",
     "target_rank", "target_genes_ranked", "target_score", "limiting_organ", "candidate_rank", "candidate_score",
-    "chelator", "compatibility", "imaging_partner", "imaging_compatibility", "pk_measured", "reason",
+    "chelator", "compatibility", "imaging_partner", "imaging_compatibility", "pk_measured",
+    "tumour_dose_gy_per_mbq", "therapeutic_index", "dose_limiting_organ", "mta_mbq", "best_at_radius_um", "reason",
 ]
 
 
@@ -94,6 +95,28 @@ def _target_rows(targets: pd.DataFrame, candidates: pd.DataFrame, p: dict[str, A
     return rows.loc[keep]
 
 
+def _size_ranges(nuclide_by_size: pd.DataFrame | None) -> dict[tuple[str, str], str]:
+    """(candidate, nuclide) -> 'lo-hi' radii (um) at which the nuclide gives the candidate's best tumour dose."""
+    if nuclide_by_size is None or nuclide_by_size.empty:
+        return {}
+    best = nuclide_by_size[nuclide_by_size["best_at_size"].astype(bool)]
+    out = {}
+    for (cand, nuc), group in best.groupby(["candidate_id", "nuclide"]):
+        lo, hi = group["radius_um"].min(), group["radius_um"].max()
+        out[(cand, nuc)] = f"{lo:g}" if lo == hi else f"{lo:g}-{hi:g}"
+    return out
+
+
+def _dose_columns(rows: pd.DataFrame, therapeutic_index: pd.DataFrame | None) -> pd.DataFrame:
+    """Tumour dose, therapeutic index, limiting organ and maximum tolerated activity where kinetics were measured."""
+    columns = {"tumour_dose_gy_per_mbq": "tumour_dose_gy_per_mbq", "ti_limiting_organ": "therapeutic_index",
+               "limiting_organ": "dose_limiting_organ", "mta_mbq": "mta_mbq"}
+    if therapeutic_index is None or therapeutic_index.empty:
+        return rows.assign(**{name: None for name in columns.values()})
+    ti = therapeutic_index[["compound", "nuclide", *columns]].rename(columns={"compound": "candidate_id", **columns})
+    return rows.merge(ti, on=["candidate_id", "nuclide"], how="left")
+
+
 def _reason(row: pd.Series, pk_measured: bool) -> str:
     support = "" if row["target_rank"] <= row["max_rank"] else " (weak support from expression data)"
     parts = [
@@ -106,7 +129,15 @@ def _reason(row: pd.Series, pk_measured: bool) -> str:
         parts.append(f"image with {row['imaging_partner']} ({row['imaging_compatibility']})")
     else:
         parts.append("no compatible imaging partner scored")
-    parts.append("biodistribution measured" if pk_measured else "no biodistribution yet")
+    if pk_measured and pd.notna(row["therapeutic_index"]):
+        parts.append(
+            f"measured kinetics: tumour {row['tumour_dose_gy_per_mbq']:.3g} Gy/MBq, therapeutic index "
+            f"{row['therapeutic_index']:.2f} against {row['dose_limiting_organ']}"
+        )
+    else:
+        parts.append("biodistribution measured" if pk_measured else "no biodistribution yet")
+    if row["best_at_radius_um"]:
+        parts.append(f"best compatible nuclide for tumour radii {row['best_at_radius_um']} um")
     return "; ".join(parts)
 
 
@@ -116,8 +147,14 @@ def build_dossier(
     candidate_nuclides: pd.DataFrame,
     pk_tia: pd.DataFrame | None = None,
     params: dict[str, Any] | None = None,
+    therapeutic_index: pd.DataFrame | None = None,
+    nuclide_by_size: pd.DataFrame | None = None,
 ) -> pd.DataFrame:
-    """The dossier table (columns :data:`COLUMNS`), sorted by tumour type then dossier rank."""
+    """The dossier table (columns :data:`COLUMNS`), sorted by tumour type then dossier rank.
+
+    ``therapeutic_index`` and ``nuclide_by_size`` (dosimetry stage) add doses where a candidate's kinetics were
+    measured (its id equals the biodistribution compound) and the tumour sizes at which each nuclide is best.
+    """
     p = resolve_params(params)
     therapy = set(p["therapy_preference"]) | set(_imaging_partners())
     partners = _imaging_partners()
@@ -145,23 +182,28 @@ def build_dossier(
     imaging = [partner(c, n) for c, n in zip(rows["candidate_id"], rows["nuclide"], strict=True)]
     rows["imaging_partner"] = [i for i, _ in imaging]
     rows["imaging_compatibility"] = [k for _, k in imaging]
-    factor = rows["compatibility"].map(p["compatibility_factor"]).fillna(0.0).astype(float)
+    rows["_factor"] = rows["compatibility"].map(p["compatibility_factor"]).fillna(0.0).astype(float)
     w = p["weights"]
     rows["dossier_score"] = (
         rows["target_score"].clip(lower=0) ** float(w["target"])
         * rows["candidate_score"].clip(lower=0) ** float(w["candidate"])
-        * factor
+        * rows["_factor"]
     )
     measured = set() if pk_tia is None or pk_tia.empty else set(pk_tia["compound"])
     rows["pk_measured"] = rows["candidate_id"].isin(measured)
+    rows = _dose_columns(rows, therapeutic_index)
+    sizes = _size_ranges(nuclide_by_size)
+    rows["best_at_radius_um"] = [sizes.get(k, "") for k in zip(rows["candidate_id"], rows["nuclide"], strict=True)]
     preference = {n: i for i, n in enumerate(p["therapy_preference"])}
     rows["_pref"] = rows["nuclide"].map(preference).fillna(len(preference))
+    rows["_ti"] = pd.to_numeric(rows["therapeutic_index"], errors="coerce").fillna(-1.0)
+    # the recommendation: measured therapeutic index first, then dossier score, then preference
     rows = rows.sort_values(
-        ["tumour_type", "target", "candidate_id", "dossier_score", "_pref", "nuclide"],
-        ascending=[True, True, True, False, True, True], kind="stable",
+        ["tumour_type", "target", "candidate_id", "_ti", "dossier_score", "_pref", "nuclide"],
+        ascending=[True, True, True, False, False, True, True], kind="stable",
     )
     first = ~rows.duplicated(["tumour_type", "target", "candidate_id"])
-    rows["recommended"] = first & (factor.loc[rows.index] > 0)
+    rows["recommended"] = first & (rows["_factor"] > 0)
     rows = rows.sort_values(
         ["tumour_type", "dossier_score", "target_rank", "candidate_rank", "_pref", "nuclide"],
         ascending=[True, False, True, True, True, True], kind="stable",

@@ -1,0 +1,63 @@
+# Design-space screening: enumerate vector x linker x chelator [x albumin binder] conjugates from building blocks
+# in chunks of design.chunk_size (plain {chunk} wildcards: one job per chunk, never per molecule), score each chunk,
+# keep its top N and Pareto front, and gather them into the design_space table.
+# Included by workflow/Snakefile only when the config has design.building_blocks.
+import sys
+
+sys.path.insert(0, str(PROJECT_ROOT / "src"))
+
+from radiovector.candidates.design import resolve_params as resolve_design  # noqa: E402
+from radiovector.candidates.enumerate import load_blocks, n_chunks  # noqa: E402
+from radiovector.io.tables import read_raw_table  # noqa: E402
+
+DESIGN = resolve_design(dict(config["design"]))
+DESIGN_BLOCKS = str((CONFIG_DIR / Path(DESIGN["building_blocks"]).expanduser()).resolve())
+DESIGN_CHUNKS = [
+    f"{k:05d}"
+    for k in range(n_chunks(load_blocks(read_raw_table(DESIGN_BLOCKS), DESIGN_BLOCKS), DESIGN["chunk_size"]))
+]
+
+
+rule design_chunk:
+    input:
+        blocks=DESIGN_BLOCKS,
+    output:
+        kept=temp("design/chunks/{chunk}.parquet"),
+        rejects=temp("design/chunks/{chunk}.rejects.parquet"),
+        counts="design/chunks/{chunk}.json",
+    params:
+        design=DESIGN,
+        chunk_size=DESIGN["chunk_size"],
+    wildcard_constraints:
+        chunk=r"\d{5}",
+    log:
+        "logs/design/{chunk}.log",
+    conda:
+        "../envs/candidates.yaml"
+    script:
+        "../scripts/score_design.py"
+
+
+rule design_gather:
+    input:
+        kept=expand("design/chunks/{chunk}.parquet", chunk=DESIGN_CHUNKS),
+        rejects=expand("design/chunks/{chunk}.rejects.parquet", chunk=DESIGN_CHUNKS),
+        counts=expand("design/chunks/{chunk}.json", chunk=DESIGN_CHUNKS),
+    output:
+        table="design/design_space.parquet",
+        rejects="design/rejects.parquet",
+        summary="design/summary.json",
+    params:
+        design=DESIGN,
+        chunk_size=DESIGN["chunk_size"],
+        blocks=DESIGN_BLOCKS,
+    log:
+        "logs/design/gather.log",
+    conda:
+        "../envs/candidates.yaml"
+    script:
+        "../scripts/score_design.py"
+
+
+RESULT_TABLES["design_space"] = ("design/design_space.parquet", ["candidate_id"])
+STAGE_REJECTS.append("design/rejects.parquet")
