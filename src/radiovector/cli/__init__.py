@@ -6,7 +6,7 @@ import sys
 
 import typer
 
-from radiovector.cli import candidates, common, dosimetry, nuclide, pk, run, runs, targets
+from radiovector.cli import candidates, common, dosimetry, nuclide, pk, run, runs, share, targets
 from radiovector.errors import RadioVectorError
 
 app = typer.Typer(
@@ -26,11 +26,17 @@ app = typer.Typer(
 @app.callback()
 def _options(
     debug: bool = typer.Option(False, "--debug", help="Show full tracebacks for errors."),
+    endpoint_url: str = typer.Option(
+        None, "--endpoint-url", help="S3-compatible endpoint for s3:// stores (default: $AWS_ENDPOINT_URL).",
+        show_default=False,
+    ),
 ) -> None:
     common.STATE.debug = debug
+    common.STATE.endpoint_url = endpoint_url
 
 
 run.register(app)
+share.register(runs.app)
 app.add_typer(runs.app, name="runs")
 # Single stages, usable without Snakemake or a store.
 targets.register(app)

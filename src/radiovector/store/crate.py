@@ -32,6 +32,7 @@ import pyarrow.parquet as pq
 import yaml
 
 from radiovector.errors import StoreError
+from radiovector.io.tables import sha256_file
 from radiovector.store.delta import ResultsStore
 from radiovector.store.records import RUNS_SCHEMA, _user
 
@@ -57,21 +58,23 @@ STAGES: dict[str, dict[str, Any]] = {
     },
     "candidates": {
         "rule": "rules/candidates.smk",
-        "inputs": ["candidates"],
-        "tables": ["candidates", "candidate_nuclides"],
+        "inputs": ["candidates", "peptides"],
+        "tables": ["candidates", "candidate_nuclides", "cleavage_sites"],
     },
     "pk": {"rule": "rules/pk.smk", "inputs": ["biodistribution"], "tables": []},
-    "dosimetry": {"rule": "rules/dosimetry.smk", "inputs": ["biodistribution"], "tables": []},
+    "dosimetry": {
+        "rule": "rules/dosimetry.smk",
+        "inputs": ["biodistribution"],
+        "tables": ["doses", "chain_doses", "therapeutic_index", "nuclide_by_size", "sphere_s_values"],
+    },
+    "dossier": {
+        "rule": "rules/dossier.smk",
+        "inputs": ["tumour_expression", "normal_expression", "surfaceome", "cspa", "candidates", "peptides",
+                   "biodistribution"],
+        "tables": ["dossier"],
+    },
 }
 _CHUNK = 1 << 20
-
-
-def sha256_file(path: Path) -> str:
-    digest = hashlib.sha256()
-    with open(path, "rb") as handle:
-        while chunk := handle.read(_CHUNK):
-            digest.update(chunk)
-    return digest.hexdigest()
 
 
 def stage_of(table: str) -> str:
