@@ -76,6 +76,7 @@ STAGE_VALIDATORS = {
     "pk": "radiovector.pk.stage",
     "dosimetry": "radiovector.dosimetry.stage",
     "dossier": "radiovector.dossier.build",
+    "design": "radiovector.candidates.design",
 }
 
 
@@ -131,6 +132,13 @@ def resolve_inputs(config: dict[str, Any], base: Path, source: str = "config") -
                 hint=f"fix the path of inputs.{name} (relative paths are resolved against {base})",
             )
         resolved["inputs"][name] = str(path)
+    design = resolved.get("design") or {}
+    if design.get("building_blocks") and "://" not in design["building_blocks"]:  # design-space building blocks
+        path = (base / Path(design["building_blocks"]).expanduser()).resolve()
+        if not path.is_file():
+            raise ConfigError(f"{source}: design.building_blocks not found: {path}",
+                              hint=f"fix the path (relative paths are resolved against {base})")
+        design["building_blocks"] = str(path)
     return resolved
 
 

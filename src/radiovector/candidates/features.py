@@ -56,36 +56,37 @@ def molecule_features(mol: Chem.Mol, alerts: bool = True, qed_sa: bool = True) -
 def prepare(smiles: list, prebuilt: list | None, alerts: bool = True, qed_sa: bool = True,
             progress: Callable[[int], None] | None = None) -> tuple[list[Outcome], dict[str, dict]]:
     """Standardise every row and compute the features of each new structure (see module docstring)."""
-    std_cache: dict[str, tuple] = {}
+    seen: dict[str, Outcome] = {}  # SMILES text -> outcome (outcomes only: molecules are not kept alive)
     key_cache: dict[str, tuple[str, str]] = {}
     outcomes: list[Outcome] = []
     features: dict[str, dict] = {}
     for i, text in enumerate(smiles):
         own = prebuilt is not None and prebuilt[i] is not None
-        if own:
-            std, reason = standardise_mol(prebuilt[i], inchikey=False), ""
+        if not own and isinstance(text, str) and text in seen:
+            outcomes.append(seen[text])  # same text, same outcome; its features are already computed
         else:
-            hit = std_cache.get(text) if isinstance(text, str) else None
-            if hit is None:
-                mol, reason = parse_smiles(text)
-                hit = (standardise_mol(mol, inchikey=False) if mol is not None else None, reason)
-                if isinstance(text, str):
-                    std_cache[text] = hit
-            std, reason = hit
-        if std is None or not std.ok:
-            outcomes.append((None, reason if std is None else std.reason))
-        else:
-            # a prebuilt molecule may carry coordinates (stereo from 3D): its key is not cached by SMILES
-            keyed = inchikey_of(std) if own else key_cache.get(std.smiles)
-            if keyed is None:
-                keyed = key_cache[std.smiles] = inchikey_of(std)
-            key, failure = keyed
-            if not key:
-                outcomes.append((None, failure))
+            if own:
+                std, reason = standardise_mol(prebuilt[i], inchikey=False), ""
             else:
-                outcomes.append((key, std.smiles, std.drawn_metals, std.removed_fragments))
-                if key not in features:
-                    features[key] = molecule_features(std.mol, alerts, qed_sa)
+                mol, reason = parse_smiles(text)
+                std = standardise_mol(mol, inchikey=False) if mol is not None else None
+            if std is None or not std.ok:
+                out = (None, reason if std is None else std.reason)
+            else:
+                # a prebuilt molecule may carry coordinates (stereo from 3D): its key is not cached by SMILES
+                keyed = inchikey_of(std) if own else key_cache.get(std.smiles)
+                if keyed is None:
+                    keyed = key_cache[std.smiles] = inchikey_of(std)
+                key, failure = keyed
+                if not key:
+                    out = (None, failure)
+                else:
+                    out = (key, std.smiles, std.drawn_metals, std.removed_fragments)
+                    if key not in features:
+                        features[key] = molecule_features(std.mol, alerts, qed_sa)
+            outcomes.append(out)
+            if not own and isinstance(text, str):
+                seen[text] = out
         if progress and (i + 1) % 500 == 0:
             progress(i + 1)
     return outcomes, features

@@ -1,0 +1,139 @@
+"""A 1,000,000-conjugate design space scored end-to-end through the workflow (rules/design.smk), with the time and
+the peak memory of every job.
+
+Building blocks (written to OUT/building_blocks.csv): 1,000 targeting vectors (MoleculeACE Ki compounds from
+../shared/data/bioactivity, attached at their first aromatic CH), 100 linkers (alkyl spacer x amino acid) and
+10 chelators (DOTA, DOTAGA, NOTA, NODAGA, DTPA, macropa, TETA, CB-TE2A-like, HBED-like, DFO): 1000 x 100 x 10.
+The workflow runs with --cores 2 (two chunk jobs at a time); each chunk job records its own peak RSS
+(getrusage) and the whole run is timed by /usr/bin/time -v when present.
+
+Usage: python bench/bench_design.py [--vectors 1000] [--linkers 100] [--chunk-size 50000] [--fast] [--out DIR]
+(prints figures, asserts nothing; --fast skips alerts, QED and SA score as design.alerts/qed_sa: false)
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import shutil
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import pandas as pd
+import yaml
+from rdkit import Chem
+
+ROOT = Path(__file__).resolve().parents[1]
+CHELATORS = {
+    "DOTA": "[*:2]C(=O)CN1CCN(CC(=O)O)CCN(CC(=O)O)CCN(CC(=O)O)CC1",
+    "DOTAGA": "[*:2]C(=O)CCC(C(=O)O)N1CCN(CC(=O)O)CCN(CC(=O)O)CCN(CC(=O)O)CC1",
+    "NOTA": "[*:2]C(=O)CN1CCN(CC(=O)O)CCN(CC(=O)O)CC1",
+    "NODAGA": "[*:2]C(=O)CCC(C(=O)O)N1CCN(CC(=O)O)CCN(CC(=O)O)CC1",
+    "DTPA": "[*:2]C(=O)CN(CCN(CC(=O)O)CCN(CC(=O)O)CC(=O)O)CC(=O)O",
+    "macropa": "[*:2]C(=O)c1cc(CN2CCOCCOCCN(Cc3cccc(C(=O)O)n3)CCOCCOCC2)nc(C(=O)O)c1",
+    "TETA": "[*:2]C(=O)CN1CCCN(CC(=O)O)CCN(CC(=O)O)CCCN(CC(=O)O)CC1",
+    "CB-TE2A": "[*:2]C(=O)CN1CCCN2CCN(CC(=O)O)CCCN(CC1)CC2",
+    "HBED": "[*:2]C(=O)CCc1ccc(O)c(CN(CCN(Cc2cc(CCC(=O)O)ccc2O)CC(=O)O)CC(=O)O)c1",
+    "DFO": "[*:2]C(=O)CCC(=O)N(O)CCCCCNC(=O)CCC(=O)N(O)CCCCCNC(=O)CCC(=O)N(O)CCCCCN",
+}
+SIDE_CHAINS = ["[H]", "C", "Cc1ccccc1", "Cc1ccc2ccccc2c1", "CC(=O)O", "CCC(=O)O", "CO", "CCCCN", "Cc1ccc(O)cc1",
+               "CC(C)C"]
+
+
+def vectors(n: int) -> list[tuple[str, str]]:
+    data = ROOT.parent / "shared" / "data" / "bioactivity"
+    pool = pd.concat([pd.read_csv(p)["smiles"] for p in sorted(data.glob("moleculeace_*_Ki.csv.gz"))],
+                     ignore_index=True).drop_duplicates()
+    out, seen = [], set()
+    for smi in pool:
+        mol = Chem.MolFromSmiles(smi)
+        if mol is None or "." in smi:
+            continue
+        atom = next((a for a in mol.GetAtoms() if a.GetIsAromatic() and a.GetSymbol() == "C" and a.GetTotalNumHs()),
+                    None)
+        if atom is None:
+            continue
+        rw = Chem.RWMol(mol)
+        dummy = rw.AddAtom(Chem.Atom(0))
+        rw.GetAtomWithIdx(dummy).SetAtomMapNum(1)
+        rw.AddBond(atom.GetIdx(), dummy, Chem.BondType.SINGLE)
+        rw.GetAtomWithIdx(atom.GetIdx()).SetNumExplicitHs(0)
+        try:
+            Chem.SanitizeMol(rw)
+        except Exception:
+            continue
+        vec = Chem.MolToSmiles(rw)
+        if vec not in seen:
+            seen.add(vec)
+            out.append((f"v{len(out):04d}", vec))
+        if len(out) == n:
+            break
+    return out
+
+
+def linkers(n: int) -> list[tuple[str, str]]:
+    out = []
+    for length in range(1, 1 + -(-n // len(SIDE_CHAINS))):
+        for k, side in enumerate(SIDE_CHAINS):
+            side_part = "" if side == "[H]" else f"({side})"
+            out.append((f"L{length}{chr(97 + k)}", f"[*:1]C(=O){'C' * length}NC(=O)C{side_part}N[*:2]"))
+    return out[:n]
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser()
+    parser.add_argument("--vectors", type=int, default=1000)
+    parser.add_argument("--linkers", type=int, default=100)
+    parser.add_argument("--chunk-size", type=int, default=50000)
+    parser.add_argument("--cores", type=int, default=2)
+    parser.add_argument("--fast", action="store_true", help="design.alerts and design.qed_sa false")
+    parser.add_argument("--out", type=Path, default=ROOT / "results" / "bench_design")
+    args = parser.parse_args()
+
+    if args.out.exists():
+        shutil.rmtree(args.out)
+    args.out.mkdir(parents=True)
+    rows = [(i, "vector", s) for i, s in vectors(args.vectors)]
+    rows += [(i, "linker", s) for i, s in linkers(args.linkers)]
+    rows += [(i, "chelator", s) for i, s in CHELATORS.items()]
+    blocks = pd.DataFrame(rows, columns=["id", "role", "smiles"])
+    blocks.to_csv(args.out / "building_blocks.csv", index=False)
+    n_space = (blocks.role == "vector").sum() * (blocks.role == "linker").sum() * (blocks.role == "chelator").sum()
+    config = {
+        "title": "design-space benchmark",
+        "inputs": {"candidates": str(ROOT / "resources" / "example" / "candidates.csv")},
+        "design": {"building_blocks": "building_blocks.csv", "chunk_size": args.chunk_size,
+                   "nuclides": ["Lu-177", "Ac-225"], "top_n": 1000, "alerts": not args.fast,
+                   "qed_sa": not args.fast},
+    }
+    (args.out / "config.yaml").write_text(yaml.safe_dump(config, sort_keys=False))
+    work = args.out / "work"
+    work.mkdir()
+    cmd = [sys.executable, "-m", "snakemake", "--snakefile", str(ROOT / "workflow" / "Snakefile"), "--configfile",
+           str(args.out / "config.yaml"), "--cores", str(args.cores), "design/design_space.parquet", "--quiet"]
+    timer = ["/usr/bin/time", "-v"] if Path("/usr/bin/time").exists() else []
+    print(f"design space: {n_space} conjugates in chunks of {args.chunk_size}; "
+          f"{'fast (no alerts/QED/SA)' if args.fast else 'full scoring'}; --cores {args.cores}", flush=True)
+    t0 = time.perf_counter()
+    proc = subprocess.run(timer + cmd, cwd=work, capture_output=True, text=True)
+    wall = time.perf_counter() - t0
+    if proc.returncode:
+        print(proc.stdout[-3000:], proc.stderr[-3000:])
+        raise SystemExit(f"workflow failed ({proc.returncode})")
+    summary = json.loads((work / "design" / "summary.json").read_text())
+    chunks = [json.loads(p.read_text()) for p in sorted((work / "design" / "chunks").glob("*.json"))]
+    peak_total = next((line.split(":")[-1].strip() for line in proc.stderr.splitlines()
+                       if "Maximum resident set size" in line), "n/a")
+    print(f"workflow wall time: {wall:.0f} s ({summary['conjugates'] / wall:.0f} conjugates/s on {args.cores} cores)")
+    print(f"chunks: {len(chunks)}; per-chunk time {min(c['seconds'] for c in chunks):.0f}-"
+          f"{max(c['seconds'] for c in chunks):.0f} s; peak RSS per chunk job "
+          f"{min(c['peak_rss_mb'] for c in chunks):.0f}-{max(c['peak_rss_mb'] for c in chunks):.0f} MB")
+    print(f"largest single process under /usr/bin/time (snakemake or a job): {peak_total} kB")
+    print(f"conjugates {summary['conjugates']}, rejects {summary['rejects']}, design_space rows "
+          f"{summary['rows_in_table']} (top {summary['top_n']} + Pareto front {summary['pareto_front']})")
+
+
+if __name__ == "__main__":
+    main()

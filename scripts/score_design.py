@@ -1,0 +1,65 @@
+"""Snakemake script: score one chunk of an enumerated design space (rule design_chunk) or gather the chunks into
+the design_space table (rule design_gather); see radiovector.candidates.design."""
+
+import sys
+from pathlib import Path
+
+sys.path.insert(0, str(Path(snakemake.scriptdir).parent / "src"))  # noqa: F821  (use this checkout's package)
+
+import hashlib  # noqa: E402
+import json  # noqa: E402
+import resource  # noqa: E402
+import time  # noqa: E402
+
+import pandas as pd  # noqa: E402
+
+from radiovector.scripting import run_script, write_json, write_parquet  # noqa: E402
+
+
+def chunk(smk):
+    from radiovector.candidates.design import score_chunk
+    from radiovector.candidates.enumerate import load_blocks
+    from radiovector.io.tables import read_raw_table
+
+    start = time.perf_counter()
+    space = load_blocks(read_raw_table(smk.input.blocks), str(smk.input.blocks))
+    kept, rejects, counts = score_chunk(space, int(smk.wildcards.chunk), int(smk.params.chunk_size),
+                                        dict(smk.params.design), jobs=smk.threads)
+    write_parquet(kept, smk.output.kept)
+    write_parquet(rejects, smk.output.rejects)
+    counts["seconds"] = round(time.perf_counter() - start, 2)
+    counts["peak_rss_mb"] = round(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024, 1)
+    write_json(counts, smk.output.counts)
+
+
+def gather(smk):
+    from radiovector.candidates.design import gather as gather_chunks
+
+    top_n = int(smk.params.design["top_n"])
+    table = gather_chunks([pd.read_parquet(p) for p in smk.input.kept], top_n)
+    write_parquet(table, smk.output.table)
+    rejects = [pd.read_parquet(p) for p in smk.input.rejects]
+    write_parquet(pd.concat(rejects, ignore_index=True), smk.output.rejects)
+    counts = [json.loads(Path(p).read_text()) for p in smk.input.counts]
+    blocks = Path(smk.params.blocks)
+    write_json({
+        "building_blocks": str(blocks),
+        "building_blocks_sha256": hashlib.sha256(blocks.read_bytes()).hexdigest(),
+        "chunks": len(counts),
+        "chunk_size": int(smk.params.chunk_size),
+        "conjugates": sum(c["conjugates"] for c in counts),
+        "unique_per_chunk": sum(c["unique"] for c in counts),
+        "rejects": sum(c["rejects"] for c in counts),
+        "rows_in_table": len(table),
+        "pareto_front": int(table["on_pareto_front"].sum()) if len(table) else 0,
+        "top_n": top_n,
+        "chunk_seconds_max": max((c["seconds"] for c in counts), default=0),
+        "chunk_peak_rss_mb_max": max((c["peak_rss_mb"] for c in counts), default=0),
+    }, smk.output.summary)
+
+
+def main(smk):
+    (chunk if smk.rule == "design_chunk" else gather)(smk)
+
+
+run_script(snakemake, main)  # noqa: F821
