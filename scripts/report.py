@@ -9,6 +9,7 @@ sys.path.insert(0, str(Path(snakemake.scriptdir).parent / "src"))  # noqa: F821 
 import pandas as pd  # noqa: E402
 
 from radiovector.report import build_report  # noqa: E402
+from radiovector.report.captions import caption_for  # noqa: E402
 from radiovector.report.html import Figure  # noqa: E402
 from radiovector.scripting import run_script  # noqa: E402
 from radiovector.store.records import package_versions  # noqa: E402
@@ -17,12 +18,13 @@ from radiovector.store.records import package_versions  # noqa: E402
 def main(smk):
     manifest = json.loads(Path(smk.input.manifest).read_text())
     sections, figures = [], {}
-    for section, folder in sorted(smk.params.figures.items()):
+    order = ["Targets", "Candidates", "Pharmacokinetics", "Dosimetry"]
+    present = smk.params.figures
+    for section in [s for s in order if s in present] + sorted(set(present) - set(order)):
         caption_file = Path(smk.params.captions[section])
         caption = " ".join(caption_file.read_text().split()) if caption_file.is_file() else section
-        pngs = sorted(Path(folder).glob("*.png"))
-        sections.append((section, f"<p>{len(pngs)} figure(s).</p>"))
-        figures[section] = [Figure(p, f"{p.stem}: {caption}") for p in pngs]
+        sections.append((section, f"<p>{caption}</p>"))
+        figures[section] = [Figure(p, caption_for(p, caption)) for p in sorted(Path(present[section]).glob("*.png"))]
     dossier = manifest["tables"].get("dossier")
     findings = pd.read_parquet(dossier["path"]) if dossier else None
     page = build_report(manifest, title=smk.params.title, top_n=smk.params.top_n, sections=sections,

@@ -7,6 +7,12 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
+#: Axis labels of the ranking metrics of the nuclide-by-size table.
+METRIC_LABELS = {
+    "tumour_dose_at_mta_gy": "tumour dose at the maximum tolerated activity (Gy, alpha x RBE)",
+    "dose_rbe_weighted_gy_per_mbq": "tumour dose per injected activity (Gy/MBq, alpha x RBE)",
+}
+
 
 def _plt():
     import matplotlib
@@ -88,7 +94,7 @@ def plot_nuclide_by_size(table: pd.DataFrame, out_dir: str | Path) -> list[Path]
         ax1.legend(fontsize=7)
         metric = grp["rank_metric"].iloc[0]
         ax2.set_yscale("log")
-        ax2.set_ylabel(metric.replace("_", " ") + (" (Gy)" if metric.endswith("_gy") else ""))
+        ax2.set_ylabel(METRIC_LABELS.get(metric, metric.replace("_", " ")))
         kin = ", ".join(sorted(grp["kinetics"].unique()))
         ax2.set_title(f"{cand}: ranking by tumour size ({kin} kinetics)")
         ax2.legend(fontsize=7)
