@@ -28,6 +28,7 @@ rule design_chunk:
     params:
         design=DESIGN,
         chunk_size=DESIGN["chunk_size"],
+        code=CODE_VERSION["candidates"],
     wildcard_constraints:
         chunk=r"\d{5}",
     log:
@@ -51,6 +52,7 @@ rule design_gather:
         design=DESIGN,
         chunk_size=DESIGN["chunk_size"],
         blocks=DESIGN_BLOCKS,
+        code=CODE_VERSION["candidates"],
     log:
         "logs/design/gather.log",
     conda:

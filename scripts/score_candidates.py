@@ -24,7 +24,7 @@ def main(smk):
     if hasattr(smk.input, "candidates"):  # named inputs are attributes of the Namedlist
         from radiovector.candidates.stage import score_candidates
 
-        results.append(score_candidates(_accepted(smk, "candidates"), params))
+        results.append(score_candidates(_accepted(smk, "candidates"), params, jobs=smk.threads))
     if hasattr(smk.input, "peptides"):
         from radiovector.peptides.stage import score_peptides
 

@@ -94,6 +94,8 @@ def score_candidates_command(
     plots: Annotated[bool, typer.Option("--plots/--no-plots", help="Write PNG figures next to the tables")] = True,
     monomers: Annotated[list[Path] | None, typer.Option("--monomers",
                                                         help="Extra peptide monomer CSV (repeat)")] = None,
+    jobs: Annotated[int, typer.Option("--jobs", "-j", help="Worker processes for structures (used from 4,000 "
+                                      "rows; same result as one)")] = 1,
 ) -> None:
     from radiovector.candidates.affinity import AffinityModel
     from radiovector.cli.common import console, err_console
@@ -118,7 +120,7 @@ def score_candidates_command(
     with _progress() as bar:
         task = bar.add_task("scoring", total=max(len(accepted), 1))
         tables = score(accepted, params, references=refs, model=mdl,
-                       progress=lambda done: bar.update(task, completed=done))
+                       progress=lambda done: bar.update(task, completed=done), **({} if peptides else {"jobs": jobs}))
     tables["rejects"] = pd.concat([input_rejects, tables["rejects"]], ignore_index=True)
     if plots and len(tables["candidates"]):
         from radiovector.candidates import plots as cplots
@@ -181,6 +183,7 @@ def enumerate_command(
     nuclide: Annotated[list[str] | None, typer.Option("--nuclide", "-n", help="Radionuclide to check (repeat)")] = None,
     profile: Annotated[str, typer.Option("--profile", "-p", help="Desirability profile")] = "renal_small_molecule",
     fast: Annotated[bool, typer.Option("--fast", help="Skip PAINS/Brenk alerts, QED and SA score")] = False,
+    jobs: Annotated[int, typer.Option("--jobs", "-j", help="Worker processes for scoring each chunk")] = 1,
 ) -> None:
     from radiovector.candidates.enumerate import enumerate_chunk, load_blocks, merge_scored, n_chunks
     from radiovector.candidates.stage import score_candidates
@@ -203,7 +206,7 @@ def enumerate_command(
             frame = enumerate_chunk(space, k, chunk_size)
             frame.to_parquet(output / f"conjugates_{k:05d}.parquet", index=False)
             if score:
-                res = score_candidates(frame, params)
+                res = score_candidates(frame, params, jobs=jobs)
                 res["candidates"].to_parquet(output / f"candidates_{k:05d}.parquet", index=False)
                 parts.append({"candidates": res["candidates"].head(1000), **{
                     name: res[name] for name in ("candidate_nuclides", "rejects")}})
