@@ -25,10 +25,13 @@ def main(smk):
         caption = " ".join(caption_file.read_text().split()) if caption_file.is_file() else section
         sections.append((section, f"<p>{caption}</p>"))
         figures[section] = [Figure(p, caption_for(p, caption)) for p in sorted(Path(present[section]).glob("*.png"))]
-    dossier = manifest["tables"].get("dossier")
-    findings = pd.read_parquet(dossier["path"]) if dossier else None
+    def table(name):
+        spec = manifest["tables"].get(name)
+        return pd.read_parquet(spec["path"]) if spec else None
+
     page = build_report(manifest, title=smk.params.title, top_n=smk.params.top_n, sections=sections,
-                        figures=figures, findings=findings, config=smk.config, versions=package_versions())
+                        figures=figures, findings=table("dossier"),
+                        therapeutic_index=table("therapeutic_index"), config=smk.config, versions=package_versions())
     Path(smk.output[0]).parent.mkdir(parents=True, exist_ok=True)
     Path(smk.output[0]).write_text(page)
 

@@ -83,6 +83,22 @@ def findings_html(dossier: pd.DataFrame, per_tumour_type: int = 3) -> str:
     )
 
 
+TI_COLUMNS = ["compound", "nuclide", "tumour_dose_gy_per_mbq", "limiting_organ", "ti_limiting_organ", "mta_mbq",
+              "tumour_dose_at_mta_gy"]
+
+
+def dose_findings_html(therapeutic_index: pd.DataFrame) -> str:
+    """Therapeutic index per compound with measured biodistribution, best nuclide first."""
+    shown = therapeutic_index[[c for c in TI_COLUMNS if c in therapeutic_index.columns]]
+    shown = shown.sort_values(["compound", "ti_limiting_organ"], ascending=[True, False], kind="stable")
+    return (
+        "<p>Compounds with measured biodistribution: tumour dose per injected activity, the dose-limiting organ, "
+        "the therapeutic index against it (tumour dose / organ dose), and the maximum tolerated activity with the "
+        "tumour dose it gives (mouse doses, for ranking nuclides; docs/methods/dosimetry.md).</p>"
+        + table_html(shown)
+    )
+
+
 def provenance_html(config: Mapping[str, Any], versions: Mapping[str, str]) -> str:
     import yaml
 
@@ -100,6 +116,7 @@ def build_report(
     sections: Sequence[tuple[str, str]] = (),
     figures: Mapping[str, Sequence[Figure]] | None = None,
     findings: pd.DataFrame | None = None,
+    therapeutic_index: pd.DataFrame | None = None,
     config: Mapping[str, Any] | None = None,
     versions: Mapping[str, str] | None = None,
 ) -> str:
@@ -125,6 +142,8 @@ def build_report(
         f"<h1>{html.escape(title)}</h1>",
         f'<p class="muted">Generated {datetime.now(UTC):%Y-%m-%d %H:%M UTC} by RadioVector.</p>',
         *(["<h2>Top findings</h2>", findings_html(findings)] if findings is not None else []),
+        *(["<h3>Doses and therapeutic indices</h3>", dose_findings_html(therapeutic_index)]
+          if therapeutic_index is not None and len(therapeutic_index) else []),
         "<h2>Inputs</h2>",
         "<p>Every input table was checked against its schema (config/schemas/tables). "
         "Rows in = accepted + rejected.</p>",
