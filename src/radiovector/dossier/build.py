@@ -121,7 +121,9 @@ def _reason(row: pd.Series, pk_measured: bool) -> str:
     support = "" if row["target_rank"] <= row["max_rank"] else " (weak support from expression data)"
     parts = [
         f"{row['target']} ranks {int(row['target_rank'])}/{int(row['target_genes_ranked'])} in {row['tumour_type']}"
-        f"{support}, limited by {row['limiting_organ']}",
+        f"{support}, "
+        + (f"limited by {row['limiting_organ']}" if pd.notna(row["limiting_organ"]) and row["limiting_organ"]
+           else "normal-organ expression unknown"),
         f"{row['candidate_id']} candidate score {row['candidate_score']:.2f}",
         f"{row['chelator'] or 'no chelator'}: {row['nuclide']} {row['compatibility']}",
     ]
