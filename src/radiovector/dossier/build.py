@@ -117,13 +117,20 @@ def _dose_columns(rows: pd.DataFrame, therapeutic_index: pd.DataFrame | None) ->
     return rows.merge(ti, on=["candidate_id", "nuclide"], how="left")
 
 
+def _organ_limit(organ: object) -> str:
+    """How the target ranking's limiting organ reads in a reason ('none': no panel organ above the floor)."""
+    if organ is None or (isinstance(organ, float) and np.isnan(organ)) or organ == "":
+        return "normal-organ expression unknown"
+    if organ == "none":
+        return "no dose-limiting organ expresses it above the floor"
+    return f"limited by {organ}"
+
+
 def _reason(row: pd.Series, pk_measured: bool) -> str:
     support = "" if row["target_rank"] <= row["max_rank"] else " (weak support from expression data)"
     parts = [
         f"{row['target']} ranks {int(row['target_rank'])}/{int(row['target_genes_ranked'])} in {row['tumour_type']}"
-        f"{support}, "
-        + (f"limited by {row['limiting_organ']}" if pd.notna(row["limiting_organ"]) and row["limiting_organ"]
-           else "normal-organ expression unknown"),
+        f"{support}, {_organ_limit(row['limiting_organ'])}",
         f"{row['candidate_id']} candidate score {row['candidate_score']:.2f}",
         f"{row['chelator'] or 'no chelator'}: {row['nuclide']} {row['compatibility']}",
     ]
