@@ -8,6 +8,8 @@ from pathlib import Path
 import pytest
 import yaml
 
+from radiovector.cli import main
+
 REPO = Path(__file__).resolve().parents[1]
 EXAMPLE_CONFIG = REPO / "config" / "config.yaml"
 SHARED_DATA = REPO.parent / "shared" / "data"
@@ -40,3 +42,14 @@ def example_config(tmp_path: Path) -> Path:
 def _no_store_env(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.delenv("RADIOVECTOR_STORE", raising=False)
     os.environ.setdefault("COLUMNS", "200")
+
+
+def run_cli(args: list[str], capsys: pytest.CaptureFixture[str]) -> tuple[int, str, str]:
+    """Run the ``radiovector`` command line in-process: (exit code, stdout, stderr)."""
+    try:
+        main(args)
+        code = 0
+    except SystemExit as exc:
+        code = int(exc.code or 0)
+    out, err = capsys.readouterr()
+    return code, out, err

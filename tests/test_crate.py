@@ -10,25 +10,11 @@ from pathlib import Path
 
 import pandas as pd
 import pytest
+from conftest import run_cli
 
-from radiovector.cli import main, runs
-from radiovector.cli.share import register
 from radiovector.errors import StoreError
 from radiovector.store import ResultsStore, RunRecord
 from radiovector.store.crate import MANIFEST, METADATA, export_run, import_run, stage_of
-
-if not any(c.name == "export" for c in runs.app.registered_commands):
-    register(runs.app)
-
-
-def _cli(args: list[str], capsys: pytest.CaptureFixture[str]) -> tuple[int, str, str]:
-    try:
-        main(args)
-        code = 0
-    except SystemExit as exc:
-        code = int(exc.code or 0)
-    out, err = capsys.readouterr()
-    return code, out, err
 
 
 def _sha(path: Path) -> str:
@@ -230,37 +216,37 @@ def test_cli_export_import_and_query_the_imported_run(
     first = _commit(store_a, tmp_path, "20260101T120000Z-111111")
     second = _commit(store_a, tmp_path, "20260101T120100Z-222222", shift=0.05)
     for rid in (first, second):
-        code, out, err = _cli(["runs", "export", rid, "-o", str(tmp_path / f"{rid}.zip"), "--store", str(site_a),
+        code, out, err = run_cli(["runs", "export", rid, "-o", str(tmp_path / f"{rid}.zip"), "--store", str(site_a),
                                "--json"], capsys)
         assert code == 0, err
         assert json.loads(out)["sha256"] == _sha(tmp_path / f"{rid}.zip")
-    code, out, err = _cli(["runs", "import", str(tmp_path / f"{first}.zip"), "--store", str(site_b),
+    code, out, err = run_cli(["runs", "import", str(tmp_path / f"{first}.zip"), "--store", str(site_b),
                            "--institution", "Lab A", "--person", "B. Informatician"], capsys)
     assert code == 0, err
     assert "imported run" in out and "all checksums verified" in out
-    code, out, err = _cli(["runs", "import", str(tmp_path / f"{second}.zip"), "--store", str(site_b), "--json"],
+    code, out, err = run_cli(["runs", "import", str(tmp_path / f"{second}.zip"), "--store", str(site_b), "--json"],
                           capsys)
     assert code == 0 and json.loads(out)["origin"]["institution"] is None
-    code, out, _ = _cli(["runs", "list", "--store", str(site_b), "--json"], capsys)
+    code, out, _ = run_cli(["runs", "list", "--store", str(site_b), "--json"], capsys)
     assert [r["run_id"] for r in json.loads(out)] == [first, second]
-    code, out, _ = _cli(["runs", "show", first[:18], "--store", str(site_b), "--json"], capsys)
+    code, out, _ = run_cli(["runs", "show", first[:18], "--store", str(site_b), "--json"], capsys)
     shown = json.loads(out)
     assert shown["origin"]["institution"] == "Lab A" and shown["origin"]["person"] == "B. Informatician"
-    code, out, _ = _cli(["runs", "show", first, "--store", str(site_b)], capsys)
+    code, out, _ = run_cli(["runs", "show", first, "--store", str(site_b)], capsys)
     assert code == 0 and "Lab A" in out
-    code, out, _ = _cli(["runs", "sql", "SELECT run_id, count(*) AS n FROM targets GROUP BY run_id ORDER BY run_id",
+    code, out, _ = run_cli(["runs", "sql", "SELECT run_id, count(*) AS n FROM targets GROUP BY run_id ORDER BY run_id",
                          "--store", str(site_b), "--json"], capsys)
     assert json.loads(out) == [{"run_id": first, "n": 3}, {"run_id": second, "n": 3}]
-    code, out, _ = _cli(["runs", "diff", first, second, "--table", "targets", "--store", str(site_b), "--json"],
+    code, out, _ = run_cli(["runs", "diff", first, second, "--table", "targets", "--store", str(site_b), "--json"],
                         capsys)
     assert code == 0 and json.loads(out)["changed"] == 1
     # refusals: non-zero exit, one clear message, no traceback
-    code, _, err = _cli(["runs", "import", str(tmp_path / f"{first}.zip"), "--store", str(site_b)], capsys)
+    code, _, err = run_cli(["runs", "import", str(tmp_path / f"{first}.zip"), "--store", str(site_b)], capsys)
     assert code == 1 and "never overwritten" in err and "Traceback" not in err
     (tmp_path / "junk.zip").write_bytes(b"PK\x03\x04 not really")
-    code, _, err = _cli(["runs", "import", str(tmp_path / "junk.zip"), "--store", str(site_b)], capsys)
+    code, _, err = run_cli(["runs", "import", str(tmp_path / "junk.zip"), "--store", str(site_b)], capsys)
     assert code == 1 and "refusing to import" in err and "junk.zip" in err
-    code, _, err = _cli(["runs", "export", "nope", "-o", str(tmp_path / "n.zip"), "--store", str(site_a)], capsys)
+    code, _, err = run_cli(["runs", "export", "nope", "-o", str(tmp_path / "n.zip"), "--store", str(site_a)], capsys)
     assert code == 1 and "no run 'nope'" in err
 
 

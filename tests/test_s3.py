@@ -20,15 +20,11 @@ from datetime import timedelta
 from pathlib import Path
 
 import pytest
-from conftest import write_config
+from conftest import run_cli, write_config
 from seaweed import BUCKET, SeaweedS3, start_seaweed, weed_binary
 
-from radiovector.cli import common, main, runs
-from radiovector.cli.share import register
+from radiovector.cli import common
 from radiovector.store import ResultsStore
-
-if not any(c.name == "export" for c in runs.app.registered_commands):
-    register(runs.app)
 
 
 @pytest.fixture(scope="session")
@@ -56,22 +52,12 @@ def _uri() -> str:
     return f"s3://{BUCKET}/stores/{uuid.uuid4().hex[:8]}"
 
 
-def _cli(args: list[str], capsys: pytest.CaptureFixture[str]) -> tuple[int, str, str]:
-    try:
-        main(args)
-        code = 0
-    except SystemExit as exc:
-        code = int(exc.code or 0)
-    out, err = capsys.readouterr()
-    return code, out, err
-
-
 def test_full_run_into_s3_then_query_export_and_import(
     s3_env: SeaweedS3, tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
     uri = _uri()
     config = write_config(tmp_path, pk={"n_bootstrap": 20})
-    code, out, err = _cli(["run", "--config", str(config), "--store", uri, "--cores", "2", "--json"], capsys)
+    code, out, err = run_cli(["run", "--config", str(config), "--store", uri, "--cores", "2", "--json"], capsys)
     assert code == 0, err
     summary = json.loads(out)
     assert summary["status"] == "succeeded" and summary["store"] == uri
@@ -81,19 +67,19 @@ def test_full_run_into_s3_then_query_export_and_import(
     assert {"runs", "inputs", "rejects", "targets", "candidates", "pk_fits"} <= set(store.table_names())
     assert store.read("targets", run_id).num_rows == summary["tables"]["targets"] > 0
 
-    code, out, _ = _cli(["runs", "list", "--store", uri, "--json"], capsys)
+    code, out, _ = run_cli(["runs", "list", "--store", uri, "--json"], capsys)
     assert code == 0 and [r["run_id"] for r in json.loads(out)] == [run_id]
-    code, out, _ = _cli(["runs", "show", "latest", "--store", uri, "--json"], capsys)
+    code, out, _ = run_cli(["runs", "show", "latest", "--store", uri, "--json"], capsys)
     assert code == 0 and json.loads(out)["inputs"]["biodistribution"]["sha256"]
-    code, out, _ = _cli(["runs", "sql", "SELECT count(*) AS n FROM targets", "--store", uri, "--json"], capsys)
+    code, out, _ = run_cli(["runs", "sql", "SELECT count(*) AS n FROM targets", "--store", uri, "--json"], capsys)
     assert code == 0 and json.loads(out) == [{"n": summary["tables"]["targets"]}]
 
     # export from S3, import into another S3 prefix: identical tables, origin recorded
     crate = tmp_path / "run.zip"
-    code, out, err = _cli(["runs", "export", run_id, "-o", str(crate), "--store", uri, "--json"], capsys)
+    code, out, err = run_cli(["runs", "export", run_id, "-o", str(crate), "--store", uri, "--json"], capsys)
     assert code == 0, err
     other = _uri()
-    code, out, err = _cli(
+    code, out, err = run_cli(
         ["runs", "import", str(crate), "--store", other, "--institution", "Lab B", "--person", "P", "--json"],
         capsys,
     )
@@ -103,7 +89,7 @@ def test_full_run_into_s3_then_query_export_and_import(
         if name != "runs":
             assert imported.read(name, run_id).equals(store.read(name, run_id)), name
     assert imported.get_run(run_id)["origin"]["institution"] == "Lab B"
-    code, out, _ = _cli(["runs", "diff", run_id, run_id, "--table", "targets", "--store", other, "--json"], capsys)
+    code, out, _ = run_cli(["runs", "diff", run_id, run_id, "--table", "targets", "--store", other, "--json"], capsys)
     assert code == 0 and json.loads(out)["changed"] == 0
 
 
@@ -112,17 +98,17 @@ def test_wrong_credentials_give_a_clear_error(
 ) -> None:
     uri = _uri()
     monkeypatch.setenv("AWS_SECRET_ACCESS_KEY", "not-the-secret")
-    code, out, err = _cli(["runs", "list", "--store", uri], capsys)
+    code, out, err = run_cli(["runs", "list", "--store", uri], capsys)
     assert code == 1
     assert "refused the credentials" in err and uri in err and "AWS_SECRET_ACCESS_KEY" in err
     assert "Traceback" not in err
     # `run` fails before running the workflow or writing anything
     config = write_config(tmp_path)
-    code, out, err = _cli(["run", "--config", str(config), "--store", uri], capsys)
+    code, out, err = run_cli(["run", "--config", str(config), "--store", uri], capsys)
     assert code == 1 and "refused the credentials" in err
     assert not (tmp_path / "work" / "manifest.json").exists()
     monkeypatch.setenv("AWS_ACCESS_KEY_ID", "unknown-key")
-    code, _, err = _cli(["runs", "sql", "SELECT 1", "--store", uri], capsys)
+    code, _, err = run_cli(["runs", "sql", "SELECT 1", "--store", uri], capsys)
     assert code == 1 and "refused the credentials" in err
     # the right key still works, and nothing was written by the refused attempts
     monkeypatch.setenv("AWS_ACCESS_KEY_ID", s3_env.env()["AWS_ACCESS_KEY_ID"])

@@ -9,22 +9,11 @@ from pathlib import Path
 
 import pandas as pd
 import pytest
-from conftest import REPO, write_config
+from conftest import REPO, run_cli, write_config
 
-from radiovector.cli import main
 from radiovector.store import ResultsStore
 
 pytestmark = pytest.mark.slow
-
-
-def _cli(args: list[str], capsys: pytest.CaptureFixture[str]) -> tuple[int, str, str]:
-    try:
-        main(args)
-        code = 0
-    except SystemExit as exc:
-        code = int(exc.code or 0)
-    out, err = capsys.readouterr()
-    return code, out, err
 
 
 def test_snakemake_lint_is_clean() -> None:
@@ -60,7 +49,7 @@ def test_snakemake_dry_run_on_default_config(tmp_path: Path) -> None:
 def test_run_commits_a_complete_reproducible_run(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
     store = tmp_path / "store"
     config = write_config(tmp_path)
-    code, out, err = _cli(["run", "--config", str(config), "--store", str(store), "--json"], capsys)
+    code, out, err = run_cli(["run", "--config", str(config), "--store", str(store), "--json"], capsys)
     assert code == 0, err
     summary = json.loads(out)
     assert summary["status"] == "succeeded"
@@ -72,13 +61,13 @@ def test_run_commits_a_complete_reproducible_run(tmp_path: Path, capsys: pytest.
         assert summary["tables"][stage_table] > 0, stage_table
 
     # provenance reads back with runs show / runs sql
-    code, out, _ = _cli(["runs", "show", first, "--store", str(store), "--json"], capsys)
+    code, out, _ = run_cli(["runs", "show", first, "--store", str(store), "--json"], capsys)
     record = json.loads(out)
     assert record["status"] == "succeeded" and record["git_commit"]
     assert set(record["inputs"]) == set(summary["inputs"])
     assert all(len(i["sha256"]) == 64 for i in record["inputs"].values())
     assert record["versions"]["snakemake"] == record["snakemake_version"]
-    code, out, _ = _cli(
+    code, out, _ = run_cli(
         ["runs", "sql", "SELECT input, rows_in FROM inputs ORDER BY input", "--store", str(store), "--json"],
         capsys,
     )
@@ -86,7 +75,7 @@ def test_run_commits_a_complete_reproducible_run(tmp_path: Path, capsys: pytest.
 
     # a second run with a fresh workdir reproduces every result table exactly
     config2 = write_config(tmp_path / "again")
-    code, out, err = _cli(["run", "--config", str(config2), "--store", str(store), "--json"], capsys)
+    code, out, err = run_cli(["run", "--config", str(config2), "--store", str(store), "--json"], capsys)
     assert code == 0, err
     second = json.loads(out)["run_id"]
     results = ResultsStore(store)
@@ -94,11 +83,11 @@ def test_run_commits_a_complete_reproducible_run(tmp_path: Path, capsys: pytest.
         a = results.read(table, first).to_pandas().drop(columns="run_id")
         b = results.read(table, second).to_pandas().drop(columns="run_id")
         pd.testing.assert_frame_equal(a, b, obj=table)
-    code, out, _ = _cli(
+    code, out, _ = run_cli(
         ["runs", "diff", first, second, "--table", "rejects", "--store", str(store), "--json"], capsys
     )
     assert json.loads(out)["changed"] == 0 and json.loads(out)["added"] == 0
-    code, out, _ = _cli(["runs", "list", "--store", str(store), "--json"], capsys)
+    code, out, _ = run_cli(["runs", "list", "--store", str(store), "--json"], capsys)
     assert [r["run_id"] for r in json.loads(out)] == [first, second]
 
 
@@ -109,7 +98,7 @@ def test_bad_input_fails_cleanly_and_is_recorded(tmp_path: Path, capsys: pytest.
     )
     config = write_config(tmp_path, inputs={"biodistribution": str(bad)})
     store = tmp_path / "store"
-    code, out, err = _cli(["run", "--config", str(config), "--store", str(store)], capsys)
+    code, out, err = run_cli(["run", "--config", str(config), "--store", str(store)], capsys)
     assert code == 1
     assert "missing required column(s) 'time_h' (did you mean 'time'?)" in err
     assert str(bad) in err and "Traceback" not in err
@@ -121,17 +110,17 @@ def test_bad_input_fails_cleanly_and_is_recorded(tmp_path: Path, capsys: pytest.
 def test_config_error_writes_nothing(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
     config = write_config(tmp_path, title=123)
     store = tmp_path / "store"
-    code, _, err = _cli(["run", "--config", str(config), "--store", str(store)], capsys)
+    code, _, err = run_cli(["run", "--config", str(config), "--store", str(store)], capsys)
     assert code == 1 and "config key 'title' is invalid" in err and "Traceback" not in err
     assert not store.exists()
 
 
 def test_help_explains_every_command(capsys: pytest.CaptureFixture[str]) -> None:
-    code, out, _ = _cli(["--help"], capsys)
+    code, out, _ = run_cli(["--help"], capsys)
     assert code == 0
     for command in ("run", "runs"):
         assert command in out
-    code, out, _ = _cli(["runs", "--help"], capsys)
+    code, out, _ = run_cli(["runs", "--help"], capsys)
     for command in ("list", "show", "sql", "diff", "clean"):
         assert command in out
 
@@ -151,7 +140,7 @@ def test_rerun_does_no_work_and_a_weight_change_reruns_only_its_dependents(
     runs = []
     for targets in ({}, {}, {"weights": {"level": 0.4}}):
         config = write_config(tmp_path, targets=targets)
-        code, out, err = _cli(["run", "--config", str(config), "--store", store, "--json"], capsys)
+        code, out, err = run_cli(["run", "--config", str(config), "--store", store, "--json"], capsys)
         assert code == 0, err
         runs.append(json.loads(out)["run_id"])
     workdir = tmp_path / "work"
@@ -159,6 +148,6 @@ def test_rerun_does_no_work_and_a_weight_change_reruns_only_its_dependents(
     assert _jobs_run(workdir, runs[1]) is None
     assert _jobs_run(workdir, runs[2]) == {"rank_targets", "dossier", "manifest", "report", "all"}
     # every invocation is a run of its own, and the weight change shows in the targets diff
-    code, out, _ = _cli(["runs", "diff", runs[1], runs[2], "--table", "targets", "--store", store, "--json"], capsys)
+    code, out, _ = run_cli(["runs", "diff", runs[1], runs[2], "--table", "targets", "--store", store, "--json"], capsys)
     changed = json.loads(out)
     assert changed["changed"] > 0 and "score" in changed["changed_columns"]

@@ -119,6 +119,18 @@ def read_config_file(path: str | Path) -> dict[str, Any]:
     return loaded
 
 
+def config_section(path: str | Path | None, section: str) -> dict[str, Any]:
+    """The ``section`` mapping of a YAML file, for the single-stage commands: a whole run config (its section is
+    taken) or a file holding only that section's keys. ``None`` gives ``{}``."""
+    if path is None:
+        return {}
+    doc = read_config_file(path)
+    params = doc.get(section, doc)
+    if not isinstance(params, dict):
+        raise ConfigError(f"{path}: the {section!r} section must be a mapping of keys to values")
+    return dict(params)
+
+
 def resolve_inputs(config: dict[str, Any], base: Path, source: str = "config") -> dict[str, Any]:
     """Make input paths absolute (relative ones against ``base``) and check that each file exists."""
     resolved = copy.deepcopy(config)

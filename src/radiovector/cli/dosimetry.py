@@ -14,6 +14,7 @@ from typing import Annotated
 
 import typer
 
+from radiovector.config import config_section
 from radiovector.errors import ConfigError
 
 
@@ -87,17 +88,7 @@ def dose_command(
 
     from radiovector.dosimetry import compute_doses
 
-    params: dict = {}
-    if config is not None:
-        import yaml
-
-        if not config.is_file():
-            raise ConfigError(f"config file not found: {config}")
-        try:
-            doc = yaml.safe_load(config.read_text()) or {}
-        except yaml.YAMLError as exc:
-            raise ConfigError(f"{config}: not valid YAML: {exc}") from exc
-        params = dict(doc.get("dosimetry", doc)) if isinstance(doc, dict) else {}
+    params = config_section(config, "dosimetry")
     if nuclide:
         params["nuclides"] = list(nuclide)
     if tumour_mass_g is not None:

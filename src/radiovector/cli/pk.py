@@ -7,11 +7,10 @@ from pathlib import Path
 from typing import Annotated
 
 import typer
-import yaml
 from rich.console import Console
 from rich.table import Table
 
-from radiovector.errors import ConfigError
+from radiovector.config import config_section
 
 
 def register(app: typer.Typer) -> None:
@@ -46,15 +45,7 @@ def fit_pk_command(
     from radiovector.pk import fit_biodistribution
     from radiovector.pk.plots import plot_fits
 
-    params: dict = {}
-    if config is not None:
-        if not config.is_file():
-            raise ConfigError(f"config file not found: {config}")
-        try:
-            doc = yaml.safe_load(config.read_text()) or {}
-        except yaml.YAMLError as exc:
-            raise ConfigError(f"{config}: not valid YAML: {exc}") from exc
-        params = dict(doc.get("pk", doc)) if isinstance(doc, dict) else {}
+    params = config_section(config, "pk")
     if nuclide:
         params["therapy_nuclides"] = list(nuclide)
     for key, val in (("n_bootstrap", n_bootstrap), ("seed", seed), ("n_jobs", jobs)):

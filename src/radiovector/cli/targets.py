@@ -6,8 +6,8 @@ from pathlib import Path
 from typing import Annotated, Any
 
 import typer
-import yaml
 
+from radiovector.config import config_section
 from radiovector.errors import ConfigError, InputError
 
 
@@ -40,23 +40,6 @@ def _pairs(values: list[str], option: str) -> dict[str, float]:
                     hint=f"write {option} name=number, e.g. {option} kidney=1.0",
                 ) from None
     return out
-
-
-def _load_config(path: Path | None) -> dict[str, Any]:
-    if path is None:
-        return {}
-    if not path.is_file():
-        raise ConfigError(f"config file not found: {path}")
-    try:
-        doc = yaml.safe_load(path.read_text()) or {}
-    except yaml.YAMLError as exc:
-        raise ConfigError(f"{path}: not valid YAML: {exc}") from exc
-    if not isinstance(doc, dict):
-        raise ConfigError(f"{path}: expected a mapping at the top level")
-    params = doc.get("targets", doc)
-    if not isinstance(params, dict):
-        raise ConfigError(f"{path}: the 'targets' section must be a mapping")
-    return dict(params)
 
 
 def _outputs(out: Path) -> tuple[dict[str, Path], Path]:
@@ -104,7 +87,7 @@ def rank_targets_command(
     from radiovector.targets import rank_targets_from_files, resolve_params
     from radiovector.targets.plots import plot_all
 
-    params = _load_config(config)
+    params = config_section(config, "targets")
     if weight:
         params["weights"] = {**params.get("weights", {}), **_pairs(weight, "--weight")}
     if organ:

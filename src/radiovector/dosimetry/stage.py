@@ -434,15 +434,10 @@ def therapeutic_index(doses: pd.DataFrame, p: dict) -> pd.DataFrame:
 
 
 def _imaging_partners() -> dict[str, str]:
-    from radiovector.nuclides import theranostic_pairs
+    """Therapy nuclide -> its imaging partners joined by '/', from the theranostic pairs table."""
+    from radiovector.nuclides.pairs import imaging_partners
 
-    pairs = theranostic_pairs()
-    out: dict[str, list[str]] = {}
-    for img, ther in zip(pairs["imaging_nuclide"], pairs["therapy_nuclide"], strict=True):
-        out.setdefault(ther, [])
-        if img not in out[ther]:
-            out[ther].append(img)
-    return {k: "/".join(v) for k, v in out.items()}
+    return {therapy: "/".join(partners) for therapy, partners in imaging_partners().items()}
 
 
 SIZE_COLUMNS = [

@@ -70,19 +70,6 @@ def resolve_params(params: dict[str, Any] | None = None) -> dict[str, Any]:
     return out
 
 
-def _imaging_partners() -> dict[str, list[str]]:
-    """Therapy nuclide -> imaging partners, from the referenced theranostic pairs table."""
-    from radiovector.nuclides.pairs import theranostic_pairs
-
-    pairs = theranostic_pairs()
-    partners: dict[str, list[str]] = {}
-    for therapy, imaging in zip(pairs["therapy_nuclide"], pairs["imaging_nuclide"], strict=True):
-        partners.setdefault(therapy, [])
-        if imaging not in partners[therapy]:
-            partners[therapy].append(imaging)
-    return partners
-
-
 def _target_rows(targets: pd.DataFrame, candidates: pd.DataFrame, p: dict[str, Any]) -> pd.DataFrame:
     """(tumour type, target) rows for every candidate whose target is ranked, per the listing rule."""
     ranked = targets.assign(target_genes_ranked=targets.groupby("tumour_type")["rank"].transform("max"))
@@ -164,9 +151,11 @@ def build_dossier(
     ``therapeutic_index`` and ``nuclide_by_size`` (dosimetry stage) add doses where a candidate's kinetics were
     measured (its id equals the biodistribution compound) and the tumour sizes at which each nuclide is best.
     """
+    from radiovector.nuclides.pairs import imaging_partners  # loads radioactivedecay: only when building
+
     p = resolve_params(params)
-    therapy = set(p["therapy_preference"]) | set(_imaging_partners())
-    partners = _imaging_partners()
+    partners = imaging_partners()
+    therapy = set(p["therapy_preference"]) | set(partners)
     rows = _target_rows(targets, candidates, p)
     if rows.empty:
         return pd.DataFrame({c: pd.Series(dtype=object) for c in COLUMNS})

@@ -32,3 +32,14 @@ def therapy_partners(imaging_nuclide: str) -> list[str]:
     canon = canonical_name(imaging_nuclide)
     table = theranostic_pairs()
     return sorted(set(table.loc[table["imaging_nuclide"] == canon, "therapy_nuclide"]))
+
+
+def imaging_partners() -> dict[str, list[str]]:
+    """Therapy nuclide -> its imaging partners, in the order of the bundled table."""
+    table = theranostic_pairs()
+    partners: dict[str, list[str]] = {}
+    for therapy, imaging in zip(table["therapy_nuclide"], table["imaging_nuclide"], strict=True):
+        partners.setdefault(therapy, [])
+        if imaging not in partners[therapy]:
+            partners[therapy].append(imaging)
+    return partners
