@@ -5,6 +5,10 @@ in half of them, C-terminal amide in half), so no two rows share a structure (no
 Full = parse notation, build the molecule (molzip), sequence and molecule properties, protease scan, alignment to
 the known ligands, then the whole candidate stage (standardisation, descriptors incl. QED/SA, recognition,
 compatibility, PAINS/Brenk alerts, Tanimoto to the known ligands, desirability, Pareto rank).
+Plain = the same with ``fast=False`` (monomer templates prepared afresh for every unit, chelator nitrogen
+clusters from the candidate stage's all-pairs distance matrix, per-row reasons); same result as the fast path.
+Peptide-side = parse + build + peptide columns (sequence/molecule properties, protease scan, alignment) alone;
+the rest of "full" is the candidate stage.
 Baseline = the same molecules from SMILES (Chem.MolFromSmiles) + the bare RDKit descriptor loop of
 bench_candidates.py (MW, logP, TPSA, HBD/HBA, rotatable bonds, rings, Fsp3, QED, SA).
 Issue 5 target: at least 200 peptides/s per core, built and fully scored.
@@ -21,7 +25,7 @@ import time
 import pandas as pd
 from rdkit import Chem
 
-from radiovector.peptides.stage import build_peptide, score_peptides
+from radiovector.peptides.stage import _known_cached, build_peptide, peptide_columns, score_peptides
 
 LETTERS = "ADEFGHIKLNQRSTVWY"
 
@@ -67,20 +71,39 @@ def main() -> None:
     built = [build_peptide(s)[1] for s in frame["sequence"]]
     t_build = time.perf_counter() - t0
     t0 = time.perf_counter()
+    for s in frame["sequence"]:
+        build_peptide(s, cache=False)
+    t_build_plain = time.perf_counter() - t0
+    known = _known_cached(None, ())[0]
+    t0 = time.perf_counter()
+    for s in frame["sequence"]:
+        pep, mol = build_peptide(s)
+        peptide_columns(pep, mol, known, ("trypsin", "chymotrypsin", "neprilysin", "dpp4", "aminopeptidase",
+                                          "carboxypeptidase"))
+    t_side = time.perf_counter() - t0
+    t0 = time.perf_counter()
     out = score_peptides(frame, {"nuclides": ["Lu-177"]})
     t_full = time.perf_counter() - t0
+    t0 = time.perf_counter()
+    score_peptides(frame, {"nuclides": ["Lu-177"]}, fast=False)
+    t_plain = time.perf_counter() - t0
     t0 = time.perf_counter()
     score_peptides(frame, {"nuclides": ["Lu-177"], "alerts": False, "qed_sa": False})
     t_fast = time.perf_counter() - t0
     n = len(frame)
     print(f"peptides: {n} unique, mean {sum(m.GetNumHeavyAtoms() for m in built) / n:.0f} heavy atoms; "
-          f"scored {len(out['candidates'])}, rejects {len(out['rejects'])}")
-    print(f"build only (parse + molzip):            {n / t_build:8.0f} peptides/s")
-    print(f"built and fully scored:                 {n / t_full:8.0f} peptides/s  (target >= 200)")
+          f"scored {len(out['candidates'])}, rejects {len(out['rejects'])}; one process")
+    print(f"build only (parse + molzip), fast:      {n / t_build:8.0f} peptides/s")
+    print(f"build only, plain (no template cache):  {n / t_build_plain:8.0f} peptides/s")
+    print(f"peptide side (build + peptide columns): {n / t_side:8.0f} peptides/s  ({1e3 * t_side / n:.2f} ms each)")
+    print(f"built and fully scored, fast:           {n / t_full:8.0f} peptides/s  ({1e3 * t_full / n:.2f} ms each; "
+          "target >= 200)")
+    print(f"built and fully scored, plain:          {n / t_plain:8.0f} peptides/s  ({1e3 * t_plain / n:.2f} ms each)")
     print(f"built and scored, no alerts/QED/SA:     {n / t_fast:8.0f} peptides/s")
-    print(f"baseline bare RDKit loop from SMILES:   {n / t_bare:8.0f} peptides/s")
-    print(f"ratio full / baseline time:             {t_full / t_bare:8.2f}")
-
+    print(f"baseline bare RDKit loop from SMILES:   {n / t_bare:8.0f} peptides/s  ({1e3 * t_bare / n:.2f} ms each)")
+    print(f"ratio full (fast) / baseline time:      {t_full / t_bare:8.2f}")
+    print(f"ratio full plain / full fast time:      {t_plain / t_full:8.2f}")
+    print(f"candidate stage share of full (fast):   {1 - t_side / t_full:8.0%}")
 
 if __name__ == "__main__":
     main()

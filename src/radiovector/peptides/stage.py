@@ -71,7 +71,7 @@ def detect_notation(sequence: str) -> str:
     return "helm" if _HELM_START.match(sequence or "") else "native"
 
 
-def build_peptide(sequence: str, notation: str = "", library: MonomerLibrary | None = None
+def build_peptide(sequence: str, notation: str = "", library: MonomerLibrary | None = None, cache: bool = True
                   ) -> tuple[Peptide | None, Chem.Mol]:
     """Parse and build one peptide; raises :class:`NotationError` or :class:`BuildError` with the reason.
 
@@ -91,7 +91,7 @@ def build_peptide(sequence: str, notation: str = "", library: MonomerLibrary | N
         pep = parse_native(sequence, library)
     else:
         raise NotationError(0, f"unknown notation {notation!r} (use native or helm)")
-    return pep, build_molecule(pep)
+    return pep, build_molecule(pep, cache=cache)
 
 
 @cache
@@ -113,14 +113,15 @@ def _known_cached(path: str | None, monomer_files: tuple[str, ...]) -> tuple[Kno
     return KnownPeptides(ids, seqs, targets, analogues, scores), pd.DataFrame(ref_rows, columns=["id", "smiles"])
 
 
-def peptide_columns(pep: Peptide | None, mol: Chem.Mol, known: KnownPeptides, proteases) -> tuple[dict, list[dict]]:
-    """The peptide columns of one built peptide and its cleavage sites."""
+def peptide_columns(pep: Peptide | None, mol: Chem.Mol, known: KnownPeptides, proteases, fast: bool = True
+                    ) -> tuple[dict, list[dict]]:
+    """The peptide columns of one built peptide and its cleavage sites (``fast=False``: the plain route)."""
     out = {"monoisotopic_mass": round(Descriptors.ExactMolWt(mol), 4)}
     if pep is None:
-        out.update(molecule_properties(mol, None))
+        out.update(molecule_properties(mol, None, fast))
         return out, []
     out.update(sequence_properties(pep))
-    out.update(molecule_properties(mol, pep))
+    out.update(molecule_properties(mol, pep, fast))
     out["cyclic"] = pep.cyclic
     out["n_bridges"] = sum(ln.kind == "bridge" for ln in pep.links)
     sites = cleavage_sites(pep, tuple(proteases))
@@ -140,6 +141,8 @@ def score_peptides(
     references: pd.DataFrame | None = None,
     model=None,
     progress: Callable[[int], None] | None = None,
+    jobs: int = 1,
+    fast: bool = True,
 ) -> dict[str, pd.DataFrame]:
     """Build and score peptides; returns ``{"candidates", "candidate_nuclides", "rejects", "cleavage_sites"}``.
 
@@ -147,6 +150,10 @@ def score_peptides(
     ``cleavage_sites`` lists every protease rule match with its status (open/constrained/protected) and reason.
     ``references``: reference actives (id, smiles) for the fingerprint similarity; default: the known peptide
     ligands (``peptides.reference_peptides``).
+    ``jobs``: worker processes of the candidate stage (see :func:`score_candidates`; same result).
+    ``fast=False``: the plain peptide route (monomer templates prepared afresh for every unit, chelator nitrogen
+    clusters from the candidate stage's distance-matrix function, one DataFrame row at a time for the reasons);
+    the result is identical (tests/test_peptides.py).
     """
     cand_params, cfg = resolve_peptide_params(params)
     for col in ("id", "sequence"):
@@ -164,23 +171,24 @@ def score_peptides(
     row_numbers = (accepted["row_number"].astype("int64").tolist() if "row_number" in accepted.columns
                    else list(range(1, n + 1)))
     sources = accepted["source"].map(_text).tolist() if "source" in accepted.columns else ["peptides"] * n
+    extras = {c: accepted[c].tolist() for c in ("target", "nuclide", "reference", "affinity_nm")
+              if c in accepted.columns}
     rejects, rows, site_rows = [], [], []
     for i in range(n):
         notation = (notations[i] or detect_notation(seqs[i])).lower()
         try:
-            pep, mol = build_peptide(seqs[i], notation, lib)
+            pep, mol = build_peptide(seqs[i], notation, lib, cache=fast)
         except NotationError as exc:
             rejects.append(_reject(sources[i], row_numbers[i], seqs[i], f"{ids[i]}: {exc}"))
             continue
         except BuildError as exc:
             rejects.append(_reject(sources[i], row_numbers[i], seqs[i], f"{ids[i]}: cannot build molecule: {exc}"))
             continue
-        cols, sites = peptide_columns(pep, mol, known, cfg["proteases"])
+        cols, sites = peptide_columns(pep, mol, known, cfg["proteases"], fast)
         row = {"id": ids[i], "smiles": "", "mol": mol, "kind": "peptide", "row_number": row_numbers[i],
                "source": sources[i], "sequence": seqs[i], "notation": notation, **cols}
-        for extra in ("target", "nuclide", "reference", "affinity_nm"):
-            if extra in accepted.columns:
-                row[extra] = accepted[extra].iat[i]
+        for extra, values in extras.items():
+            row[extra] = values[i]
         rows.append(row)
         site_rows.extend({"candidate_id": ids[i], **s} for s in sites)
         if progress and (i + 1) % 200 == 0:
@@ -190,14 +198,16 @@ def score_peptides(
         frame = pd.DataFrame(columns=["id", "smiles", "mol", "kind", "row_number", "source", *PEPTIDE_COLUMNS])
     carry = [c for c in PEPTIDE_COLUMNS if c in frame.columns]
     tables = score_candidates(frame, cand_params, references=known_refs if references is None else references,
-                              model=model, carry=carry)
+                              model=model, carry=carry, jobs=jobs)
     if progress:
         progress(n)
     cand = tables["candidates"]
     for col in PEPTIDE_COLUMNS:
         if col not in cand.columns:
             cand[col] = pd.Series([math.nan] * len(cand), dtype=float)
-    if len(cand):
+    if len(cand) and fast:
+        cand["reason"] = _peptide_reasons(cand)
+    elif len(cand):
         cand["reason"] = [_peptide_reason(r, row) for r, (_, row) in zip(cand["reason"], cand.iterrows(),
                                                                            strict=True)]
     tables["rejects"] = pd.concat([pd.DataFrame.from_records(rejects, columns=REJECT_COLUMNS), tables["rejects"]],
@@ -210,7 +220,16 @@ def score_peptides(
     return tables
 
 
-def _peptide_reason(reason: str, row: pd.Series) -> str:
+def _peptide_reasons(cand: pd.DataFrame) -> list[str]:
+    """:func:`_peptide_reason` of every row, reading the columns once instead of building a Series per row."""
+    names = ["n_residues", "n_cleavage_open", "n_cleavage_constrained", "n_cleavage_protected", "renal_retention",
+             "positive_charges_ph74", "nearest_known_peptide", "alignment_similarity"]
+    columns = [cand[c].tolist() for c in names]
+    return [_peptide_reason(reason, dict(zip(names, values, strict=True)))
+            for reason, *values in zip(cand["reason"].tolist(), *columns, strict=True)]
+
+
+def _peptide_reason(reason: str, row) -> str:
     parts = []
     if isinstance(row.get("n_residues"), int | float) and not pd.isna(row.get("n_residues")):
         parts.append(f"{int(row['n_residues'])} residues")
