@@ -58,13 +58,35 @@ def test_inchikey_equals_published_structure(example, pid, smiles_source):
     assert Chem.MolToInchiKey(mol_of(example, pid)) == Chem.MolToInchiKey(Chem.MolFromSmiles(smiles))
 
 
+#: Published InChIKeys (the example CSV's reference column cites each): gastrin-17 = little gastrin I, Wikipedia
+#: infobox (from PubChem/ChEMBL); DOTA-c(RGDfK): BenchChem B15605691 "DOTA-cyclo(RGDfK)" (C43H67N13O14, 990.1).
+PUBLISHED_INCHIKEY = {
+    "gastrin-17": "GKDWRERMBNGKCZ-RNXBIMIWSA-N",
+    "DOTA-cRGDfK": "JCMRWLZGXBWZRR-IHZBLBIESA-N",
+}
+
+
+@pytest.mark.parametrize("pid", sorted(PUBLISHED_INCHIKEY))
+def test_inchikey_equals_published_key(example, pid):
+    assert Chem.MolToInchiKey(mol_of(example, pid)) == PUBLISHED_INCHIKEY[pid]
+
+
+def test_dotanoc_connectivity_and_weight_match_published():
+    # DOTA-NOC, BenchChem B12298608: InChIKey PZCJTYVWTGPGOH-UHFFFAOYSA-N (no stereo layer: connectivity only),
+    # molecular weight 1455.7 g/mol
+    mol = build_peptide("[DOTA]-f-C&1-[1Nal]-w-K-T-C&1-[Thr-ol]")[1]
+    assert Chem.MolToInchiKey(mol).split("-")[0] == "PZCJTYVWTGPGOH"
+    assert Descriptors.MolWt(mol) == pytest.approx(1455.7, abs=0.05)
+
+
 # Published molecular formulas: octreotide PubChem CID 448601; DOTATATE PubChem CID 11170867; DOTATOC PubChem
 # (edotreotide); pentixafor CAS 1341207-62-2 (Demmer 2011); bombesin Sigma-Aldrich B4272 (also below: its
-# [M+H]+ 1619.8223); c(RGDfK) Haubner 1996; DOTANOC Wild 2003.
+# [M+H]+ 1619.8223); c(RGDfK) Haubner 1996; DOTANOC and DOTA-c(RGDfK) BenchChem B12298608 / B15605691;
+# gastrin-17 Wikipedia (little gastrin I).
 PUBLISHED_FORMULA = {
     "octreotide": "C49H66N10O10S2", "DOTATATE": "C65H90N14O19S2", "DOTATOC": "C65H92N14O18S2",
     "pentixafor": "C60H80N14O14", "bombesin": "C71H110N24O18S", "cRGDfK": "C27H41N9O7",
-    "DOTANOC": "C69H94N14O17S2",
+    "DOTANOC": "C69H94N14O17S2", "DOTA-cRGDfK": "C43H67N13O14", "gastrin-17": "C97H124N20O31S",
 }
 
 
@@ -73,6 +95,10 @@ def test_monoisotopic_mass_matches_published_formula(example, pid):
     mol = mol_of(example, pid)
     assert rdMolDescriptors.CalcMolFormula(mol) == PUBLISHED_FORMULA[pid]
     assert abs(Descriptors.ExactMolWt(mol) - _formula_mass(PUBLISHED_FORMULA[pid])) < 0.01
+
+
+def test_every_example_peptide_is_checked_against_a_published_source(example):
+    assert set(example.index) <= set(PUBLISHED_FORMULA)
 
 
 def test_bombesin_mass_matches_published_mh():
@@ -92,15 +118,14 @@ def _residue_route(seq: str, extra: str = "", minus_water: int = 0, amide: bool 
     return mass
 
 
-@pytest.mark.parametrize("pid,seq,extra,waters", [
-    # DOTA (C16H28N4O8) acylating the N-terminus: one water lost
-    ("DOTA-MG11", "EAYGWMDF", "C16H28N4O8", 1),
-    ("PP-F11N", "EEEEEEAYGWLDF", "C16H28N4O8", 1),  # Nle has the formula of Leu
-    ("AMBA", "GQWAVGHLM", "C16H28N4O8C7H7NO2", 2),  # DOTA + 4-aminobenzoic acid (C7H7NO2)
+@pytest.mark.parametrize("seq,residues,extra,waters", [
+    # DOTA (C16H28N4O8) acylating the N-terminus: one water lost; Nle has the formula of Leu
+    ("[DOTA]-e-A-Y-G-W-[Nle]-D-F-[NH2]", "EAYGWLDF", "C16H28N4O8", 1),
+    ("[DOTA]-G-[Abz4]-Q-W-A-V-G-H-L-M-[NH2]", "GQWAVGHLM", "C16H28N4O8C7H7NO2", 2),  # + 4-aminobenzoic acid
 ])
-def test_monoisotopic_mass_by_residue_route(example, pid, seq, extra, waters):
-    built = Descriptors.ExactMolWt(mol_of(example, pid))
-    assert abs(built - _residue_route(seq, extra, waters, amide=True)) < 0.01
+def test_monoisotopic_mass_by_residue_route(seq, residues, extra, waters):
+    built = Descriptors.ExactMolWt(build_peptide(seq)[1])
+    assert abs(built - _residue_route(residues, extra, waters, amide=True)) < 0.01
 
 
 def test_all_natural_residues_match_rdkit_helm():
@@ -137,7 +162,7 @@ def test_lactam_bridge_and_nmethyl_and_aib():
 def test_chelator_recognised_and_kind(scored):
     cand = scored["candidates"].set_index("candidate_id")
     assert (cand["kind"] == "peptide").all()
-    for pid in ("DOTATATE", "DOTATOC", "DOTANOC", "DOTA-MG11", "PP-F11N", "AMBA", "pentixafor", "DOTA-cRGDfK"):
+    for pid in ("DOTATATE", "DOTATOC", "DOTANOC", "pentixafor", "DOTA-cRGDfK"):
         assert cand.loc[pid, "chelators"] == "dota", pid
         assert cand.loc[pid, "compatibility_lu-177"] == "compatible"
     assert cand.loc["octreotide", "chelators"] == ""
@@ -152,12 +177,12 @@ def test_peptide_columns(scored):
     assert abs(tate["monoisotopic_mass"] - 1434.5948) < 0.01
     assert not bool(cand.loc["DOTANOC", "sequence_complete"])  # 1-Nal is non-canonical
     assert bool(cand.loc["pentixafor", "cyclic"])
-    # pentixafor carries Arg and is cyclic; PP-F11N's hexa-D-Glu is a known kidney driver (acidic stretch)
-    assert cand.loc["PP-F11N", "acidic_stretch"] == 6 and cand.loc["PP-F11N", "renal_retention"] == "moderate"
-    assert cand.loc["PP-F11N", "net_charge_ph74"] < -6
+    # gastrin-17's penta-Glu is the acidic stretch that drives kidney uptake of minigastrin analogues
+    assert cand.loc["gastrin-17", "acidic_stretch"] == 5 and cand.loc["gastrin-17", "renal_retention"] == "moderate"
+    assert cand.loc["gastrin-17", "net_charge_ph74"] < -5
     assert cand.loc["DOTATATE", "nearest_known_peptide"] == "Tyr3-octreotate"
     assert cand.loc["DOTATATE", "alignment_similarity"] == pytest.approx(1.0)
-    assert cand.loc["AMBA", "nearest_known_peptide"] in ("bombesin(7-14)", "bombesin")
+    assert cand.loc["gastrin-17", "nearest_known_peptide"] == "minigastrin-MG11"
     assert "peptide:" in tate["reason"]
     assert tate["profile"] == "peptide"
 
@@ -199,9 +224,9 @@ def test_capped_terminus_and_nmethyl_protect(scored):
 
 
 def test_linear_minigastrin_has_open_neprilysin_sites(scored):
-    mg = _sites(scored, "DOTA-MG11")
+    mg = _sites(scored, "gastrin-17")
     nep = mg[(mg["protease"] == "neprilysin") & (mg["status"] == "open")]
-    assert "Asp7-Phe8" in set(nep["bond"])  # NEP cleaves minigastrin at Asp-Phe (Nock 2014)
+    assert "Asp16-Phe17" in set(nep["bond"])  # NEP cleaves minigastrin at Asp-Phe (Nock 2014)
     carb = mg[mg["protease"] == "carboxypeptidase"].iloc[0]
     assert carb["status"] == "protected" and "NH2" in carb["reason"]
 
@@ -291,5 +316,53 @@ def test_cli_scores_peptide_csv(tmp_path):
                                       "--no-plots"])
     assert result.exit_code == 0, result.output
     cand = pd.read_parquet(tmp_path / "o" / "candidates.parquet")
-    assert len(cand) == 11 and (cand["kind"] == "peptide").all()
+    assert len(cand) == len(pd.read_csv(PEPTIDES)) and (cand["kind"] == "peptide").all()
     assert (tmp_path / "o" / "cleavage_sites.parquet").is_file()
+
+
+# --- fast path == plain path -------------------------------------------------------------------------------------
+
+def _random_peptides(n: int, seed: int) -> pd.DataFrame:
+    import random
+
+    rng = random.Random(seed)
+    rows = []
+    for k in range(n):
+        units = [rng.choice(["A", "K", "R", "E", "D", "F", "y", "w", "[Nal]", "[NMe-Phe]", "[Orn]", "H", "S"])
+                 for _ in range(rng.randint(4, 10))]
+        if k % 2:
+            units[0], units[-1] = "C&1", "C&1"
+        head = rng.choice(["[DOTA]-", "[NOTA]-", "[NODAGA]-", "[Ac]-", ""])
+        rows.append({"id": f"r{k}", "sequence": head + "-".join(units) + rng.choice(["", "-[NH2]"])})
+    rows.append({"id": "cyc", "sequence": "cyclo(R-G-D-f-K([DOTAGA]))"})
+    return pd.DataFrame(rows)
+
+
+@pytest.mark.parametrize("which", ["example", "random"])
+def test_fast_path_equals_plain_path(example, which):
+    frame = example.reset_index() if which == "example" else _random_peptides(40, seed=7)
+    params = {"nuclides": ["Lu-177", "Ga-68"]}
+    fast, plain = score_peptides(frame, params), score_peptides(frame, params, fast=False)
+    assert set(fast) == set(plain)
+    for key in fast:
+        pd.testing.assert_frame_equal(fast[key].drop(columns="mol", errors="ignore"),
+                                      plain[key].drop(columns="mol", errors="ignore"))
+
+
+def test_cached_templates_build_the_same_molecule(example):
+    for seq in [*example["sequence"], *_random_peptides(20, seed=3)["sequence"]]:
+        a, b = build_peptide(seq)[1], build_peptide(seq, cache=False)[1]
+        assert Chem.MolToSmiles(a) == Chem.MolToSmiles(b)
+        assert [x.GetAtomicNum() for x in a.GetAtoms()] == [x.GetAtomicNum() for x in b.GetAtoms()]
+
+
+def test_bfs_nitrogen_clusters_equal_candidate_stage(example):
+    from radiovector.candidates.descriptors import chelator_nitrogen_clusters
+    from radiovector.peptides.properties import nitrogen_clusters
+
+    mols = [mol_of(example, pid) for pid in example.index]
+    mols += [build_peptide(s)[1] for s in _random_peptides(20, seed=5)["sequence"]]
+    mols += [Chem.MolFromSmiles(s) for s in pd.read_csv(CANDIDATES)["smiles"]]
+    mols.append(Chem.MolFromSmiles("OC(=O)CN(CC(O)=O)CCN(CC(O)=O)CCN(CC(O)=O)CC(O)=O"))  # DTPA: acyclic, 3 N
+    for mol in mols:
+        assert nitrogen_clusters(mol) == chelator_nitrogen_clusters(mol)
