@@ -83,10 +83,16 @@ def _target_rows(targets: pd.DataFrame, candidates: pd.DataFrame, p: dict[str, A
 
 
 def _size_ranges(nuclide_by_size: pd.DataFrame | None) -> dict[tuple[str, str], str]:
-    """(candidate, nuclide) -> 'lo-hi' radii (um) at which the nuclide gives the candidate's best tumour dose."""
+    """(candidate, nuclide) -> 'lo-hi' radii (um) at which the nuclide gives the candidate's best tumour dose.
+
+    Only where the candidate's kinetics were measured: the ranking is then the tumour dose at the maximum tolerated
+    activity. Without kinetics the dosimetry stage ranks per injected MBq, which favours alpha emitters at every
+    size and says nothing about tolerability, so it is not used for a recommendation.
+    """
     if nuclide_by_size is None or nuclide_by_size.empty:
         return {}
-    best = nuclide_by_size[nuclide_by_size["best_at_size"].astype(bool)]
+    measured = nuclide_by_size["kinetics"] == "measured" if "kinetics" in nuclide_by_size else False
+    best = nuclide_by_size[nuclide_by_size["best_at_size"].astype(bool) & measured]
     out = {}
     for (cand, nuc), group in best.groupby(["candidate_id", "nuclide"]):
         lo, hi = group["radius_um"].min(), group["radius_um"].max()
