@@ -75,3 +75,23 @@ def test_unknown_setting_is_named() -> None:
         resolve_params({"max_target_rnak": 3})
     with pytest.raises(ConfigError, match="must be in"):
         resolve_params({"weights": {"target": 2}})
+
+
+def test_measured_doses_decide_the_recommendation() -> None:
+    cands, nuclides = _candidates()
+    ti = pd.DataFrame({"compound": ["A", "A"], "nuclide": ["Lu-177", "Ac-225"],
+                       "tumour_dose_gy_per_mbq": [4.0, 900.0], "ti_limiting_organ": [2.0, 3.0],
+                       "limiting_organ": ["kidney", "kidney"], "mta_mbq": [12.0, 0.01]})
+    sizes = pd.DataFrame({
+        "candidate_id": ["A", "A", "C", "C"], "nuclide": ["Ac-225", "Lu-177", "Ac-225", "Lu-177"],
+        "radius_um": [10.0, 10.0, 10.0, 10.0], "best_at_size": [True, False, True, False],
+        "kinetics": ["measured", "measured", "retained_reference", "retained_reference"],
+    })
+    pk_tia = pd.DataFrame({"compound": ["A"]})
+    d = build_dossier(_targets(), cands, nuclides, pk_tia, therapeutic_index=ti, nuclide_by_size=sizes)
+    a = d[(d.candidate_id == "A") & (d.tumour_type == "PRAD")].set_index("nuclide")
+    # equal dossier scores: the higher therapeutic index (Ac-225), not the preference order (Lu-177), is recommended
+    assert a.loc["Ac-225", "recommended"] and not a.loc["Lu-177", "recommended"]
+    assert a.loc["Ac-225", "best_at_radius_um"] == "10" and "therapeutic index 3.00" in a.loc["Ac-225", "reason"]
+    # per-MBq rankings without measured kinetics are not turned into size recommendations
+    assert (d.loc[d.candidate_id == "C", "best_at_radius_um"] == "").all()
