@@ -17,6 +17,9 @@ INPUT_PATHS = {
 RESULT_TABLES = {}
 STAGE_REJECTS = []
 REPORT_FIGURES = {}
+# Input files read by a stage rather than by the ingest rule (e.g. design building blocks): summaries in the
+# ingest summary format, so that their checksums land in the run's inputs like every other input.
+EXTRA_INPUT_SUMMARIES = []
 
 # A fingerprint of each library package's files (code and data). Rules pass the fingerprints of the packages
 # they use as a parameter, so that a change in the library, not only in the rule's script, reruns them.

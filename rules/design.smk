@@ -48,6 +48,7 @@ rule design_gather:
         table="design/design_space.parquet",
         rejects="design/rejects.parquet",
         summary="design/summary.json",
+        input_summary="design/building_blocks.json",
     params:
         design=DESIGN,
         chunk_size=DESIGN["chunk_size"],
@@ -63,3 +64,4 @@ rule design_gather:
 
 RESULT_TABLES["design_space"] = ("design/design_space.parquet", ["candidate_id"])
 STAGE_REJECTS.append("design/rejects.parquet")
+EXTRA_INPUT_SUMMARIES.append("design/building_blocks.json")

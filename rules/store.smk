@@ -3,7 +3,7 @@
 
 rule manifest:
     input:
-        summaries=expand("ingest/{input_name}.json", input_name=INPUTS),
+        summaries=expand("ingest/{input_name}.json", input_name=INPUTS) + EXTRA_INPUT_SUMMARIES,
         rejects=expand("ingest/{input_name}.rejects.parquet", input_name=INPUTS) + STAGE_REJECTS,
         tables=[path for path, _ in RESULT_TABLES.values()],
     output:

@@ -6,13 +6,13 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(snakemake.scriptdir).parent / "src"))  # noqa: F821  (use this checkout's package)
 
-import hashlib  # noqa: E402
 import json  # noqa: E402
 import resource  # noqa: E402
 import time  # noqa: E402
 
 import pandas as pd  # noqa: E402
 
+from radiovector.io.tables import read_raw_table, sha256_file  # noqa: E402
 from radiovector.scripting import run_script, write_json, write_parquet  # noqa: E402
 
 
@@ -42,9 +42,14 @@ def gather(smk):
     write_parquet(pd.concat(rejects, ignore_index=True), smk.output.rejects)
     counts = [json.loads(Path(p).read_text()) for p in smk.input.counts]
     blocks = Path(smk.params.blocks)
+    blocks_sha256 = sha256_file(blocks)
+    n_blocks = len(read_raw_table(blocks))  # every block row was accepted: a bad block stops the run
+    write_json({"input": "building_blocks", "path": str(blocks), "sha256": blocks_sha256,
+                "size_bytes": blocks.stat().st_size, "schema": "building_blocks", "rows_in": n_blocks,
+                "rows_accepted": n_blocks, "rows_rejected": 0}, smk.output.input_summary)
     write_json({
         "building_blocks": str(blocks),
-        "building_blocks_sha256": hashlib.sha256(blocks.read_bytes()).hexdigest(),
+        "building_blocks_sha256": blocks_sha256,
         "chunks": len(counts),
         "chunk_size": int(smk.params.chunk_size),
         "conjugates": sum(c["conjugates"] for c in counts),
