@@ -356,13 +356,27 @@ def test_cached_templates_build_the_same_molecule(example):
         assert [x.GetAtomicNum() for x in a.GetAtoms()] == [x.GetAtomicNum() for x in b.GetAtoms()]
 
 
-def test_bfs_nitrogen_clusters_equal_candidate_stage(example):
+def _clusters_by_distance_matrix(mol):
+    """The definition, by brute force: chelator nitrogens at most 4 bonds apart are one cluster."""
+    from radiovector.candidates.descriptors import CHELATOR_N_MAX_BONDS, _patterns
+
+    nitrogens = sorted({m[0] for m in mol.GetSubstructMatches(_patterns()[1])})
+    dist = Chem.GetDistanceMatrix(mol)
+    clusters: list[set[int]] = []
+    for n in nitrogens:
+        joined = [c for c in clusters if any(dist[n][m] <= CHELATOR_N_MAX_BONDS for m in c)]
+        merged = {n}.union(*joined)
+        clusters = [c for c in clusters if c not in joined] + [merged]
+    ring = mol.GetRingInfo()
+    return sorted((all(ring.NumAtomRings(i) > 0 for i in c), sorted(c)) for c in clusters)
+
+
+def test_bfs_nitrogen_clusters_match_the_distance_definition(example):
     from radiovector.candidates.descriptors import chelator_nitrogen_clusters
-    from radiovector.peptides.properties import nitrogen_clusters
 
     mols = [mol_of(example, pid) for pid in example.index]
     mols += [build_peptide(s)[1] for s in _random_peptides(20, seed=5)["sequence"]]
     mols += [Chem.MolFromSmiles(s) for s in pd.read_csv(CANDIDATES)["smiles"]]
     mols.append(Chem.MolFromSmiles("OC(=O)CN(CC(O)=O)CCN(CC(O)=O)CCN(CC(O)=O)CC(O)=O"))  # DTPA: acyclic, 3 N
     for mol in mols:
-        assert nitrogen_clusters(mol) == chelator_nitrogen_clusters(mol)
+        assert sorted(chelator_nitrogen_clusters(mol)) == _clusters_by_distance_matrix(mol)

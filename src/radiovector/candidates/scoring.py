@@ -16,10 +16,13 @@ from radiovector.errors import ConfigError
 COMPAT_DESIRABILITY = {"compatible": 1.0, "possible": 0.6, "no_chelator": 0.2, "incompatible": 0.05}
 TRANSFORMS = ("sigmoid", "double_sigmoid", "step", "identity")
 #: Components grouped into the Pareto objectives.
+#: Pareto objectives, each the geometric mean of its known components. The peptide components (protease stability,
+#: renal retention, sequence similarity) are missing for small molecules and then simply not counted.
 OBJECTIVES = {
-    "binding": ("affinity", "similarity"),
+    "binding": ("affinity", "similarity", "sequence_similarity"),
     "radiochemistry": ("compatibility",),
-    "pharmacokinetics": ("hydrophilicity", "net_charge", "size", "albumin_binder"),
+    "pharmacokinetics": ("hydrophilicity", "net_charge", "size", "albumin_binder", "protease_stability",
+                         "renal_retention"),
 }
 _FLOOR = 1e-3  # a zero desirability would make the geometric mean zero whatever the other properties
 

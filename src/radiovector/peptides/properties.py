@@ -29,52 +29,11 @@ ACIDIC_STRETCH = 4  # consecutive Glu/Asp (e.g. the penta-Glu of minigastrin) al
 
 
 #: Chelator nitrogens closer than this many bonds are one cluster (as in the candidate stage).
-_CLUSTER_BONDS = 4
 
 
-def nitrogen_clusters(mol: Chem.Mol) -> list[tuple[bool, list[int]]]:
-    """Same result as ``radiovector.candidates.descriptors.chelator_nitrogen_clusters`` (clusters of
-    aminopolycarboxylate nitrogens at most 4 bonds apart; (all in a ring?, atom ids)), without the all-pairs
-    distance matrix: a breadth-first search of at most 4 bonds from each such nitrogen. On a 110-atom peptide
-    conjugate this is ~20x faster; ``tests/test_peptides.py`` checks that both give the same clusters."""
-    _, chel, _ = _patterns()
-    nitrogens = sorted({m[0] for m in mol.GetSubstructMatches(chel)})
-    if not nitrogens:
-        return []
-    wanted = set(nitrogens)
-    parent = {n: n for n in nitrogens}
-
-    def find(x: int) -> int:
-        while parent[x] != x:
-            parent[x] = parent[parent[x]]
-            x = parent[x]
-        return x
-
-    for start in nitrogens:
-        seen, frontier = {start}, [start]
-        for _ in range(_CLUSTER_BONDS):
-            nxt = []
-            for idx in frontier:
-                for nbr in mol.GetAtomWithIdx(idx).GetNeighbors():
-                    j = nbr.GetIdx()
-                    if j not in seen:
-                        seen.add(j)
-                        nxt.append(j)
-            frontier = nxt
-        for other in seen & wanted:
-            if other > start:
-                parent[find(start)] = find(other)
-    groups: dict[int, list[int]] = {}
-    for n in nitrogens:
-        groups.setdefault(find(n), []).append(n)
-    ring_info = mol.GetRingInfo()
-    return [(all(ring_info.NumAtomRings(n) > 0 for n in members), members) for members in groups.values()]
-
-
-def ionisable_groups(mol: Chem.Mol, fast: bool = True) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+def ionisable_groups(mol: Chem.Mol) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """pKa values, sign (+1 base, -1 acid) and whether each base is a chelator nitrogen, from the candidate stage's
-    group rules (radiovector.candidates.descriptors); quaternary ammonium as a base with pKa 99.
-    ``fast=False`` finds the chelator nitrogen clusters with the candidate stage's own function (same result)."""
+    group rules (radiovector.candidates.descriptors); quaternary ammonium as a base with pKa 99."""
     groups, _, quaternary = _patterns()
     pkas, signs, chel = [], [], []
     for _ in mol.GetSubstructMatches(quaternary):
@@ -86,7 +45,7 @@ def ionisable_groups(mol: Chem.Mol, fast: bool = True) -> tuple[np.ndarray, np.n
         pkas.extend([pka] * n)
         signs.extend([1 if kind == "base" else -1] * n)
         chel.extend([False] * n)
-    clusters = nitrogen_clusters(mol) if fast else chelator_nitrogen_clusters(mol)
+    clusters = chelator_nitrogen_clusters(mol)
     for cyclic, members in clusters:
         size = len(members)
         for p in CHELATOR_N_PKAS.get((cyclic, size), (10.5, 8.6) + (4.3,) * (size - 2)):
@@ -157,10 +116,10 @@ def sequence_properties(pep: Peptide) -> dict:
     return out
 
 
-def molecule_properties(mol: Chem.Mol, pep: Peptide | None, fast: bool = True) -> dict:
+def molecule_properties(mol: Chem.Mol, pep: Peptide | None) -> dict:
     """Whole-molecule pI, positive charges at pH 7.4 (chelator nitrogens excluded: they bind the metal),
     basic residues and the renal retention proxy."""
-    pkas, signs, chel = ionisable_groups(mol, fast)
+    pkas, signs, chel = ionisable_groups(mol)
     keep = ~chel
     pos = float((1.0 / (1.0 + 10.0 ** (PH - pkas[keep & (signs > 0)]))).sum())
     n_basic = 0

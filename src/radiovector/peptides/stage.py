@@ -118,10 +118,10 @@ def peptide_columns(pep: Peptide | None, mol: Chem.Mol, known: KnownPeptides, pr
     """The peptide columns of one built peptide and its cleavage sites (``fast=False``: the plain route)."""
     out = {"monoisotopic_mass": round(Descriptors.ExactMolWt(mol), 4)}
     if pep is None:
-        out.update(molecule_properties(mol, None, fast))
+        out.update(molecule_properties(mol, None))
         return out, []
     out.update(sequence_properties(pep))
-    out.update(molecule_properties(mol, pep, fast))
+    out.update(molecule_properties(mol, pep))
     out["cyclic"] = pep.cyclic
     out["n_bridges"] = sum(ln.kind == "bridge" for ln in pep.links)
     sites = cleavage_sites(pep, tuple(proteases))
