@@ -28,7 +28,7 @@ def main(smk):
     if hasattr(smk.input, "peptides"):
         from radiovector.peptides.stage import score_peptides
 
-        results.append(score_peptides(_accepted(smk, "peptides"), params))
+        results.append(score_peptides(_accepted(smk, "peptides"), params, jobs=smk.threads))
     tables = combine_candidate_results(*results)
     for name in [*smk.output.keys()]:
         if name != "figures":
