@@ -70,18 +70,14 @@ def _rate_grid(t: np.ndarray, n_rates: int, m: int) -> np.ndarray:
     return np.array(list(itertools.product(grid, repeat=n_rates)))
 
 
-def _starts(model: Model, t: np.ndarray, y: np.ndarray, w: np.ndarray, n_starts: int) -> list[np.ndarray]:
-    """Multi-start seeds: grid over the rate parameters, amplitudes by weighted linear least squares."""
-    nr = len(model.rate_idx)
-    m = {1: 12, 2: 8, 3: 5}.get(nr, 4)
-    rates = _rate_grid(t, nr, m)
-    if model.name == "uptake2" or model.name == "uptake3":
-        ku_col = model.rate_idx.index(model.params.index("ku"))
-        rates = rates[rates[:, ku_col] > 0]
+def _vp_seeds(model: Model, rates: np.ndarray, t: np.ndarray, y: np.ndarray,
+              w: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Parameter vectors for rows of rate parameters (in ``model.rate_idx`` order), the amplitudes solved by
+    weighted linear least squares (clipped at 0), and their weighted residual sums of squares."""
     xs = np.zeros((len(rates), model.n_params))
     xs[:, list(model.rate_idx)] = rates
     # design: for each grid point, columns d g / d amp (g is linear in the amplitudes)
-    _, b = np.einsum("ij,gj->gi", model.mc, xs), np.einsum("ij,gj->gi", model.mr, xs)
+    b = np.einsum("ij,gj->gi", model.mr, xs)
     e = np.exp(-t[None, :, None] * b[:, None, :])  # (grid, n, terms)
     design = e @ model.mc[:, list(model.amp_idx)]  # (grid, n, n_amp)
     dw = design * w[None, :, None]
@@ -97,17 +93,78 @@ def _starts(model: Model, t: np.ndarray, y: np.ndarray, w: np.ndarray, n_starts:
     cost = np.einsum("gn,gn->g", resid, resid)
     cost[~np.isfinite(cost)] = np.inf
     xs[:, list(model.amp_idx)] = amps
-    order = np.argsort(cost, kind="stable")
-    picked: list[np.ndarray] = []
-    for i in order:
-        if not np.isfinite(cost[i]):
+    return xs, cost
+
+
+def _distinct_best(xs: np.ndarray, cost: np.ndarray, k: int, picked: list[np.ndarray] | None = None
+                   ) -> list[np.ndarray]:
+    """Up to ``k`` lowest-cost rows that differ from each other (and from ``picked``) by > 20 % somewhere."""
+    prior = list(picked or [])
+    out: list[np.ndarray] = []
+    for i in np.argsort(cost, kind="stable"):
+        if not np.isfinite(cost[i]) or len(out) >= k:
             break
         cand = xs[i]
-        if all(np.max(np.abs(cand - q) / (np.abs(q) + 1e-9)) > 0.2 for q in picked):
-            picked.append(cand.copy())
-        if len(picked) >= n_starts:
-            break
+        if all(np.max(np.abs(cand - q) / (np.abs(q) + 1e-9)) > 0.2 for q in prior + out):
+            out.append(cand.copy())
+    return out
+
+
+def _starts(model: Model, t: np.ndarray, y: np.ndarray, w: np.ndarray, n_starts: int) -> list[np.ndarray]:
+    """Multi-start seeds: grid over the rate parameters, amplitudes by weighted linear least squares."""
+    nr = len(model.rate_idx)
+    m = {1: 12, 2: 8, 3: 5}.get(nr, 4)
+    rates = _rate_grid(t, nr, m)
+    if model.name == "uptake2" or model.name == "uptake3":
+        ku_col = model.rate_idx.index(model.params.index("ku"))
+        rates = rates[rates[:, ku_col] > 0]
+    xs, cost = _vp_seeds(model, rates, t, y, w)
+    picked = _distinct_best(xs, cost, n_starts)
     return picked or [np.maximum(xs[0], np.array(model.min_lower)) + 1e-3]
+
+
+#: Nested pairs used for warm starts: the simpler model is a special case of the richer one
+#: (bi with A2 = 0 is mono, tri with A3 = 0 is bi, uptake3 with b = 0 is uptake2).
+NESTED_IN: dict[str, str] = {"bi": "mono", "tri": "bi", "uptake3": "uptake2"}
+_EXPONENTIAL_SUMS = ("mono", "bi", "tri")
+
+
+def _sum_exp_x(model: Model, amps: np.ndarray, rates: np.ndarray) -> np.ndarray:
+    """Parameters of a sum-of-exponentials model (mono, bi, tri) from amplitudes and ascending rates."""
+    x = np.zeros(model.n_params)
+    x[list(model.amp_idx)] = amps
+    x[list(model.rate_idx)] = np.diff(np.concatenate([[0.0], rates]))
+    return x
+
+
+def nested_seeds(model: Model | str, simpler: FitResult, t: np.ndarray, y: np.ndarray,
+                 w: np.ndarray) -> list[np.ndarray]:
+    """Warm starts for ``model`` from the fit of a model nested in it (``NESTED_IN``).
+
+    1. The simpler solution embedded exactly (the extra amplitude 0, or uptake3's washout b = 0): least squares
+       only descends from a start, so the richer fit can never end with a larger WRSS than the nested one.
+    2. For sums of exponentials, the simpler fit's rates plus one new rate from the multi-start grid (above,
+       between or below the fitted ones), amplitudes by weighted linear least squares; the best such seed.
+    """
+    model = MODELS[model] if isinstance(model, str) else model
+    if simpler.x is None or not simpler.ok or NESTED_IN.get(model.name) != simpler.model:
+        return []
+    small = MODELS[simpler.model]
+    if model.name == "uptake3":
+        a, ku = simpler.x
+        return [np.array([a, 0.0, ku])]
+    c, b = small.coefs(simpler.x)
+    order = np.argsort(b, kind="stable")
+    c, b = c[order], b[order]
+    fast = max(float(b[-1]), 1e-6)
+    exact = _sum_exp_x(model, np.append(c, 0.0), np.append(b, fast * 10.0))
+    grid = _rate_grid(t, 1, 12)[:, 0]
+    rows = []
+    for r in grid:
+        rs = np.sort(np.append(b, r))
+        rows.append(_sum_exp_x(model, np.zeros(model.n_terms), rs)[list(model.rate_idx)])
+    xs, cost = _vp_seeds(model, np.array(rows), t, y, w)
+    return [exact] + _distinct_best(xs, cost, 1, [exact])
 
 
 def aicc_value(wrss: float, n: int, p: int, error_model: str) -> tuple[float, float]:
@@ -134,12 +191,14 @@ def fit_model(
     corr_flag: float = 0.95,
     poor_fit_p: float = 0.01,
     rel_sd_flag: float = 0.25,
+    seeds: list[np.ndarray] | None = None,
 ) -> FitResult:
     """Fit one model by weighted least squares (scipy ``least_squares`` LM on x = lower + theta^2,
     analytic Jacobian).
 
     ``t`` in h, ``y`` decay-corrected values, ``sigma`` per-point SD (same units). ``x0`` (e.g. the original
-    estimate in a bootstrap) replaces the multi-start grid. Returns estimates, covariance and flags:
+    estimate in a bootstrap) replaces the multi-start grid; ``seeds`` (e.g. :func:`nested_seeds`) are tried
+    besides the grid starts. Returns estimates, covariance and flags:
     poor fit = chi-square p < ``poor_fit_p`` (known SD) or residual relative SD above ``rel_sd_flag``
     (relative model).
     """
@@ -161,6 +220,7 @@ def fit_model(
         return model.jacobian(x, t) * w[:, None]
 
     starts = [np.maximum(x0, lower)] if x0 is not None else _starts(model, t, y, w, n_starts)
+    starts += [np.maximum(np.asarray(s, float), lower) for s in (seeds or [])]
     # Bounds x >= lower are built into the parameterisation x = lower + theta^2, so the fast unbounded
     # Levenberg-Marquardt (MINPACK) can be used; lambda_eff >= lambda_phys holds for every theta.
 
@@ -226,6 +286,39 @@ def fit_model(
     if np.any(b[c != 0] <= 1e-12):
         res.flags.append("lambda_eff_at_physical")
     return res
+
+
+def fit_candidates(names, t: np.ndarray, y: np.ndarray, sigma: np.ndarray, error_model: str = "relative",
+                   n_starts: int = 3, **kwargs) -> list[FitResult]:
+    """Fit every candidate model in ``names`` (order kept) to one curve.
+
+    Each model nested in another (``NESTED_IN``) is fitted first and its solution seeds the richer model
+    (:func:`nested_seeds`) beside the ``n_starts`` grid starts, so a richer fit never ends worse than the
+    nested one. A fit that raises is recorded as ``failed`` with the reason, never dropped.
+    """
+    t = np.asarray(t, float)
+    y = np.asarray(y, float)
+    w = 1.0 / np.asarray(sigma, float)
+    done: dict[str, FitResult] = {}
+
+    def fit(name: str) -> FitResult:
+        if name in done:
+            return done[name]
+        seeds: list[np.ndarray] = []
+        simpler = NESTED_IN.get(name)
+        try:
+            if simpler is not None and len(t) >= MODELS[name].n_params:
+                seeds = nested_seeds(name, fit(simpler), t, y, w)
+            res = fit_model(name, t, y, sigma, error_model, n_starts, seeds=seeds, **kwargs)
+        except Exception as exc:  # a failing fit is recorded, never dropped
+            res = FitResult(model=name, status="failed", reason=f"{type(exc).__name__}: {exc}",
+                            n=len(t), p=MODELS[name].n_params)
+        done[name] = res
+        return res
+
+    for name in names:
+        fit(name)
+    return [done[name] for name in names]
 
 
 def param_cv(res: FitResult) -> np.ndarray:

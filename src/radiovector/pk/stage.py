@@ -18,7 +18,7 @@ import pandas as pd
 
 from radiovector.errors import InputError, RadioVectorError
 from radiovector.nuclides import canonical_name, decay_constant_per_h
-from radiovector.pk.fit import FitResult, correlation, fit_model, param_cv, select, sigma_for
+from radiovector.pk.fit import FitResult, correlation, fit_candidates, fit_model, param_cv, select, sigma_for
 from radiovector.pk.models import DEFAULT_MODELS, MODELS
 from radiovector.pk.nca import nca_tiac
 from radiovector.pk.organs import REFERENCE_BODY_MASS_G, canonical_organ, standard_organ_mass_g
@@ -266,14 +266,9 @@ def _fit_curve(c: Curve, p: dict) -> dict:
         error_model = "relative"
         curve_flags.append("sd_missing_used_relative")
     sigma = sigma_for(c.g, c.sd_mean, error_model)
-    fits: list[FitResult] = []
-    for name in p["models"]:
-        try:
-            fits.append(fit_model(name, c.t, c.g, sigma, error_model, p["n_starts"],
-                                  cv_flag=p["cv_flag"], corr_flag=p["corr_flag"]))
-        except Exception as exc:  # a failing fit is recorded, never dropped
-            fits.append(FitResult(model=name, status="failed", reason=f"{type(exc).__name__}: {exc}",
-                                  n=len(c.t), p=MODELS[name].n_params))
+    # every candidate model; nested models seed the richer ones; a failing fit is recorded, never dropped
+    fits: list[FitResult] = fit_candidates(p["models"], c.t, c.g, sigma, error_model, p["n_starts"],
+                                           cv_flag=p["cv_flag"], corr_flag=p["corr_flag"])
     best, weights, criterion = select(fits, p["parsimony_delta"])
     unit_out, scale = PCT_UNITS[c.unit]
     # %ID/g x organ mass -> %ID (fraction of injected activity x 100); %ID is already per organ
