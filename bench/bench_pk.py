@@ -4,9 +4,10 @@
    NCA, no bootstrap; n_jobs workers. Baseline: a plain loop of one ``scipy.optimize.curve_fit`` (bi-exponential,
    single start, no bounds, no selection) per curve on the same data; ratio printed.
 2. 1,000 bootstrap replicates of one curve.
-3. Model-selection rate over R noisy replicates per generating model (13 time points, proportional normal noise,
-   relative error model, all five candidate models fitted) at 10 % and 20 % noise: plain minimum AICc
-   (parsimony_delta=0, the rule before) and the default parsimony rule (fewest parameters within 2 AICc units).
+3. Model-selection rate over R noisy replicates per generating model (proportional normal noise, relative error
+   model, all five candidate models fitted with nested warm starts) at 10 % and 20 % noise, on the original
+   13-point design and the 18-point imaging design (SEL_DESIGNS): plain minimum AICc (parsimony_delta=0) and the
+   default parsimony rule (fewest parameters within 2 AICc units).
 
 Usage: python bench/bench_pk.py [--curves 10000] [--jobs 2] [--reps 200]
 """
@@ -21,8 +22,8 @@ import numpy as np
 import pandas as pd
 from scipy.optimize import curve_fit
 
-from radiovector.pk import MODELS, fit_biodistribution, fit_model, select
-from radiovector.pk.fit import sigma_for
+from radiovector.pk import MODELS, fit_biodistribution, select
+from radiovector.pk.fit import fit_candidates, sigma_for
 
 T8 = np.array([0.5, 2, 4, 24, 48, 72, 96, 168.0])
 
@@ -54,19 +55,31 @@ def baseline(frame: pd.DataFrame) -> int:
     return ok
 
 
-def selection_rate(noise: float, reps: int, seed: int = 3, deltas=(0.0, 2.0)) -> dict[float, dict[str, float]]:
-    """Selection rate per generating model for each parsimony_delta (same replicates for every delta)."""
-    rng = np.random.default_rng(seed)
-    t = np.array([0.25, 0.5, 1, 2, 4, 8, 12, 24, 48, 72, 96, 120, 168.0])
-    gen = {"mono": [10.0, 0.05], "uptake2": [20.0, 0.3], "uptake3": [20.0, 0.02, 0.5],
+#: Generating curves of the selection study (decay-corrected %ID/g, rates 1/h; parameters as in MODELS).
+SEL_GEN = {"mono": [10.0, 0.05], "uptake2": [20.0, 0.3], "uptake3": [20.0, 0.02, 0.5],
            "bi": [5.0, 0.01, 20.0, 0.5], "tri": [2.0, 0.003, 5.0, 0.05, 10.0, 1.0]}
+#: Sampling designs (h). ``original``: 13 times, 4 of them in the first 2 h (one group of animals per time).
+#: ``imaging``: 18 times, dynamic small-animal PET/SPECT frames in the first 2 h (mid-frame times 5, 10, 15,
+#: 30, 45, 60, 90, 120 min) then static scans of the same animals out to 7 d (see docs/methods/pharmacokinetics.md).
+SEL_DESIGNS = {
+    "original": np.array([0.25, 0.5, 1, 2, 4, 8, 12, 24, 48, 72, 96, 120, 168.0]),
+    "imaging": np.array([5 / 60, 10 / 60, 0.25, 0.5, 0.75, 1, 1.5, 2, 4, 8, 12, 24, 48, 72, 96, 120, 144, 168.0]),
+}
+
+
+def selection_rate(noise: float, reps: int, seed: int = 3, deltas=(0.0, 2.0), design: str = "original",
+                   models=None) -> dict[float, dict[str, float]]:
+    """Selection rate per generating model for each parsimony_delta (same replicates for every delta):
+    proportional normal noise, relative error model, every candidate model fitted (``fit_candidates``)."""
+    rng = np.random.default_rng(seed)
+    t = SEL_DESIGNS[design]
     out: dict[float, dict[str, float]] = {d: {} for d in deltas}
-    for name, x in gen.items():
-        y0 = MODELS[name].evaluate(np.array(x), t)
+    for name in models or SEL_GEN:
+        y0 = MODELS[name].evaluate(np.array(SEL_GEN[name]), t)
         hits = dict.fromkeys(deltas, 0)
         for _ in range(reps):
             y = np.maximum(y0 * (1 + noise * rng.standard_normal(len(t))), 1e-6)
-            fits = [fit_model(m, t, y, sigma_for(y, None, "relative"), "relative", n_starts=2) for m in MODELS]
+            fits = fit_candidates(list(MODELS), t, y, sigma_for(y, None, "relative"), "relative", n_starts=2)
             for d in deltas:
                 best, _, _ = select(fits, d)
                 hits[d] += fits[best].model == name
@@ -101,15 +114,16 @@ def main() -> None:
     tia = res["pk_tia"].iloc[0]
     print(f"[2] 1000 bootstrap replicates of one curve ({tia['model']}): {t_boot:.2f} s; "
           f"TIAC {tia['tiac']:.4g} h/g, 95% CI {tia['tiac_low']:.4g}-{tia['tiac_high']:.4g}")
-    for noise in (0.10, 0.20):
-        t0 = time.perf_counter()
-        rates = selection_rate(noise, args.reps)
-        for d, r in rates.items():
-            rule = "plain min AICc" if d == 0 else f"parsimony dAICc<{d:g}"
-            print(f"[3] {rule}: generating model picked at {noise:.0%} noise ({args.reps} replicates each, 13 "
-                  "points): " + ", ".join(f"{k} {v:.1%}" for k, v in r.items()))
-        print(f"    [{time.perf_counter() - t0:.0f} s]")
-
+    for design in SEL_DESIGNS:
+        for noise in (0.10, 0.20):
+            t0 = time.perf_counter()
+            rates = selection_rate(noise, args.reps, design=design)
+            for d, r in rates.items():
+                rule = "plain min AICc" if d == 0 else f"parsimony dAICc<{d:g}"
+                print(f"[3] {design} design ({len(SEL_DESIGNS[design])} points), {rule}: generating model picked "
+                      f"at {noise:.0%} noise ({args.reps} replicates each): "
+                      + ", ".join(f"{k} {v:.1%}" for k, v in r.items()))
+            print(f"    [{time.perf_counter() - t0:.0f} s]")
 
 if __name__ == "__main__":
     main()

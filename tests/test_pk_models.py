@@ -12,7 +12,7 @@ from scipy import integrate
 
 from radiovector.nuclides import decay_constant_per_h
 from radiovector.pk import MODELS, akaike_weights, fit_model, nca_tiac, select
-from radiovector.pk.fit import aicc_value, sigma_for
+from radiovector.pk.fit import aicc_value, fit_candidates, sigma_for
 
 LAM_LU = decay_constant_per_h("Lu-177")
 T = np.array([0.5, 1, 2, 4, 8, 24, 48, 72, 96, 144, 168.0])
@@ -52,8 +52,7 @@ def test_recovers_parameters_and_tia_from_noise_free_data(name):
     assert r.ok
     # issue 6 validation: TIA of analytic curves within 0.1 %
     assert m.integral(r.x, LAM_LU) == pytest.approx(m.integral(x, LAM_LU), rel=1e-3)
-    if name != "tri":  # tri amplitudes are weakly identifiable on 11 points; TIA is what matters
-        np.testing.assert_allclose(r.x, x, rtol=1e-3, atol=1e-6)
+    np.testing.assert_allclose(r.x, x, rtol=1e-3, atol=1e-6)
 
 
 @settings(max_examples=40, deadline=None)
@@ -94,21 +93,28 @@ def test_not_eligible_when_fewer_points_than_parameters():
     assert r.status == "not_eligible" and "parameters" in r.reason
 
 
-SEL_T = np.array([0.25, 0.5, 1, 2, 4, 8, 12, 24, 48, 72, 96, 120, 168.0])
-SEL_GEN = {"mono": [10.0, 0.05], "uptake2": [20.0, 0.3], "uptake3": [20.0, 0.02, 0.5], "bi": [5.0, 0.01, 20.0, 0.5]}
+# the selection study of bench/bench_pk.py (same generating curves, designs, seed and replicates)
+SEL_GEN = {"mono": [10.0, 0.05], "uptake2": [20.0, 0.3], "uptake3": [20.0, 0.02, 0.5],
+           "bi": [5.0, 0.01, 20.0, 0.5], "tri": [2.0, 0.003, 5.0, 0.05, 10.0, 1.0]}
+SEL_DESIGNS = {
+    "original": np.array([0.25, 0.5, 1, 2, 4, 8, 12, 24, 48, 72, 96, 120, 168.0]),
+    "imaging": np.array([5 / 60, 10 / 60, 0.25, 0.5, 0.75, 1, 1.5, 2, 4, 8, 12, 24, 48, 72, 96, 120, 144, 168.0]),
+}
 
 
-def selection_rates(noise: float, reps: int, seed: int, parsimony_delta: float = 2.0) -> dict[str, float]:
+def selection_rates(noise: float, reps: int, seed: int, design: str, models, parsimony_delta: float = 2.0
+                    ) -> dict[str, float]:
     """Share of noisy replicates (proportional normal noise) for which the generating model is selected,
     every candidate model fitted (the same design as bench/bench_pk.py)."""
     rng = np.random.default_rng(seed)
+    t = SEL_DESIGNS[design]
     out = {}
-    for name, x in SEL_GEN.items():
-        y0 = MODELS[name].evaluate(np.array(x), SEL_T)
+    for name in models:
+        y0 = MODELS[name].evaluate(np.array(SEL_GEN[name]), t)
         hits = 0
         for _ in range(reps):
-            y = np.maximum(y0 * (1 + noise * rng.standard_normal(len(SEL_T))), 1e-6)
-            fits = [fit_model(m, SEL_T, y, sigma_for(y, None, "relative"), "relative", n_starts=2) for m in MODELS]
+            y = np.maximum(y0 * (1 + noise * rng.standard_normal(len(t))), 1e-6)
+            fits = fit_candidates(list(MODELS), t, y, sigma_for(y, None, "relative"), "relative", n_starts=2)
             best, _, _ = select(fits, parsimony_delta)
             hits += fits[best].model == name
         out[name] = hits / reps
@@ -116,10 +122,32 @@ def selection_rates(noise: float, reps: int, seed: int, parsimony_delta: float =
 
 
 def test_selection_picks_generating_model_at_10pct_noise():
-    # issue 6: >= 90 % per model at 10 % noise over 200 replicates (seeded; the full bench design, ~10 s).
-    # tri-exponential data are not identifiable as such at 13 points and 10 % noise: see bench and docs.
-    rates = selection_rates(0.10, reps=200, seed=3)
+    # issue 6: >= 90 % per model at 10 % noise over 200 seeded replicates, original 13-point design.
+    # The tri-exponential is not asserted here: 45 % on this design (docs/methods/pharmacokinetics.md, Validation:
+    # a bi-exponential absorbs its two faster phases within the noise and AICc charges tri 17.8 units more).
+    rates = selection_rates(0.10, reps=200, seed=3, design="original", models=["mono", "uptake2", "uptake3", "bi"])
     assert all(v >= 0.90 for v in rates.values()), rates
+
+
+def test_selection_on_imaging_design_includes_tri():
+    # 18-point design with dense early (dynamic imaging) sampling, where all three phases are identifiable
+    rates = selection_rates(0.10, reps=200, seed=3, design="imaging", models=list(SEL_GEN))
+    assert all(v >= 0.90 for v in rates.values()), rates
+
+
+@settings(max_examples=30, deadline=None)
+@given(seed=st.integers(0, 10_000), noise=st.floats(0.02, 0.3), name=st.sampled_from(["mono", "bi", "tri"]))
+def test_richer_fit_never_worse_than_nested(seed, noise, name):
+    # tri contains bi (A3 = 0), bi contains mono (A2 = 0), uptake3 contains uptake2 (b = 0): at the optimum the
+    # richer model's WRSS can never exceed the nested one's (nested warm starts guarantee it)
+    t = SEL_DESIGNS["original"]
+    rng = np.random.default_rng(seed)
+    y = np.maximum(MODELS[name].evaluate(np.array(SEL_GEN[name]), t) * (1 + noise * rng.standard_normal(len(t))),
+                   1e-6)
+    fits = {f.model: f for f in fit_candidates(list(MODELS), t, y, sigma_for(y, None, "relative"), n_starts=2)}
+    assert all(f.ok for f in fits.values())
+    for rich, nested in (("bi", "mono"), ("tri", "bi"), ("uptake3", "uptake2")):
+        assert fits[rich].wrss <= fits[nested].wrss * (1 + 1e-6) + 1e-12, (rich, nested)
 
 
 def test_parsimony_rule_prefers_fewer_parameters_within_delta():
