@@ -110,11 +110,15 @@ def _distinct_best(xs: np.ndarray, cost: np.ndarray, k: int, picked: list[np.nda
     return out
 
 
-def _starts(model: Model, t: np.ndarray, y: np.ndarray, w: np.ndarray, n_starts: int) -> list[np.ndarray]:
-    """Multi-start seeds: grid over the rate parameters, amplitudes by weighted linear least squares."""
+def _starts(model: Model, t: np.ndarray, y: np.ndarray, w: np.ndarray, n_starts: int,
+            extra_rates: np.ndarray | None = None) -> list[np.ndarray]:
+    """Multi-start seeds: grid over the rate parameters (plus ``extra_rates`` rows, e.g. from a nested fit),
+    amplitudes by weighted linear least squares; the ``n_starts`` best distinct points."""
     nr = len(model.rate_idx)
     m = {1: 12, 2: 8, 3: 5}.get(nr, 4)
     rates = _rate_grid(t, nr, m)
+    if extra_rates is not None and len(extra_rates):
+        rates = np.vstack([np.asarray(extra_rates, float).reshape(-1, nr), rates])
     if model.name == "uptake2" or model.name == "uptake3":
         ku_col = model.rate_idx.index(model.params.index("ku"))
         rates = rates[rates[:, ku_col] > 0]
@@ -126,7 +130,6 @@ def _starts(model: Model, t: np.ndarray, y: np.ndarray, w: np.ndarray, n_starts:
 #: Nested pairs used for warm starts: the simpler model is a special case of the richer one
 #: (bi with A2 = 0 is mono, tri with A3 = 0 is bi, uptake3 with b = 0 is uptake2).
 NESTED_IN: dict[str, str] = {"bi": "mono", "tri": "bi", "uptake3": "uptake2"}
-_EXPONENTIAL_SUMS = ("mono", "bi", "tri")
 
 
 def _sum_exp_x(model: Model, amps: np.ndarray, rates: np.ndarray) -> np.ndarray:
@@ -137,34 +140,29 @@ def _sum_exp_x(model: Model, amps: np.ndarray, rates: np.ndarray) -> np.ndarray:
     return x
 
 
-def nested_seeds(model: Model | str, simpler: FitResult, t: np.ndarray, y: np.ndarray,
-                 w: np.ndarray) -> list[np.ndarray]:
-    """Warm starts for ``model`` from the fit of a model nested in it (``NESTED_IN``).
+def nested_seeds(model: Model | str, simpler: FitResult, t: np.ndarray) -> tuple[np.ndarray | None, np.ndarray]:
+    """Warm starts for ``model`` from the fit of the model nested in it (``NESTED_IN``): ``(exact, rate_rows)``.
 
-    1. The simpler solution embedded exactly (the extra amplitude 0, or uptake3's washout b = 0): least squares
-       only descends from a start, so the richer fit can never end with a larger WRSS than the nested one.
-    2. For sums of exponentials, the simpler fit's rates plus one new rate from the multi-start grid (above,
-       between or below the fitted ones), amplitudes by weighted linear least squares; the best such seed.
+    ``exact``: the simpler solution embedded exactly (the extra amplitude 0, or uptake3's washout b = 0). Least
+    squares only descends from a start, so a fit from it can never end with a larger WRSS than the nested fit.
+    ``rate_rows``: for sums of exponentials, the simpler fit's rates plus one new rate from the multi-start grid
+    (above, between or below the fitted ones), as rows of ``model``'s rate parameters; they join the grid of
+    :func:`_starts` and compete with it for the ``n_starts`` seeds (no extra optimiser runs).
     """
     model = MODELS[model] if isinstance(model, str) else model
+    none = np.zeros((0, len(model.rate_idx)))
     if simpler.x is None or not simpler.ok or NESTED_IN.get(model.name) != simpler.model:
-        return []
-    small = MODELS[simpler.model]
+        return None, none
     if model.name == "uptake3":
         a, ku = simpler.x
-        return [np.array([a, 0.0, ku])]
-    c, b = small.coefs(simpler.x)
+        return np.array([a, 0.0, ku]), none
+    c, b = MODELS[simpler.model].coefs(simpler.x)
     order = np.argsort(b, kind="stable")
     c, b = c[order], b[order]
-    fast = max(float(b[-1]), 1e-6)
-    exact = _sum_exp_x(model, np.append(c, 0.0), np.append(b, fast * 10.0))
-    grid = _rate_grid(t, 1, 12)[:, 0]
-    rows = []
-    for r in grid:
-        rs = np.sort(np.append(b, r))
-        rows.append(_sum_exp_x(model, np.zeros(model.n_terms), rs)[list(model.rate_idx)])
-    xs, cost = _vp_seeds(model, np.array(rows), t, y, w)
-    return [exact] + _distinct_best(xs, cost, 1, [exact])
+    exact = _sum_exp_x(model, np.append(c, 0.0), np.append(b, max(float(b[-1]), 1e-6) * 10.0))
+    rows = [_sum_exp_x(model, np.zeros(model.n_terms), np.sort(np.append(b, r)))[list(model.rate_idx)]
+            for r in _rate_grid(t, 1, 12)[:, 0]]
+    return exact, np.array(rows)
 
 
 def aicc_value(wrss: float, n: int, p: int, error_model: str) -> tuple[float, float]:
@@ -191,16 +189,19 @@ def fit_model(
     corr_flag: float = 0.95,
     poor_fit_p: float = 0.01,
     rel_sd_flag: float = 0.25,
-    seeds: list[np.ndarray] | None = None,
+    extra_rates: np.ndarray | None = None,
+    fallback: np.ndarray | None = None,
+    fallback_wrss: float = float("inf"),
 ) -> FitResult:
     """Fit one model by weighted least squares (scipy ``least_squares`` LM on x = lower + theta^2,
     analytic Jacobian).
 
     ``t`` in h, ``y`` decay-corrected values, ``sigma`` per-point SD (same units). ``x0`` (e.g. the original
-    estimate in a bootstrap) replaces the multi-start grid; ``seeds`` (e.g. :func:`nested_seeds`) are tried
-    besides the grid starts. Returns estimates, covariance and flags:
-    poor fit = chi-square p < ``poor_fit_p`` (known SD) or residual relative SD above ``rel_sd_flag``
-    (relative model).
+    estimate in a bootstrap) replaces the multi-start grid; ``extra_rates`` join the grid's candidate rate rows;
+    ``fallback`` (a start with known WRSS ``fallback_wrss``, e.g. the exact nested embedding of
+    :func:`nested_seeds`) is tried only when no start reaches a WRSS below ``fallback_wrss``. Returns estimates,
+    covariance and flags: poor fit = chi-square p < ``poor_fit_p`` (known SD) or residual relative SD above
+    ``rel_sd_flag`` (relative model).
     """
     model = MODELS[model] if isinstance(model, str) else model
     t = np.asarray(t, float)
@@ -219,8 +220,7 @@ def fit_model(
     def jac(x):
         return model.jacobian(x, t) * w[:, None]
 
-    starts = [np.maximum(x0, lower)] if x0 is not None else _starts(model, t, y, w, n_starts)
-    starts += [np.maximum(np.asarray(s, float), lower) for s in (seeds or [])]
+    starts = [np.maximum(x0, lower)] if x0 is not None else _starts(model, t, y, w, n_starts, extra_rates)
     # Bounds x >= lower are built into the parameterisation x = lower + theta^2, so the fast unbounded
     # Levenberg-Marquardt (MINPACK) can be used; lambda_eff >= lambda_phys holds for every theta.
 
@@ -231,18 +231,28 @@ def fit_model(
         return jac(lower + th * th) * (2.0 * th)[None, :]
 
     best = None
-    for s in starts:
-        th0 = np.sqrt(np.maximum(s - lower, 0.0)) + 1e-6
+
+    def run(s: np.ndarray, th0: np.ndarray | None = None) -> None:
+        nonlocal best
+        th0 = np.sqrt(np.maximum(s - lower, 0.0)) + 1e-6 if th0 is None else th0
         try:
             with np.errstate(all="ignore"):
                 sol = optimize.least_squares(fun_t, th0, jac=jac_t, method="lm", max_nfev=100 * (p + 1))
         except (ValueError, np.linalg.LinAlgError) as exc:  # pragma: no cover - defensive
             res.reason = f"{type(exc).__name__}: {exc}"
-            continue
+            return
         if not np.all(np.isfinite(sol.fun)):
-            continue
+            return
         if best is None or sol.cost < best.cost:
             best = sol
+
+    for s in starts:
+        run(s)
+    if fallback is not None and (best is None or 2 * best.cost > fallback_wrss * (1 + 1e-9)):
+        # the exact embedding: theta of the zero parameter exactly 0 would be a stationary point of LM, so
+        # start it at a tiny positive value; its WRSS equals the nested fit's to ~1e-12 relative
+        run(np.maximum(np.asarray(fallback, float), lower),
+            np.sqrt(np.maximum(np.asarray(fallback, float) - lower, 0.0)) + 1e-9)
     if best is None:
         res.status = "failed"
         res.reason = res.reason or "optimizer returned no finite solution from any start"
@@ -293,23 +303,26 @@ def fit_candidates(names, t: np.ndarray, y: np.ndarray, sigma: np.ndarray, error
     """Fit every candidate model in ``names`` (order kept) to one curve.
 
     Each model nested in another (``NESTED_IN``) is fitted first and its solution seeds the richer model
-    (:func:`nested_seeds`) beside the ``n_starts`` grid starts, so a richer fit never ends worse than the
-    nested one. A fit that raises is recorded as ``failed`` with the reason, never dropped.
+    (:func:`nested_seeds`): its rates plus one new rate join the multi-start grid, and if no start reaches the
+    nested fit's WRSS the exact embedding is fitted as well, so a richer fit never ends worse than the nested one.
+    A fit that raises is recorded as ``failed`` with the reason, never dropped.
     """
     t = np.asarray(t, float)
     y = np.asarray(y, float)
-    w = 1.0 / np.asarray(sigma, float)
     done: dict[str, FitResult] = {}
 
     def fit(name: str) -> FitResult:
         if name in done:
             return done[name]
-        seeds: list[np.ndarray] = []
         simpler = NESTED_IN.get(name)
         try:
+            extra, fb, fb_wrss = None, None, float("inf")
             if simpler is not None and len(t) >= MODELS[name].n_params:
-                seeds = nested_seeds(name, fit(simpler), t, y, w)
-            res = fit_model(name, t, y, sigma, error_model, n_starts, seeds=seeds, **kwargs)
+                nested = fit(simpler)
+                fb, extra = nested_seeds(name, nested, t)
+                fb_wrss = nested.wrss if fb is not None else float("inf")
+            res = fit_model(name, t, y, sigma, error_model, n_starts, extra_rates=extra, fallback=fb,
+                            fallback_wrss=fb_wrss, **kwargs)
         except Exception as exc:  # a failing fit is recorded, never dropped
             res = FitResult(model=name, status="failed", reason=f"{type(exc).__name__}: {exc}",
                             n=len(t), p=MODELS[name].n_params)
