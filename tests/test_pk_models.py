@@ -129,7 +129,7 @@ def test_selection_picks_generating_model_at_10pct_noise():
     assert all(v >= 0.90 for v in rates.values()), rates
 
 
-def test_selection_on_imaging_design_includes_tri():
+def test_selection_on_imaging_design_all_models():
     # 18-point design with dense early (dynamic imaging) sampling, where all three phases are identifiable
     rates = selection_rates(0.10, reps=200, seed=3, design="imaging", models=list(SEL_GEN))
     assert all(v >= 0.90 for v in rates.values()), rates
