@@ -14,8 +14,7 @@ import pandas as pd
 
 from radiovector.candidates import scoring
 from radiovector.candidates.enumerate import DesignSpace, enumerate_chunk
-from radiovector.candidates.recognition import check_nuclides
-from radiovector.candidates.stage import score_candidates
+from radiovector.candidates.stage import check_scoring_settings, score_candidates
 from radiovector.errors import ConfigError
 
 DEFAULTS = {
@@ -49,12 +48,7 @@ def resolve_params(params: dict | None) -> dict:
     for key in ("alerts", "qed_sa"):
         if not isinstance(merged[key], bool):
             raise ConfigError(f"design.{key} must be true or false, got {merged[key]!r}")
-    nucs = merged["nuclides"]
-    if isinstance(nucs, str):
-        nucs = [n for n in nucs.replace(";", ",").split(",") if n.strip()]
-    merged["nuclides"] = check_nuclides(list(nucs))
-    scoring.resolve_profile(merged["profile"], merged["profiles"])
-    return merged
+    return check_scoring_settings(merged)
 
 
 def pareto_front(values: np.ndarray) -> np.ndarray:

@@ -49,6 +49,12 @@ def resolve_params(params: dict | None) -> dict:
     unknown = sorted(set(merged) - set(DEFAULTS) - {"top_n", "peptides"})  # peptides: radiovector.peptides
     if unknown:
         raise ConfigError(f"unknown candidates setting(s) {unknown}", hint=f"known settings: {sorted(DEFAULTS)}")
+    return check_scoring_settings(merged)
+
+
+def check_scoring_settings(merged: dict) -> dict:
+    """Check the settings candidate and design-space scoring share: ``nuclides`` (a list, or a comma/semicolon
+    separated string; each must be known) and the desirability ``profile``. Returns ``merged`` normalised."""
     nucs = merged["nuclides"]
     if isinstance(nucs, str):
         nucs = [n for n in nucs.replace(";", ",").split(",") if n.strip()]
