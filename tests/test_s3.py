@@ -8,20 +8,14 @@ half-visible run.
 from __future__ import annotations
 
 import json
-import os
-import signal
-import subprocess
-import sys
-import textwrap
-import time
 import uuid
 from collections.abc import Iterator
-from datetime import timedelta
 from pathlib import Path
 
 import pytest
 from conftest import run_cli, write_config
 from seaweed import BUCKET, SeaweedS3, start_seaweed, weed_binary
+from store_contract import check_concurrent_commits, check_kill_mid_commit
 
 from radiovector.cli import common
 from radiovector.store import ResultsStore
@@ -139,79 +133,9 @@ def test_missing_bucket_and_profile_credentials(
     ResultsStore(_uri()).check_writable()
 
 
-_WORKER = textwrap.dedent(
-    """
-    import sys, time
-    import pandas as pd
-    from datetime import UTC, datetime
-    from radiovector.store import ResultsStore, RunRecord
-    uri, run_id = sys.argv[1], sys.argv[2]
-    rows, n_tables, start_at = int(sys.argv[3]), int(sys.argv[4]), float(sys.argv[5])
-    frame = pd.DataFrame({"i": range(rows), "x": [float(i) for i in range(rows)], "tag": run_id})
-    while time.time() < start_at:
-        time.sleep(0.001)
-    now = datetime.now(UTC)
-    record = RunRecord(run_id=run_id, status="succeeded", started_at=now, finished_at=now, config={"w": run_id},
-                       tables={f"t{k}": {"rows": rows, "key": ["i"]} for k in range(n_tables)})
-    ResultsStore(uri).commit_run(record, {f"t{k}": frame for k in range(n_tables)})
-    """
-)
-
-
-def _spawn(uri: str, run_id: str, rows: int, n_tables: int, start_at: float) -> subprocess.Popen:
-    return subprocess.Popen(
-        [sys.executable, "-c", _WORKER, uri, run_id, str(rows), str(n_tables), str(start_at)],
-        stderr=subprocess.PIPE,
-        text=True,
-        env=os.environ.copy(),
-    )
-
-
 def test_two_clients_committing_at_once_are_both_intact(s3_env: SeaweedS3) -> None:
-    uri = _uri()
-    start_at = time.time() + 2.5  # both begin at the same moment, into a store with no tables yet
-    ids = [f"20260101T000000Z-00000{k}" for k in (1, 2)]
-    procs = [_spawn(uri, rid, 5_000, 3, start_at) for rid in ids]
-    for proc in procs:
-        _, err = proc.communicate(timeout=120)
-        assert proc.returncode == 0, err
-    store = ResultsStore(uri)
-    assert sorted(store.visible_run_ids()) == ids
-    for rid in ids:
-        for k in range(3):
-            table = store.read(f"t{k}", rid).to_pandas()
-            assert len(table) == 5_000 and (table["tag"] == rid).all()
-            assert table["i"].tolist() == list(range(5_000))
-    assert store.sql("SELECT count(*) AS n FROM t0").to_pylist() == [{"n": 10_000}]
+    check_concurrent_commits(_uri(), rows=5_000)
 
 
 def test_client_killed_mid_commit_leaves_no_half_visible_run(s3_env: SeaweedS3) -> None:
-    import pandas as pd
-
-    from radiovector.store import RunRecord, new_run_id
-
-    uri = _uri()
-    store = ResultsStore(uri)
-    now = pd.Timestamp.now(tz="UTC").to_pydatetime()
-
-    def record() -> RunRecord:
-        return RunRecord(run_id=new_run_id(), status="succeeded", started_at=now, finished_at=now, config={})
-
-    earlier = store.commit_run(record(), {"t0": pd.DataFrame({"i": [1], "x": [1.0], "tag": ["e"]})})
-    victim = "20260101T000000Z-dead00"
-    proc = _spawn(uri, victim, 200_000, 10, time.time())
-    deadline = time.time() + 120
-    while time.time() < deadline and proc.poll() is None:
-        if "t1" in store.table_names():  # t0 and t1 of the victim are committed, its runs row is not
-            break
-        time.sleep(0.02)
-    proc.send_signal(signal.SIGKILL)
-    proc.wait()
-    assert proc.returncode == -signal.SIGKILL, "the worker finished before it could be killed"
-    assert store.visible_run_ids() == [earlier]
-    assert store.sql("SELECT DISTINCT run_id FROM t0").to_pylist() == [{"run_id": earlier}]
-    assert store.read("t1").num_rows == 0
-    after = store.commit_run(record(), {"t0": pd.DataFrame({"i": [2], "x": [2.0], "tag": ["a"]})})
-    assert sorted(store.visible_run_ids()) == sorted([earlier, after])
-    assert store.clean_orphans(grace=timedelta(0)).get("t0") == 200_000
-    assert store.read("t0").num_rows == 2
+    check_kill_mid_commit(_uri(), rows=200_000, n_tables=10)

@@ -2,18 +2,13 @@
 
 from __future__ import annotations
 
-import json
 import os
-import signal
-import subprocess
-import sys
-import textwrap
-import time
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import pandas as pd
 import pytest
+from store_contract import check_concurrent_commits, check_kill_mid_commit
 
 from radiovector.errors import StoreError
 from radiovector.store import ResultsStore, RunNotFound, RunRecord, new_run_id
@@ -126,71 +121,9 @@ def test_diff_rejects_non_unique_key() -> None:
         diff_tables(a, a, ["k"])
 
 
-_WORKER = textwrap.dedent(
-    """
-    import sys, pandas as pd
-    from datetime import UTC, datetime
-    from radiovector.store import ResultsStore, RunRecord
-    store_path, run_id = sys.argv[1], sys.argv[2]
-    rows, n_tables, start_at = int(sys.argv[3]), int(sys.argv[4]), float(sys.argv[5])
-    import time
-    while time.time() < start_at:
-        time.sleep(0.001)
-    frame = pd.DataFrame({"i": range(rows), "x": [float(i) for i in range(rows)], "tag": run_id})
-    now = datetime.now(UTC)
-    record = RunRecord(run_id=run_id, status="succeeded", started_at=now, finished_at=now, config={"w": run_id},
-                       tables={f"t{k}": {"rows": rows, "key": ["i"]} for k in range(n_tables)})
-    ResultsStore(store_path).commit_run(record, {f"t{k}": frame for k in range(n_tables)})
-    """
-)
-
-
-def _spawn(store_path: Path, run_id: str, rows: int, n_tables: int, start_at: float) -> subprocess.Popen:
-    return subprocess.Popen(
-        [sys.executable, "-c", _WORKER, str(store_path), run_id, str(rows), str(n_tables), str(start_at)],
-        stderr=subprocess.PIPE,
-        text=True,
-    )
-
-
 def test_two_concurrent_commits_are_both_intact(store_path: Path) -> None:
-    start_at = (
-        time.time() + 3.0
-    )  # both processes begin writing at the same moment, into a store with no tables
-    ids = [f"20260101T000000Z-00000{k}" for k in (1, 2)]
-    procs = [_spawn(store_path, rid, 20_000, 3, start_at) for rid in ids]
-    for proc in procs:
-        _, err = proc.communicate(timeout=120)
-        assert proc.returncode == 0, err
-    store = ResultsStore(store_path)
-    assert sorted(store.visible_run_ids()) == ids
-    for rid in ids:
-        for k in range(3):
-            table = store.read(f"t{k}", rid).to_pandas()
-            assert len(table) == 20_000 and (table["tag"] == rid).all()
-            assert table["i"].tolist() == list(range(20_000))
+    check_concurrent_commits(str(store_path), rows=20_000)
 
 
 def test_sigkill_during_commit_leaves_only_complete_runs(store_path: Path) -> None:
-    store = ResultsStore(store_path)
-    earlier = store.commit_run(_record(), {"t0": pd.DataFrame({"i": [1], "x": [1.0], "tag": ["e"]})})
-    victim = "20260101T000000Z-dead00"
-    proc = _spawn(store_path, victim, 400_000, 12, time.time())
-    log = store_path / "t1" / "_delta_log"
-    deadline = time.time() + 120
-    while time.time() < deadline and proc.poll() is None:
-        if log.is_dir() and any(log.glob("*.json")):  # t0 and t1 of the victim are written, runs is not
-            break
-        time.sleep(0.005)
-    proc.send_signal(signal.SIGKILL)
-    proc.wait()
-    assert proc.returncode == -signal.SIGKILL, "the worker finished before it could be killed"
-    assert store.visible_run_ids() == [earlier]
-    assert store.sql("SELECT DISTINCT run_id FROM t0").to_pylist() == [{"run_id": earlier}]
-    assert store.read("t1").num_rows == 0
-    # the next run commits normally, and the orphans are cleaned once stale
-    after = store.commit_run(_record(), {"t0": pd.DataFrame({"i": [2], "x": [2.0], "tag": ["a"]})})
-    assert sorted(store.visible_run_ids()) == sorted([earlier, after])
-    cleaned = store.clean_orphans(grace=timedelta(0))
-    assert cleaned.get("t0") == 400_000
-    assert json.loads(json.dumps(cleaned))  # plain ints
+    check_kill_mid_commit(str(store_path), rows=400_000, n_tables=12)
