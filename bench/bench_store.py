@@ -82,6 +82,10 @@ def bench_sql(tmp: Path) -> None:
     baseline = timed(lambda: con.sql(query).to_arrow_table())
     print(f"runs sql over 100 runs (200,000 rows): {cold:.3f} s in-process, {cli:.2f} s as a CLI call "
           f"(target < 1 s); in-memory DuckDB baseline {baseline:.3f} s; ratio {cold / baseline:.1f}x")
+    ResultsStore(tmp / "sql-store").compact()
+    compacted = timed(lambda: ResultsStore(tmp / "sql-store").sql(query))
+    print(f"  after `runs compact` (one file per table): {compacted:.3f} s in-process; "
+          f"ratio {compacted / baseline:.1f}x")
 
 
 def bench_dry_run(tmp: Path) -> None:

@@ -188,6 +188,23 @@ def diff(
         )
 
 
+@app.command("compact")
+def compact(
+    store: str = StoreOption,
+    no_vacuum: bool = typer.Option(False, "--no-vacuum", help="Keep unreferenced files (no VACUUM)."),
+    as_json: bool = JsonOption,
+) -> None:
+    """Merge the many small files that runs accumulate into few large ones (faster queries); data unchanged.
+
+    Example: radiovector runs compact --store results/store
+    """
+    report = open_store(store).compact(vacuum=not no_vacuum)
+    if as_json:
+        print_json(report)
+    else:
+        print_table([{"table": k, **v} for k, v in report.items()], title="compacted")
+
+
 @app.command("clean")
 def clean(
     grace_minutes: float = typer.Option(
