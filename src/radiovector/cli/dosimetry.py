@@ -6,7 +6,6 @@ that the CLI starts fast.
 
 from __future__ import annotations
 
-import json
 import math
 import sys
 from pathlib import Path
@@ -14,6 +13,7 @@ from typing import Annotated
 
 import typer
 
+from radiovector.cli.common import jsonable, print_json
 from radiovector.config import config_section
 from radiovector.errors import ConfigError
 
@@ -37,11 +37,6 @@ def register(app: typer.Typer) -> None:
     )(dose_command)
 
 
-def _clean(v):
-    if isinstance(v, float) and (math.isnan(v) or math.isinf(v)):
-        return None
-    return v
-
 
 def sphere_command(
     nuclide: Annotated[str, typer.Option("--nuclide", "-n", help="Nuclide, e.g. Lu-177, Y-90, Ac-225.")],
@@ -52,9 +47,9 @@ def sphere_command(
 
     if not (mass_g > 0 and math.isfinite(mass_g)):
         raise ConfigError(f"--mass-g must be a positive number of grams, got {mass_g}")
-    doc = {k: _clean(v) for k, v in sphere(nuclide, mass_g).items()}
+    doc = jsonable(sphere(nuclide, mass_g))
     if as_json:
-        typer.echo(json.dumps(doc, indent=2))
+        print_json(doc)
         return
     from rich.console import Console
     from rich.table import Table

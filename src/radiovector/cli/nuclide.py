@@ -2,14 +2,14 @@
 
 from __future__ import annotations
 
-import json
-import math
 import sys
 from typing import Annotated
 
 import typer
 from rich.console import Console
 from rich.table import Table
+
+from radiovector.cli.common import jsonable, print_json
 
 
 def register(app: typer.Typer) -> None:
@@ -23,11 +23,6 @@ def register(app: typer.Typer) -> None:
     )(nuclide_command)
 
 
-def _clean(v):
-    if isinstance(v, float) and (math.isinf(v) or math.isnan(v)):
-        return None
-    return v
-
 
 def nuclide_command(
     name: Annotated[str, typer.Argument(help="Nuclide, e.g. Lu-177, Ac-225, Tc-99m.")],
@@ -40,7 +35,7 @@ def nuclide_command(
     chain = decay_chain(info.name)
     totals = chain_energy_per_parent_decay(info.name).set_index("nuclide").loc["TOTAL"]
     energy = {k: info.mean_energy_mev[k] for k in MAIN_CLASSES}
-    chain_rows = [{k: _clean(v) for k, v in row.items()} for row in chain.to_dict(orient="records")]
+    chain_rows = jsonable(chain.to_dict(orient="records"))
     doc = {
         "name": info.name,
         "half_life_h": info.half_life_h,
@@ -51,7 +46,7 @@ def nuclide_command(
         "source": "ICRP Publication 107 (radioactivedecay, icrp107-database)",
     }
     if as_json:
-        typer.echo(json.dumps(doc, indent=2))
+        print_json(doc)
         return
     console = Console(width=None if sys.stdout.isatty() else 160)
     console.print(f"[bold]{info.name}[/]  T1/2 = {info.half_life_h:.6g} h  "
