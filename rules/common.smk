@@ -13,10 +13,13 @@ INPUT_PATHS = {
 
 # Every result table the workflow commits to the store: name -> (file, key columns identifying a row).
 # Stage rule files add their tables here, their rejects to STAGE_REJECTS and report figure folders to
-# REPORT_FIGURES (report section -> folder of PNGs, each with a .txt caption beside it or the stage caption).
+# REPORT_FIGURES (report section -> folder of PNGs, each captioned by radiovector.report.captions or the stage
+# caption docs/report/<stage>.rst); REPORT_INPUTS are further named inputs of the report rule (e.g. the design
+# summary that the report's design-space section tabulates).
 RESULT_TABLES = {}
 STAGE_REJECTS = []
 REPORT_FIGURES = {}
+REPORT_INPUTS = {}
 # Input files read by a stage rather than by the ingest rule (e.g. design building blocks): summaries in the
 # ingest summary format, so that their checksums land in the run's inputs like every other input.
 EXTRA_INPUT_SUMMARIES = []

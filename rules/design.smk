@@ -49,6 +49,12 @@ rule design_gather:
         rejects="design/rejects.parquet",
         summary="design/summary.json",
         input_summary="design/building_blocks.json",
+        figures=report(
+            directory("design/figures"),
+            patterns=["{name}.png"],
+            caption="../docs/report/design.rst",
+            category="Design space",
+        ),
     params:
         design=DESIGN,
         chunk_size=DESIGN["chunk_size"],
@@ -65,3 +71,5 @@ rule design_gather:
 RESULT_TABLES["design_space"] = ("design/design_space.parquet", ["candidate_id"])
 STAGE_REJECTS.append("design/rejects.parquet")
 EXTRA_INPUT_SUMMARIES.append("design/building_blocks.json")
+REPORT_FIGURES["Design space"] = "design/figures"
+REPORT_INPUTS["design_summary"] = "design/summary.json"

@@ -22,6 +22,7 @@ rule report:
     input:
         manifest="manifest.json",
         figures=list(REPORT_FIGURES.values()),
+        **REPORT_INPUTS,
     output:
         report(
             "report/index.html",
@@ -35,7 +36,7 @@ rule report:
         code=CODE_VERSION["report"],
         captions={section: str(PROJECT_ROOT / "docs" / "report" / f"{stage}.rst") for section, stage in
                   [("Pharmacokinetics", "pk"), ("Targets", "targets"), ("Candidates", "candidates"),
-                   ("Dosimetry", "dosimetry")]},
+                   ("Design space", "design"), ("Dosimetry", "dosimetry")]},
     log:
         "logs/report.log",
     conda:

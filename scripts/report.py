@@ -10,7 +10,7 @@ import pandas as pd  # noqa: E402
 
 from radiovector.report import build_report  # noqa: E402
 from radiovector.report.captions import caption_for  # noqa: E402
-from radiovector.report.html import Figure  # noqa: E402
+from radiovector.report.html import Figure, design_summary_html  # noqa: E402
 from radiovector.scripting import run_script  # noqa: E402
 from radiovector.store.records import package_versions  # noqa: E402
 
@@ -18,12 +18,15 @@ from radiovector.store.records import package_versions  # noqa: E402
 def main(smk):
     manifest = json.loads(Path(smk.input.manifest).read_text())
     sections, figures = [], {}
-    order = ["Targets", "Candidates", "Pharmacokinetics", "Dosimetry"]
+    order = ["Targets", "Candidates", "Design space", "Pharmacokinetics", "Dosimetry"]
     present = smk.params.figures
     for section in [s for s in order if s in present] + sorted(set(present) - set(order)):
         caption_file = Path(smk.params.captions[section])
         caption = " ".join(caption_file.read_text().split()) if caption_file.is_file() else section
-        sections.append((section, f"<p>{caption}</p>"))
+        block = f"<p>{caption}</p>"
+        if section == "Design space" and hasattr(smk.input, "design_summary"):
+            block += design_summary_html(json.loads(Path(smk.input.design_summary).read_text()))
+        sections.append((section, block))
         figures[section] = [Figure(p, caption_for(p, caption)) for p in sorted(Path(present[section]).glob("*.png"))]
     def table(name):
         spec = manifest["tables"].get(name)

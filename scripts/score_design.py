@@ -34,22 +34,29 @@ def chunk(smk):
 
 def gather(smk):
     from radiovector.candidates.design import gather as gather_chunks
+    from radiovector.candidates.enumerate import load_blocks
+    from radiovector.candidates.plots import write_design_figures
 
     top_n = int(smk.params.design["top_n"])
     table = gather_chunks([pd.read_parquet(p) for p in smk.input.kept], top_n)
     write_parquet(table, smk.output.table)
+    write_design_figures(table, Path(smk.output.figures))
     rejects = [pd.read_parquet(p) for p in smk.input.rejects]
     write_parquet(pd.concat(rejects, ignore_index=True), smk.output.rejects)
     counts = [json.loads(Path(p).read_text()) for p in smk.input.counts]
     blocks = Path(smk.params.blocks)
     blocks_sha256 = sha256_file(blocks)
-    n_blocks = len(read_raw_table(blocks))  # every block row was accepted: a bad block stops the run
+    block_rows = read_raw_table(blocks)
+    n_blocks = len(block_rows)  # every block row was accepted: a bad block stops the run
+    space = load_blocks(block_rows, str(blocks))
     write_json({"input": "building_blocks", "path": str(blocks), "sha256": blocks_sha256,
                 "size_bytes": blocks.stat().st_size, "schema": "building_blocks", "rows_in": n_blocks,
                 "rows_accepted": n_blocks, "rows_rejected": 0}, smk.output.input_summary)
     write_json({
         "building_blocks": str(blocks),
         "building_blocks_sha256": blocks_sha256,
+        "building_blocks_per_role": {"vector": len(space.vectors), "linker": len(space.linkers),
+                                     "chelator": len(space.chelators), "albumin_binder": len(space.albumin_binders)},
         "chunks": len(counts),
         "chunk_size": int(smk.params.chunk_size),
         "conjugates": sum(c["conjugates"] for c in counts),

@@ -17,35 +17,61 @@ PROPERTIES = (("mw", "MW (g/mol)"), ("clogp", "Crippen logP"), ("tpsa", "TPSA (Ã
               ("net_charge_ph74", "net charge at pH 7.4"), ("sa_score", "SA score"), ("score", "desirability score"))
 
 
-def property_distributions(cand: pd.DataFrame, path: Path) -> Path:
+def property_distributions(cand: pd.DataFrame, path: Path, unit: str = "candidates") -> Path:
+    """Histograms of :data:`PROPERTIES`; ``unit`` labels the counts (a panel says "not computed" if all NaN)."""
     fig, axes = plt.subplots(2, 3, figsize=(10, 6))
     for ax, (col, label) in zip(axes.flat, PROPERTIES, strict=True):
-        values = pd.to_numeric(cand[col], errors="coerce").dropna()
+        values = pd.to_numeric(cand[col], errors="coerce").dropna() if col in cand.columns else pd.Series(dtype=float)
         ax.hist(values, bins=min(30, max(5, len(values) // 2)), color="#4477aa")
+        if values.empty:
+            ax.text(0.5, 0.5, "not computed", ha="center", va="center", transform=ax.transAxes, color="#6b7280")
         ax.set_xlabel(label)
-        ax.set_ylabel("candidates")
+        ax.set_ylabel(unit)
     fig.tight_layout()
     fig.savefig(path, dpi=120)
     plt.close(fig)
     return path
 
 
-def pareto_plot(cand: pd.DataFrame, path: Path, x: str = "d_pk", y: str = "d_binding") -> Path:
-    """Score components: binding (affinity or similarity) vs pharmacokinetic desirability; front highlighted."""
+def _objective_axes(cand: pd.DataFrame) -> tuple[pd.Series, str, pd.Series, str]:
+    """(x, x label, y, y label): the Pareto objectives of :func:`radiovector.candidates.scoring.objectives`,
+    pharmacokinetics against binding (radiochemistry where no binding desirability is known)."""
+    from radiovector.candidates.scoring import objectives
+
+    obj = objectives(cand[[c for c in cand.columns if c.startswith("d_")]])
+    nan = pd.Series(np.nan, index=cand.index)
+    pk = obj.get("pharmacokinetics", nan)
+    binding = obj.get("binding", nan)
+    if binding.notna().any():
+        return pk, "pharmacokinetics objective", binding, "binding objective"
+    return pk, "pharmacokinetics objective", obj.get("radiochemistry", nan), "radiochemistry objective (chelator)"
+
+
+def pareto_plot(cand: pd.DataFrame, path: Path, x: str = "d_pk", y: str = "d_binding",
+                front: pd.Series | None = None, objective_axes: bool = False) -> Path:
+    """Score components: binding (affinity or similarity) vs pharmacokinetic desirability; front highlighted.
+
+    ``front`` marks the Pareto front (default: ``pareto_rank == 1``); with ``objective_axes`` the axes are the
+    objectives the front was computed on (:func:`_objective_axes`) instead of the score components.
+    """
     binding = cand["d_affinity"] if cand.get("d_affinity") is not None and cand["d_affinity"].notna().any() else (
         cand.get("d_similarity", pd.Series(np.nan, index=cand.index)))
     pk_cols = [c for c in ("d_hydrophilicity", "d_net_charge", "d_size") if c in cand.columns]
     pk = np.exp(np.log(cand[pk_cols].clip(lower=1e-3)).mean(axis=1)) if pk_cols else cand["score"]
     ybin = binding if binding.notna().any() else cand.get("d_compatibility", cand["score"])
     ylabel = "binding desirability" if binding.notna().any() else "chelator compatibility desirability"
+    xlabel = "pharmacokinetic desirability (logP, charge, size)"
+    if objective_axes:
+        pk, xlabel, ybin, ylabel = _objective_axes(cand)
     fig, ax = plt.subplots(figsize=(6, 5))
-    front = cand["pareto_rank"] == 1
+    label = "Pareto front (rank 1)" if front is None else "Pareto front"
+    front = (cand["pareto_rank"] == 1) if front is None else front.astype(bool)
     sc = ax.scatter(pk[~front], ybin[~front], c=cand.loc[~front, "score"], cmap="viridis", vmin=0, vmax=1, s=18)
     ax.scatter(pk[front], ybin[front], c=cand.loc[front, "score"], cmap="viridis", vmin=0, vmax=1, s=40,
-               edgecolors="red", label="Pareto front (rank 1)")
+               edgecolors="red", label=label)
     for _, row in cand[front].head(15).iterrows():
         ax.annotate(str(row["candidate_id"]), (pk[row.name], ybin[row.name]), fontsize=7)
-    ax.set_xlabel("pharmacokinetic desirability (logP, charge, size)")
+    ax.set_xlabel(xlabel)
     ax.set_ylabel(ylabel)
     fig.colorbar(sc, ax=ax, label="score")
     ax.legend(loc="lower left", fontsize=8)
@@ -55,10 +81,11 @@ def pareto_plot(cand: pd.DataFrame, path: Path, x: str = "d_pk", y: str = "d_bin
     return path
 
 
-def structure_grid(cand: pd.DataFrame, path: Path, top_n: int = 12) -> Path:
+def structure_grid(cand: pd.DataFrame, path: Path, top_n: int = 12, rank: str = "rank") -> Path:
+    """The first ``top_n`` rows (ranked best first) drawn in a grid; legends ``#rank id (score)``."""
     top = cand.head(top_n)
     mols = [Chem.MolFromSmiles(s) for s in top["smiles"]]
-    triples = zip(top["rank"], top["candidate_id"], top["score"], strict=True)
+    triples = zip(top[rank], top["candidate_id"], top["score"], strict=True)
     legends = [f"#{r} {cid} ({s:.2f})" for r, cid, s in triples]
     img = Draw.MolsToGridImage(mols, molsPerRow=min(4, max(1, len(mols))), subImgSize=(350, 300), legends=legends)
     img.save(str(path))
@@ -72,4 +99,20 @@ def write_figures(cand: pd.DataFrame, directory: Path, top_n: int = 12) -> dict[
         "property_distributions": property_distributions(cand, directory / "candidate_properties.png"),
         "pareto": pareto_plot(cand, directory / "candidate_pareto.png"),
         "structures": structure_grid(cand, directory / "candidate_top_structures.png", top_n),
+    }
+
+
+def write_design_figures(design: pd.DataFrame, directory: Path, top_n: int = 12) -> dict[str, Path]:
+    """Figures of a gathered ``design_space`` table (radiovector.candidates.design.gather): the same three as
+    :func:`write_figures`, over the kept conjugates, the front from ``on_pareto_front`` drawn on its objectives."""
+    directory = Path(directory)
+    directory.mkdir(parents=True, exist_ok=True)
+    if design.empty:  # nothing kept (every conjugate rejected): no figures, the report shows the counts
+        return {}
+    return {
+        "property_distributions": property_distributions(design, directory / "design_properties.png",
+                                                         unit="conjugates"),
+        "pareto": pareto_plot(design, directory / "design_pareto.png", front=design["on_pareto_front"],
+                              objective_axes=True),
+        "structures": structure_grid(design, directory / "design_top_structures.png", top_n, rank="design_rank"),
     }

@@ -22,6 +22,17 @@ FIGURE_CAPTIONS: list[tuple[str, str]] = [
     (r"candidate_top_structures",
      "Candidates: structures of the top-ranked candidates with their id and score (standardised parent "
      "structures)."),
+    (r"design_properties",
+     "Design space: distributions of molecular weight, Crippen logP, TPSA, net charge at pH 7.4, synthetic "
+     "accessibility and the overall desirability score over the kept conjugates (the top N by score plus the "
+     "Pareto front), not over every enumerated conjugate."),
+    (r"design_pareto",
+     "Design space: the kept conjugates on the Pareto objectives they were screened on (pharmacokinetics against "
+     "binding, or against chelator compatibility where no binding desirability is known); circled points form the "
+     "global Pareto front over all objectives, colour is the overall score."),
+    (r"design_top_structures",
+     "Design space: structures of the best-scoring enumerated conjugates with their design rank, id "
+     "(vector|linker|chelator[|albumin binder]) and score."),
     (r"pk_(?P<c>.+)_(?P<n>[A-Z][a-z]?-\d+m?)",
      "{c} ({n}): measured uptake per organ (decay-corrected mean and SD) with the model selected by AICc and its "
      "bootstrap confidence band; the integral, with physical decay, is the time-integrated activity."),

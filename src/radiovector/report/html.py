@@ -99,6 +99,42 @@ def dose_findings_html(therapeutic_index: pd.DataFrame) -> str:
     )
 
 
+def design_counts(summary: Mapping[str, Any]) -> dict[str, int]:
+    """The design-space balance from ``design/summary.json`` (scripts/score_design.py): enumerated =
+    rejected + merged within a chunk (same InChIKey) + kept + not kept (below the top N and off the Pareto front,
+    or a duplicate of a better row in another chunk)."""
+    enumerated, rejected, scored = summary["conjugates"], summary["rejects"], summary["unique_per_chunk"]
+    kept = summary["rows_in_table"]
+    return {"enumerated": enumerated, "rejected": rejected, "merged": enumerated - rejected - scored,
+            "scored": scored, "kept": kept, "not_kept": scored - kept, "pareto_front": summary["pareto_front"]}
+
+
+def design_summary_html(summary: Mapping[str, Any]) -> str:
+    """The design-space summary: building blocks per role, and how many conjugates were enumerated, rejected,
+    scored and kept in the ``design_space`` table, from ``design/summary.json``."""
+    counts = design_counts(summary)
+    per_role = summary.get("building_blocks_per_role", {})
+    roles = [r for r in ("vector", "linker", "chelator", "albumin_binder") if r in per_role]
+    rows = [
+        ("building blocks", ", ".join(f"{per_role[r]} {r.replace('_', ' ')}" for r in roles)),
+        ("chunks (conjugates per chunk)", f"{summary['chunks']} ({summary['chunk_size']})"),
+        ("enumerated conjugates", counts["enumerated"]),
+        ("rejected (see Rejected rows)", counts["rejected"]),
+        ("merged: same structure within a chunk", counts["merged"]),
+        ("scored: distinct structures per chunk", counts["scored"]),
+        (f"kept in design_space: top {summary['top_n']} by score plus the Pareto front", counts["kept"]),
+        ("of which on the Pareto front", counts["pareto_front"]),
+        ("not kept: below the top N and off the front, or a duplicate across chunks", counts["not_kept"]),
+        ("slowest chunk (s) / peak memory of a chunk job (MB)",
+         f"{summary.get('chunk_seconds_max', '')} / {summary.get('chunk_peak_rss_mb_max', '')}"),
+    ]
+    return (
+        "<p>Enumerated conjugates = rejected + merged + kept + not kept. Figures show the kept conjugates "
+        "(docs/methods/candidates.md, design-space screening).</p>"
+        + table_html(pd.DataFrame(rows, columns=["design space", "count"]))
+    )
+
+
 def provenance_html(config: Mapping[str, Any], versions: Mapping[str, str]) -> str:
     import yaml
 
