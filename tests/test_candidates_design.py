@@ -72,3 +72,30 @@ def test_workflow_has_one_job_per_chunk_and_registers_the_table(tmp_path):
     counts = {line.split()[0]: int(line.split()[1]) for line in proc.stdout.splitlines()
               if len(line.split()) == 2 and line.split()[1].isdigit()}
     assert counts["design_chunk"] == 4 and counts["design_gather"] == 1  # 18 conjugates in chunks of 5
+
+
+def test_design_figures_have_captions_and_the_summary_balances(tmp_path):
+    from radiovector.candidates.plots import write_design_figures
+    from radiovector.report.captions import caption_for
+    from radiovector.report.html import design_counts, design_summary_html
+
+    space = load_blocks(pd.read_csv(BLOCKS))
+    chunks = [score_chunk(space, k, 4, PARAMS) for k in range(n_chunks(space, 4))]
+    table = gather([kept for kept, _, _ in chunks], top_n=3)
+    paths = write_design_figures(table, tmp_path / "figures")
+    assert sorted(p.name for p in paths.values()) == ["design_pareto.png", "design_properties.png",
+                                                      "design_top_structures.png"]
+    assert all(p.stat().st_size > 0 and caption_for(p, "stage caption") != "stage caption" for p in paths.values())
+    assert write_design_figures(table.iloc[:0], tmp_path / "empty") == {}  # nothing kept: counts only
+
+    summary = {"conjugates": sum(c["conjugates"] for _, _, c in chunks),
+               "unique_per_chunk": sum(c["unique"] for _, _, c in chunks),
+               "rejects": sum(c["rejects"] for _, _, c in chunks), "rows_in_table": len(table),
+               "pareto_front": int(table["on_pareto_front"].sum()), "chunks": len(chunks), "chunk_size": 4,
+               "top_n": 3, "building_blocks_per_role": {"albumin_binder": 1, "chelator": 3, "linker": 3, "vector": 2}}
+    counts = design_counts(summary)
+    assert counts["enumerated"] == len(space) == 18
+    assert counts["enumerated"] == counts["rejected"] + counts["merged"] + counts["kept"] + counts["not_kept"]
+    page = design_summary_html(summary)
+    assert "2 vector, 3 linker, 3 chelator, 1 albumin binder" in page
+    assert '<td>enumerated conjugates</td><td class="num">18</td>' in page
