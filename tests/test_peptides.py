@@ -59,10 +59,13 @@ def test_inchikey_equals_published_structure(example, pid, smiles_source):
 
 
 #: Published InChIKeys (the example CSV's reference column cites each): gastrin-17 = little gastrin I, Wikipedia
-#: infobox (from PubChem/ChEMBL); DOTA-c(RGDfK): BenchChem B15605691 "DOTA-cyclo(RGDfK)" (C43H67N13O14, 990.1).
+#: infobox (from PubChem/ChEMBL); DOTA-c(RGDfK): BenchChem B15605691 "DOTA-cyclo(RGDfK)" (C43H67N13O14, 990.1);
+#: DOTA-[Pro1,Tyr4]bombesin: BenchChem B15604550 "DOTA-bombesin (1-14)"
+#: (https://www.benchchem.com/es/product/b15604550, PubChem-computed; C90H136N28O25S, 2042.3).
 PUBLISHED_INCHIKEY = {
     "gastrin-17": "GKDWRERMBNGKCZ-RNXBIMIWSA-N",
     "DOTA-cRGDfK": "JCMRWLZGXBWZRR-IHZBLBIESA-N",
+    "DOTA-Pro1-Tyr4-bombesin": "GKGRKZIBRKPDEY-OJRDFMJISA-N",
 }
 
 
@@ -82,11 +85,13 @@ def test_dotanoc_connectivity_and_weight_match_published():
 # Published molecular formulas: octreotide PubChem CID 448601; DOTATATE PubChem CID 11170867; DOTATOC PubChem
 # (edotreotide); pentixafor CAS 1341207-62-2 (Demmer 2011); bombesin Sigma-Aldrich B4272 (also below: its
 # [M+H]+ 1619.8223); c(RGDfK) Haubner 1996; DOTANOC and DOTA-c(RGDfK) BenchChem B12298608 / B15605691;
-# gastrin-17 Wikipedia (little gastrin I).
+# gastrin-17 Wikipedia (little gastrin I); DOTA-[Pro1,Tyr4]bombesin BenchChem B15604550
+# (https://www.benchchem.com/es/product/b15604550).
 PUBLISHED_FORMULA = {
     "octreotide": "C49H66N10O10S2", "DOTATATE": "C65H90N14O19S2", "DOTATOC": "C65H92N14O18S2",
     "pentixafor": "C60H80N14O14", "bombesin": "C71H110N24O18S", "cRGDfK": "C27H41N9O7",
     "DOTANOC": "C69H94N14O17S2", "DOTA-cRGDfK": "C43H67N13O14", "gastrin-17": "C97H124N20O31S",
+    "DOTA-Pro1-Tyr4-bombesin": "C90H136N28O25S",
 }
 
 
@@ -99,6 +104,15 @@ def test_monoisotopic_mass_matches_published_formula(example, pid):
 
 def test_every_example_peptide_is_checked_against_a_published_source(example):
     assert set(example.index) <= set(PUBLISHED_FORMULA)
+
+
+def test_dota_pro1_tyr4_bombesin_mass_and_weight_match_published():
+    # BenchChem B15604550 "DOTA-bombesin (1-14)", https://www.benchchem.com/es/product/b15604550 (PubChem-computed):
+    # C90H136N28O25S, molecular weight 2042.3 g/mol; monoisotopic mass of that formula 2040.9952
+    mol = build_peptide("[DOTA]-P-Q-R-Y-G-N-Q-W-A-V-G-H-L-M-[NH2]")[1]
+    assert abs(Descriptors.ExactMolWt(mol) - _formula_mass("C90H136N28O25S")) < 0.01
+    assert abs(Descriptors.ExactMolWt(mol) - 2040.9952) < 0.01
+    assert Descriptors.MolWt(mol) == pytest.approx(2042.3, abs=0.05)
 
 
 def test_bombesin_mass_matches_published_mh():
@@ -155,6 +169,79 @@ def test_lactam_bridge_and_nmethyl_and_aib():
     mol = build_peptide("A-K&1-A-A-E&1-[NMe-Ala]-[Aib]-[NH2]")[1]
     assert rdMolDescriptors.CalcMolFormula(mol)  # builds
     assert mol.GetRingInfo().NumRings() == 1
+
+
+# --- reference ligands (data/known_peptides.csv) == published sequences and structures ---------------------------
+
+KNOWN = ROOT / "src" / "radiovector" / "peptides" / "data" / "known_peptides.csv"
+
+
+@pytest.fixture(scope="module")
+def known() -> pd.DataFrame:
+    return pd.read_csv(KNOWN).set_index("id")
+
+
+def _known_mol(known, pid: str) -> Chem.Mol:
+    return build_peptide(known.loc[pid, "sequence"])[1]
+
+
+#: Formulas the reference column cites: octreotide PubChem CID 448601; somatostatin-14 Merck Index "Somatostatin"
+#: (https://www.drugfuture.com/chemdata/Somatostatin.html, C76H104N18O19S2, MW 1637.88); bombesin Sigma-Aldrich
+#: B4272; c(RGDfK) BenchChem B3037604 (parent of the TFA salt); FC131 BenchChem B10817719 (parent InChI
+#: C36H47N11O6); exendin-4 = exenatide C184H282N50O60S (https://lifetein.com/peptide-product/exenatide-acetate-
+#: exendin4-p-16944.html, https://thebiotek.com/exenatide, average MW 4186.6).
+KNOWN_FORMULA = {
+    "octreotide": "C49H66N10O10S2", "somatostatin-14": "C76H104N18O19S2", "bombesin": "C71H110N24O18S",
+    "cRGDfK": "C27H41N9O7", "FC131": "C36H47N11O6", "exendin-4": "C184H282N50O60S",
+}
+
+
+@pytest.mark.parametrize("pid", sorted(KNOWN_FORMULA))
+def test_known_peptide_formula_matches_published(known, pid):
+    mol = _known_mol(known, pid)
+    assert rdMolDescriptors.CalcMolFormula(mol) == KNOWN_FORMULA[pid]
+    assert abs(Descriptors.ExactMolWt(mol) - _formula_mass(KNOWN_FORMULA[pid])) < 0.01
+
+
+def test_known_peptide_average_weights_match_published(known):
+    # Merck Index somatostatin 1637.88; exenatide 4186.6 (vendor pages above)
+    assert Descriptors.MolWt(_known_mol(known, "somatostatin-14")) == pytest.approx(1637.88, abs=0.1)
+    assert Descriptors.MolWt(_known_mol(known, "exendin-4")) == pytest.approx(4186.6, abs=0.1)
+
+
+@pytest.mark.parametrize("pid,key", [
+    # BenchChem B3037604 "Cyclo(-RGDfK) Trifluoroacetate", https://www.benchchem.com/product/b3037604 (MW 717.7)
+    ("cRGDfK", "WHCQIPJAWCYHFT-HXSCNMCGSA-N"),
+    # BenchChem B10817719 "FC131 Tfa", https://www.benchchem.com/product/b10817719 (PubChem-computed InChI)
+    ("FC131", "CJRFPYRTUCUEQI-UVHONZKJSA-N"),
+])
+def test_known_peptide_tfa_salt_inchikey_matches_published(known, pid, key):
+    salt = Chem.CombineMols(_known_mol(known, pid), Chem.MolFromSmiles("OC(=O)C(F)(F)F"))
+    assert Chem.MolToInchiKey(salt) == key
+
+
+def test_known_peptides_derived_from_checked_sequences(known, example):
+    seq = known["sequence"]
+    # Tyr3-octreotate is the peptide of DOTATATE (checked against PubChem above)
+    assert "[DOTA]-" + seq["Tyr3-octreotate"] == example.loc["DOTATATE", "sequence"]
+    assert seq["octreotide"] == example.loc["octreotide", "sequence"]
+    # BBN(7-14): residues 7-14 of bombesin, amide kept
+    assert seq["bombesin"].endswith("-" + seq["bombesin(7-14)"])
+    # exendin-4: UniProtKB/Swiss-Prot exendin-4 precursor (stored uniprot_sprot.xml; EXE4_HELSC, C6EVG1), chain
+    # 48-86 with Ser-86 amide
+    precursor = "MKIILWLCVFGLFLATLFPISWQMPVESGLSSEDSASSESFASKIKRHGEGTFTSDLSKQMEEEAVRLFIEWLKNGGPSSGAPPPSG"
+    assert seq["exendin-4"] == "-".join(precursor[47:86]) + "-[NH2]"
+    # NT(8-13): residues 8-13 of neurotensin; the whole neurotensin built from that sequence has the formula of the
+    # Wikipedia "Neurotensin" infobox (PubChem 16129680): C78H121N21O20
+    neurotensin = "[pGlu]-L-Y-E-N-K-P-R-R-P-Y-I-L"
+    assert neurotensin.endswith(seq["neurotensin(8-13)"]) and neurotensin.split("-")[7:] == seq[
+        "neurotensin(8-13)"].split("-")
+    assert rdMolDescriptors.CalcMolFormula(build_peptide(neurotensin)[1]) == "C78H121N21O20"
+
+
+def test_every_known_peptide_reference_says_what_it_was_checked_against(known):
+    for pid, ref in known["reference"].items():
+        assert "Checked:" in ref or "NOT verified" in ref, pid
 
 
 # --- chelators and the candidate stage ---------------------------------------------------------------------------
