@@ -9,12 +9,13 @@ import numpy as np
 import pandas as pd
 import pytest
 from rdkit import Chem, DataStructs
-from rdkit.Chem import QED
+from rdkit.Chem import QED, Crippen, Descriptors, Lipinski, rdMolDescriptors
 
 import radiovector.candidates.features as features
 from radiovector.candidates.affinity import AffinityModel, featurise, make_estimator
 from radiovector.candidates.alerts import alerts, alerts_unscreened
 from radiovector.candidates.descriptors import DESCRIPTOR_COLUMNS, descriptors, qed_properties
+from radiovector.candidates.screen import MoleculeMatches, candidate_panel
 from radiovector.candidates.similarity import ReferenceSet, morgan_generator
 from radiovector.candidates.stage import score_candidates
 from radiovector.candidates.standardise import standardise_smiles
@@ -61,6 +62,25 @@ def test_screened_alerts_and_qed_equal_rdkit(inputs):
         assert qed_properties(mol) == QED.properties(mol)
 
 
+def test_screens_never_skip_a_query_that_matches(inputs):
+    """Exactness of the substructure screens: no query ruled out for a molecule matches it (every PAINS/Brenk
+    query, QED alert and acceptor against drug-like molecules, radioligands, a peptide and charged/metal forms)."""
+    cands, refs, _ = inputs
+    extra = ["[Lu+3].OC(=O)CN1CCN(CC(=O)[O-])CCN(CC(=O)O)CCN(CC(=O)O)CC1", "C[N+](C)(C)CC(=O)[O-]",
+             "O=C1C=CC(=O)C=C1", "ClC(Cl)(Cl)Br", "C=CC(=O)Nc1ccc(I)cc1", "[2H]C([2H])([2H])Sc1ccccc1"]
+    smiles = [*cands["smiles"].iloc[:-1], *refs["smiles"], *extra]
+    mols = [Chem.MolFromSmiles(s) for s in smiles] + [Chem.AddHs(Chem.MolFromSmiles(extra[-2]))]
+    panel = candidate_panel()
+    skipped = matched = 0
+    for mol in mols:
+        ruled_out = np.flatnonzero(MoleculeMatches(mol, panel).state == 0)
+        skipped += len(ruled_out)
+        for slot in ruled_out:
+            assert not mol.HasSubstructMatch(panel.queries[slot]), (Chem.MolToSmiles(mol), slot)
+        matched += sum(mol.HasSubstructMatch(q) for q in panel.queries)
+    assert skipped > 0.8 * len(mols) * len(panel.queries) and matched > 0  # the screens do rule out most
+
+
 def test_candidate_rows_equal_the_plain_per_molecule_computation(inputs, scored):
     cands, refs, model = inputs
     table = scored["candidates"].set_index("candidate_id")
@@ -76,6 +96,10 @@ def test_candidate_rows_equal_the_plain_per_molecule_computation(inputs, scored)
         desc["qed"] = QED.qed(mol)  # RDKit's own QED, unscreened
         for col in DESCRIPTOR_COLUMNS:
             assert row[col] == desc[col] or (np.isnan(row[col]) and np.isnan(desc[col])), (cid, col)
+        # the values reused from QED's properties equal RDKit's own default calls
+        assert row["rotatable_bonds"] == rdMolDescriptors.CalcNumRotatableBonds(mol), cid
+        assert row["hbd"] == Lipinski.NumHDonors(mol), cid
+        assert row["mw"] == Descriptors.MolWt(mol) and row["clogp"] == Crippen.MolLogP(mol), cid
         assert row["alerts"] == ";".join(alerts_unscreened(mol))
         assert row["inchikey"] == Chem.MolToInchiKey(mol)
         sims = DataStructs.BulkTanimotoSimilarity(gen.GetFingerprint(mol), refset.fingerprints)
@@ -101,8 +125,8 @@ def test_example_table_is_unchanged_by_the_fast_path(monkeypatch):
     fast = score_candidates(example, params)
     import radiovector.candidates.descriptors as desc_module
 
-    monkeypatch.setattr(desc_module, "qed_properties", lambda mol, bits=None: QED.properties(mol))
-    monkeypatch.setattr(features, "find_alerts", lambda mol, bits=None: alerts_unscreened(mol))
+    monkeypatch.setattr(desc_module, "qed_properties", lambda mol, matches=None: QED.properties(mol))
+    monkeypatch.setattr(features, "find_alerts", lambda mol, matches=None: alerts_unscreened(mol))
     slow = score_candidates(example, params)
     for name in fast:
         pd.testing.assert_frame_equal(fast[name], slow[name], check_exact=True)

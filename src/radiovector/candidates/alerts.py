@@ -3,12 +3,13 @@
 PAINS: Baell JB, Holloway GA. J Med Chem 2010;53:2719 (doi:10.1021/jm901137j).
 Brenk: Brenk R et al. ChemMedChem 2008;3:435 (doi:10.1002/cmdc.200700139).
 
-Speed: the catalogs hold 585 entries and a molecule usually matches none or a few, so :func:`alerts` first screens
-the entries with pattern fingerprints (:mod:`radiovector.candidates.screen`) and asks RDKit only about the entries
-that can match. The query of each entry is read from the entry's own serialisation (a ``SmartsMatcher``: query
-molecule, minimum and maximum count); an entry whose serialisation does not have that exact layout, or whose
-minimum count is 0, is never screened out. Matching itself is still the FilterCatalog entry's, so the labels equal
-those of :func:`alerts_unscreened` (tests compare them).
+Speed: the catalogs hold 585 entries and a molecule usually matches none or a few, so :func:`alerts` asks RDKit
+only about the entries that the exact screens of :mod:`radiovector.candidates.screen` leave possible, and reuses
+the answer of a query already matched for QED (82 Brenk queries are also QED structural alerts). The query of each
+entry is read from the entry's own serialisation (a ``SmartsMatcher``: query molecule, minimum and maximum count);
+an entry whose serialisation does not have that exact layout, or whose minimum count is 0, is never screened out.
+Matching itself is still the FilterCatalog entry's, so the labels equal those of :func:`alerts_unscreened` (tests
+compare them).
 """
 
 from __future__ import annotations
@@ -20,7 +21,7 @@ import numpy as np
 from rdkit import Chem
 from rdkit.Chem.FilterCatalog import FilterCatalog, FilterCatalogEntry, FilterCatalogParams, SmartsMatcher
 
-from radiovector.candidates.screen import PatternScreen, pattern_bits
+from radiovector.candidates.screen import MoleculeMatches, candidate_panel
 
 CATALOGS = {"pains": FilterCatalogParams.FilterCatalogs.PAINS, "brenk": FilterCatalogParams.FilterCatalogs.BRENK}
 _PICKLE_MAGIC = b"\xef\xbe\xad\xde"  # RDKit molecule pickles start with 0xDEADBEEF (little endian)
@@ -59,7 +60,8 @@ def _entry_query(entry: FilterCatalogEntry, prefix: bytes) -> Chem.Mol | None:
 
 
 @cache
-def _screened_entries() -> tuple[list[tuple[str, FilterCatalogEntry, Chem.Mol | None]], PatternScreen]:
+def catalog_entries() -> list[tuple[str, FilterCatalogEntry, Chem.Mol | None]]:
+    """Every (catalog name, entry, screenable query or None) of the PAINS and Brenk catalogs."""
     probe = FilterCatalogEntry("x", SmartsMatcher("x", Chem.MolFromSmarts("CC"), 1)).Serialize()
     prefix = probe[: probe.find(b" 1 x ")]
     entries = []
@@ -67,21 +69,47 @@ def _screened_entries() -> tuple[list[tuple[str, FilterCatalogEntry, Chem.Mol | 
         for i in range(catalog.GetNumEntries()):
             entry = catalog.GetEntryWithIdx(i)
             entries.append((name, entry, _entry_query(entry, prefix)))
-    return entries, PatternScreen([q for _, _, q in entries])
+    return entries
 
 
-def alerts(mol: Chem.Mol, bits: np.ndarray | None = None) -> list[str]:
+@cache
+def _entries_by_slot() -> tuple[dict[int, list[tuple[str, FilterCatalogEntry]]], list[tuple[str, FilterCatalogEntry]]]:
+    """Catalog entries grouped by their query's slot in the shared panel, and the entries never screened."""
+    panel = candidate_panel()
+    by_slot: dict[int, list[tuple[str, FilterCatalogEntry]]] = {}
+    unscreened = []
+    for name, entry, query in catalog_entries():
+        if query is None:
+            unscreened.append((name, entry))
+        else:
+            by_slot.setdefault(panel.index(query), []).append((name, entry))
+    return by_slot, unscreened
+
+
+def alerts(mol: Chem.Mol, matches: MoleculeMatches | None = None) -> list[str]:
     """Sorted, de-duplicated alert labels such as ``brenk:iodine`` or ``pains:catechol_A(92)``.
 
-    ``bits``: the molecule's :func:`~radiovector.candidates.screen.pattern_bits`, if already computed.
+    ``matches``: the molecule's :class:`~radiovector.candidates.screen.MoleculeMatches` on the shared panel, if
+    already made (answers of queries already matched for QED are reused).
     """
-    entries, screen = _screened_entries()
+    by_slot, unscreened = _entries_by_slot()
+    if matches is None:
+        matches = MoleculeMatches(mol, candidate_panel())
     found = set()
-    for i in screen.possible(pattern_bits(mol) if bits is None else bits):
-        name, entry, query = entries[i]
-        if (query is None or mol.HasSubstructMatch(query)) and entry.HasFilterMatch(mol):
+    for slot in matches.possible(_catalog_slots()):
+        if matches.has(int(slot)):
+            for name, entry in by_slot[int(slot)]:
+                if entry.HasFilterMatch(mol):
+                    found.add(f"{name}:{entry.GetDescription()}")
+    for name, entry in unscreened:
+        if entry.HasFilterMatch(mol):
             found.add(f"{name}:{entry.GetDescription()}")
     return sorted(found)
+
+
+@cache
+def _catalog_slots() -> np.ndarray:
+    return np.array(sorted(_entries_by_slot()[0]), dtype=np.int64)
 
 
 def alerts_unscreened(mol: Chem.Mol) -> list[str]:

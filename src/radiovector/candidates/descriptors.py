@@ -23,7 +23,7 @@ import numpy as np
 from rdkit import Chem
 from rdkit.Chem import QED, Crippen, Descriptors, Lipinski, MolSurf, RDConfig, rdMolDescriptors
 
-from radiovector.candidates.screen import PatternScreen, pattern_bits
+from radiovector.candidates.screen import MoleculeMatches, candidate_panel
 
 PH = 7.4
 
@@ -139,31 +139,38 @@ def sa_score(mol: Chem.Mol) -> float:
 
 
 @cache
-def _qed_screens() -> tuple[PatternScreen, PatternScreen]:
-    return PatternScreen(list(QED.Acceptors)), PatternScreen(list(QED.StructuralAlerts))
+def _qed_slots() -> tuple[list[tuple[int, Chem.Mol]], np.ndarray]:
+    """Slots in the shared query panel of QED's acceptors (with the pattern) and structural alerts, in QED's order
+    and with QED's repeats."""
+    panel = candidate_panel()
+    return ([(panel.index(p), p) for p in QED.Acceptors],
+            np.array([panel.index(p) for p in QED.StructuralAlerts], dtype=np.int64))
 
 
-def qed_properties(mol: Chem.Mol, bits: np.ndarray | None = None) -> QED.QEDproperties:
-    """``rdkit.Chem.QED.properties`` with the acceptor and structural-alert SMARTS screened by pattern fingerprint.
+def qed_properties(mol: Chem.Mol, matches: MoleculeMatches | None = None) -> QED.QEDproperties:
+    """``rdkit.Chem.QED.properties`` with the acceptor and structural-alert SMARTS screened and shared.
 
-    Same calls in the same order as RDKit's function; a pattern is skipped only when the screen proves it cannot
-    match (it would add 0), so the values are identical. ``bits``: pattern bits of ``Chem.RemoveHs(mol)``.
+    Same calls in the same order as RDKit's function on ``Chem.RemoveHs(mol)``; a pattern is skipped only when the
+    screens prove it cannot match (it would add 0), and a pattern already matched for the Brenk alerts is not
+    matched again, so the values are identical. ``matches``: the molecule's
+    :class:`~radiovector.candidates.screen.MoleculeMatches`, used when the molecule has no explicit hydrogens
+    (then RemoveHs changes nothing).
     """
-    mol = Chem.RemoveHs(mol)
-    if bits is None:
-        bits = pattern_bits(mol)
-    acceptors, alerts = _qed_screens()
-    hba_patterns = [QED.Acceptors[i] for i in acceptors.possible(bits)]
-    alert_patterns = [QED.StructuralAlerts[i] for i in alerts.possible(bits)]
+    if mol.GetNumHeavyAtoms() != mol.GetNumAtoms():
+        mol, matches = Chem.RemoveHs(mol), None
+    if matches is None or matches.mol is not mol:
+        matches = MoleculeMatches(mol, candidate_panel())
+    acceptors, alerts = _qed_slots()
+    possible_alerts = matches.possible(alerts)  # QED's repeats kept: each listed alert that matches counts
     return QED.QEDproperties(
         MW=rdMolDescriptors._CalcMolWt(mol),
         ALOGP=Crippen.MolLogP(mol),
-        HBA=sum(len(mol.GetSubstructMatches(pattern)) for pattern in hba_patterns if mol.HasSubstructMatch(pattern)),
+        HBA=sum(len(mol.GetSubstructMatches(pattern)) for slot, pattern in acceptors if matches.has(slot)),
         HBD=rdMolDescriptors.CalcNumHBD(mol),
         PSA=MolSurf.TPSA(mol),
         ROTB=rdMolDescriptors.CalcNumRotatableBonds(mol, rdMolDescriptors.NumRotatableBondsOptions.Strict),
         AROM=len(Chem.GetSSSR(Chem.DeleteSubstructs(Chem.Mol(mol), QED.AliphaticRings))),
-        ALERTS=sum(1 for alert in alert_patterns if mol.HasSubstructMatch(alert)),
+        ALERTS=sum(1 for slot in possible_alerts.tolist() if matches.has(slot)),
     )
 
 
@@ -173,33 +180,39 @@ DESCRIPTOR_COLUMNS = (
 )
 
 
-def descriptors(mol: Chem.Mol, qed_sa: bool = True, bits: np.ndarray | None = None) -> dict[str, float]:
+def descriptors(mol: Chem.Mol, qed_sa: bool = True, matches: MoleculeMatches | None = None) -> dict[str, float]:
     """All per-molecule descriptors (see :data:`DESCRIPTOR_COLUMNS`); ``qed_sa=False`` skips QED and SA score
     (the two slowest, left NaN) for very large enumerated design spaces.
 
-    QED's own property calculation already computes MW, Crippen logP and TPSA with the same RDKit functions
-    (``rdMolDescriptors._CalcMolWt``, ``Crippen.MolLogP``, ``MolSurf.TPSA``); they are reused, not recomputed.
-    QED's properties come from :func:`qed_properties` (identical values, SMARTS screened); ``bits``: pattern bits
-    of the molecule without explicit hydrogens, if already computed.
+    QED's own property calculation already computes MW, Crippen logP, TPSA, H-bond donors and (strict) rotatable
+    bonds with the same RDKit functions; they are reused, not recomputed.
+    QED's properties come from :func:`qed_properties` (identical values, SMARTS screened and shared);
+    ``matches``: the molecule's :class:`~radiovector.candidates.screen.MoleculeMatches`, if already made.
     """
-    if not qed_sa:
+    props = None
+    if qed_sa:
+        try:
+            props = qed_properties(mol, matches)
+        except Exception:  # QED fails on a few exotic valences; report it missing rather than guess
+            props = None
+    if props is None:
         qed = math.nan
         mw, clogp, tpsa = Descriptors.MolWt(mol), Crippen.MolLogP(mol), rdMolDescriptors.CalcTPSA(mol)
+        hbd = rot = None
     else:
-        try:
-            props = qed_properties(mol, bits)
-            qed = float(QED.qed(mol, qedProperties=props))
-            mw, clogp, tpsa = props.MW, props.ALOGP, props.PSA
-        except Exception:  # QED fails on a few exotic valences; report it missing rather than guess
-            qed = math.nan
-            mw, clogp, tpsa = Descriptors.MolWt(mol), Crippen.MolLogP(mol), rdMolDescriptors.CalcTPSA(mol)
+        qed = float(QED.qed(mol, qedProperties=props))
+        mw, clogp, tpsa = props.MW, props.ALOGP, props.PSA
+        # computed on this very molecule (no explicit H to remove): RDKit's default rotatable-bond definition is
+        # the strict one QED uses, and Lipinski.NumHDonors is CalcNumHBD (tests check both)
+        same = mol.GetNumHeavyAtoms() == mol.GetNumAtoms()
+        hbd, rot = (props.HBD, props.ROTB) if same else (None, None)
     return {
         "mw": mw,
         "clogp": clogp,
         "tpsa": tpsa,
-        "hbd": Lipinski.NumHDonors(mol),
+        "hbd": Lipinski.NumHDonors(mol) if hbd is None else hbd,
         "hba": Lipinski.NumHAcceptors(mol),
-        "rotatable_bonds": rdMolDescriptors.CalcNumRotatableBonds(mol),
+        "rotatable_bonds": rdMolDescriptors.CalcNumRotatableBonds(mol) if rot is None else rot,
         "heavy_atoms": mol.GetNumHeavyAtoms(),
         "aromatic_rings": rdMolDescriptors.CalcNumAromaticRings(mol),
         "fsp3": rdMolDescriptors.CalcFractionCSP3(mol),

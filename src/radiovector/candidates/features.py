@@ -7,7 +7,8 @@ Speed without changing results (docs/methods/candidates.md, "Speed"):
 * the InChIKey (the deduplication key) is computed once per unique canonical SMILES;
 * per unique InChIKey the molecule-level features are computed once, from the first row that has it (the
   row whose molecule the candidate row describes);
-* one pattern fingerprint per molecule screens both the FilterCatalog alerts and QED's SMARTS;
+* one screen per molecule serves the FilterCatalog alerts and QED's SMARTS, and a query they share is matched
+  once (:mod:`radiovector.candidates.screen`);
 * one Morgan count fingerprint per molecule serves similarity (its on-bits are the bit fingerprint) and the
   affinity model (its counts are the model features).
 
@@ -29,7 +30,7 @@ from scipy import sparse
 from radiovector.candidates.alerts import alerts as find_alerts
 from radiovector.candidates.descriptors import descriptors
 from radiovector.candidates.recognition import recognise
-from radiovector.candidates.screen import pattern_bits
+from radiovector.candidates.screen import MoleculeMatches, candidate_panel
 from radiovector.candidates.similarity import NBITS, morgan_generator
 from radiovector.candidates.standardise import inchikey_of, parse_smiles, standardise_mol
 
@@ -41,14 +42,13 @@ Outcome = tuple  # (inchikey, smiles, drawn_metals, removed_fragments) or (None,
 
 def molecule_features(mol: Chem.Mol, alerts: bool = True, qed_sa: bool = True) -> dict:
     """Descriptors, recognised motifs, alert labels and Morgan counts (indices, counts) of one molecule."""
-    bits = pattern_bits(mol) if (alerts or qed_sa) else None
-    no_h = bits is not None and mol.GetNumHeavyAtoms() == mol.GetNumAtoms()  # RemoveHs would change nothing
+    matches = MoleculeMatches(mol, candidate_panel()) if (alerts or qed_sa) else None
     counts = morgan_generator().GetCountFingerprintAsNumPy(mol)
     idx = np.flatnonzero(counts).astype(np.int32)
     return {
-        "descriptors": descriptors(mol, qed_sa=qed_sa, bits=bits if no_h else None),
+        "descriptors": descriptors(mol, qed_sa=qed_sa, matches=matches),
         "found": recognise(mol),
-        "alerts": find_alerts(mol, bits) if alerts else [],
+        "alerts": find_alerts(mol, matches) if alerts else [],
         "morgan": (idx, counts[idx].astype(np.uint32)),
     }
 

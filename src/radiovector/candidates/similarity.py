@@ -16,7 +16,7 @@ from rdkit import Chem, DataStructs
 from rdkit.Chem import rdFingerprintGenerator
 from scipy import sparse
 
-from radiovector.candidates.standardise import METALS, choose_parent, parse_smiles
+from radiovector.candidates.standardise import ANY_METAL, choose_parent, parse_smiles
 from radiovector.errors import InputError
 
 RADIUS = 2
@@ -57,17 +57,18 @@ class ReferenceSet:
             # light standardisation (parent fragment only): Morgan bits do not depend on charge state or
             # metal-ligand bonds once metals are dropped
             mol, reason = parse_smiles(smi)
-            if mol is not None and any(a.GetSymbol() in METALS for a in mol.GetAtoms()):
-                mol = Chem.DeleteSubstructs(mol, Chem.MolFromSmarts("[" + ",".join(sorted(METALS)) + "]"))
+            if mol is not None and mol.HasSubstructMatch(ANY_METAL):
+                mol = Chem.DeleteSubstructs(mol, ANY_METAL)
             if mol is None or mol.GetNumAtoms() == 0:
                 rejects.append(
                     {"input": "references", "source": source, "row_number": pos + 1, "column": smiles_col,
                      "value": repr(smi), "reason": reason or "no organic fragment"}
                 )
                 continue
-            parent, _ = choose_parent(list(Chem.GetMolFrags(mol, asMols=True, sanitizeFrags=False)))
+            if len(Chem.GetMolFrags(mol)) > 1:
+                mol, _ = choose_parent(list(Chem.GetMolFrags(mol, asMols=True, sanitizeFrags=False)))
             ids.append(ref_id)
-            fps.append(gen.GetFingerprint(parent))
+            fps.append(gen.GetFingerprint(mol))
         return cls(ids, fps, pd.DataFrame.from_records(
             rejects, columns=["input", "source", "row_number", "column", "value", "reason"]))
 

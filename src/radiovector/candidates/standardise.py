@@ -31,10 +31,10 @@ _METAL_SYMBOLS = (
 )
 METALS = frozenset(_METAL_SYMBOLS.split())
 #: Substructure queries that answer "any metal / any carbon / any charged atom?" in C++ (no Python atom loop).
-_ANY_METAL = Chem.MolFromSmarts(
+ANY_METAL = Chem.MolFromSmarts(
     "[" + ",".join(f"#{Chem.GetPeriodicTable().GetAtomicNumber(s)}" for s in sorted(METALS)) + "]")
 _ANY_CARBON = Chem.MolFromSmarts("[#6]")
-_ANY_CHARGED = Chem.MolFromSmarts("[!+0]")
+ANY_CHARGED = Chem.MolFromSmarts("[!+0]")
 #: Common counter-ions and solvents that are never the parent (canonical SMILES of the neutral form).
 COUNTER_IONS = frozenset(
     Chem.MolToSmiles(Chem.MolFromSmiles(s))
@@ -126,7 +126,7 @@ def standardise_mol(mol: Chem.Mol, inchikey: bool = True) -> Standardised:
     """
     normalizer, uncharger, disconnector = _tools()
     metals = (sorted({metal_label(a) for a in mol.GetAtoms() if a.GetSymbol() in METALS})
-              if mol.HasSubstructMatch(_ANY_METAL) else [])
+              if mol.HasSubstructMatch(ANY_METAL) else [])
     with RDKitLog() as log:
         try:
             work = mol
@@ -139,7 +139,7 @@ def standardise_mol(mol: Chem.Mol, inchikey: bool = True) -> Standardised:
                 parent, removed = work, []
             if not parent.HasSubstructMatch(_ANY_CARBON):  # (a metal-only fragment has no carbon either)
                 return Standardised(False, reason="no organic fragment to score", drawn_metals=metals)
-            if parent.HasSubstructMatch(_ANY_CHARGED):
+            if parent.HasSubstructMatch(ANY_CHARGED):
                 parent = uncharger.uncharge(parent)
                 Chem.SanitizeMol(parent)
             smiles = Chem.MolToSmiles(parent)
