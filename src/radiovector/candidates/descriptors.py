@@ -62,6 +62,12 @@ def _patterns():
     return groups, Chem.MolFromSmarts(_CHELATOR_N), Chem.MolFromSmarts(_QUATERNARY)
 
 
+def charge_queries() -> list[Chem.Mol]:
+    """Every SMARTS query of :func:`net_charge_ph74` (for the shared screen)."""
+    groups, chel, quaternary = _patterns()
+    return [*(pattern for _, pattern, _, _ in groups), chel, quaternary]
+
+
 def _fraction(pka: float, kind: str, ph: float = PH) -> float:
     if kind == "acid":
         return -1.0 / (1.0 + 10.0 ** (pka - ph))
@@ -72,13 +78,16 @@ def _fraction(pka: float, kind: str, ph: float = PH) -> float:
 CHELATOR_N_MAX_BONDS = 4
 
 
-def chelator_nitrogen_clusters(mol: Chem.Mol) -> list[tuple[bool, list[int]]]:
+def chelator_nitrogen_clusters(mol: Chem.Mol, matches: MoleculeMatches | None = None
+                               ) -> list[tuple[bool, list[int]]]:
     """Clusters of aminopolycarboxylate nitrogens joined by 2–3-carbon bridges; (all in one ring?, atom ids).
 
     Nitrogens at most :data:`CHELATOR_N_MAX_BONDS` bonds apart are joined; a breadth-first search of that depth from
     each nitrogen replaces an all-pairs distance matrix (~20x faster on a 110-atom conjugate, same clusters).
     """
     _, chel, _ = _patterns()
+    if matches is not None and matches.ruled_out(chel):
+        return []
     nitrogens = sorted({m[0] for m in mol.GetSubstructMatches(chel)})
     if not nitrogens:
         return []
@@ -107,14 +116,21 @@ def chelator_nitrogen_clusters(mol: Chem.Mol) -> list[tuple[bool, list[int]]]:
     return [(all(ring_info.NumAtomRings(n) > 0 for n in members), members) for members in groups.values()]
 
 
-def net_charge_ph74(mol: Chem.Mol, ph: float = PH) -> float:
-    """Estimated net charge at ``ph`` (default 7.4) of a neutralised molecule, from :data:`IONISABLE_GROUPS`."""
+def net_charge_ph74(mol: Chem.Mol, ph: float = PH, matches: MoleculeMatches | None = None) -> float:
+    """Estimated net charge at ``ph`` (default 7.4) of a neutralised molecule, from :data:`IONISABLE_GROUPS`.
+
+    ``matches``: the molecule's :class:`~radiovector.candidates.screen.MoleculeMatches`; groups it rules out are
+    not searched (they would add nothing)."""
     groups, _, quaternary = _patterns()
-    charge = float(len(mol.GetSubstructMatches(quaternary)))
+
+    def hits(pattern: Chem.Mol) -> tuple:
+        return () if matches is not None and matches.ruled_out(pattern) else mol.GetSubstructMatches(pattern)
+
+    charge = float(len(hits(quaternary)))
     for _, pattern, pka, kind in groups:
-        centres = {m[0] for m in mol.GetSubstructMatches(pattern)}
+        centres = {m[0] for m in hits(pattern)}
         charge += len(centres) * _fraction(pka, kind, ph)
-    for cyclic, members in chelator_nitrogen_clusters(mol):
+    for cyclic, members in chelator_nitrogen_clusters(mol, matches):
         size = len(members)
         pkas = CHELATOR_N_PKAS.get((cyclic, size))
         if pkas is None:  # larger clusters: extend the acyclic pattern with weakly basic nitrogens
@@ -217,7 +233,8 @@ def descriptors(mol: Chem.Mol, qed_sa: bool = True, matches: MoleculeMatches | N
         "aromatic_rings": rdMolDescriptors.CalcNumAromaticRings(mol),
         "fsp3": rdMolDescriptors.CalcFractionCSP3(mol),
         "formal_charge": Chem.GetFormalCharge(mol),
-        "net_charge_ph74": net_charge_ph74(mol),
+        "net_charge_ph74": net_charge_ph74(mol, matches=matches if matches is not None and matches.mol is mol
+                                           else None),
         "qed": qed,
         "sa_score": sa_score(mol) if qed_sa else math.nan,
     }

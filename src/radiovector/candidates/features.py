@@ -47,7 +47,7 @@ def molecule_features(mol: Chem.Mol, alerts: bool = True, qed_sa: bool = True) -
     idx = np.flatnonzero(counts).astype(np.int32)
     return {
         "descriptors": descriptors(mol, qed_sa=qed_sa, matches=matches),
-        "found": recognise(mol),
+        "found": recognise(mol, matches),
         "alerts": find_alerts(mol, matches) if alerts else [],
         "morgan": (idx, counts[idx].astype(np.uint32)),
     }

@@ -11,12 +11,16 @@ import re
 from dataclasses import dataclass
 from functools import cache
 from importlib import resources
+from typing import TYPE_CHECKING
 
 import pandas as pd
 import yaml
 from rdkit import Chem
 
 from radiovector.errors import ConfigError
+
+if TYPE_CHECKING:
+    from radiovector.candidates.screen import MoleculeMatches
 
 COMPATIBILITY_LEVELS = ("compatible", "possible", "incompatible", "no_chelator")
 #: Order used to pick the best chelator of a multi-chelator candidate for one nuclide.
@@ -116,11 +120,16 @@ def check_nuclides(nuclides: list[str]) -> list[str]:
     return out
 
 
-def recognise(mol: Chem.Mol) -> dict[str, list[str]]:
-    """Return ``{category: [motif names]}`` for the motifs present in ``mol`` (less specific ones dropped)."""
+def recognise(mol: Chem.Mol, screen: MoleculeMatches | None = None) -> dict[str, list[str]]:
+    """Return ``{category: [motif names]}`` for the motifs present in ``mol`` (less specific ones dropped).
+
+    ``screen``: the molecule's :class:`~radiovector.candidates.screen.MoleculeMatches`; motifs it rules out are not
+    searched."""
     found: dict[str, Motif] = {}
     atoms: dict[str, set[frozenset[int]]] = {}
     for motif in load_motifs():
+        if screen is not None and screen.ruled_out(motif.pattern):
+            continue
         matches = mol.GetSubstructMatches(motif.pattern, maxMatches=16)
         if matches:
             found[motif.name] = motif

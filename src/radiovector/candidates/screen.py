@@ -211,12 +211,16 @@ class QueryPanel:
 
     def __init__(self, queries: list[Chem.Mol]) -> None:
         self._slot: dict[str, int] = {}
+        self._by_object: dict[int, tuple[Chem.Mol, int]] = {}  # id -> (the query kept alive, slot): no SMARTS
         self.queries: list[Chem.Mol] = []
         for query in queries:
             self.index(query, add=True)
         self.screen = PatternScreen(self.queries)
 
     def index(self, query: Chem.Mol, add: bool = False) -> int:
+        known = self._by_object.get(id(query))
+        if known is not None and known[0] is query:
+            return known[1]
         text = Chem.MolToSmarts(query)
         slot = self._slot.get(text)
         if slot is None:
@@ -224,6 +228,7 @@ class QueryPanel:
                 raise KeyError(text)
             slot = self._slot[text] = len(self.queries)
             self.queries.append(query)
+        self._by_object[id(query)] = (query, slot)
         return slot
 
 
@@ -246,13 +251,21 @@ class MoleculeMatches:
         """The members of ``slots`` that passed the screen."""
         return slots[self.state[slots] != 0]
 
+    def ruled_out(self, query: Chem.Mol) -> bool:
+        """True when the screen proves ``query`` (a member of the panel) cannot match."""
+        return self.state[self.panel.index(query)] == 0
+
 
 @cache
 def candidate_panel() -> QueryPanel:
-    """One panel with every query the candidate stage matches: FilterCatalog entries, QED alerts and acceptors."""
+    """One panel with every query the candidate stage matches on each molecule: FilterCatalog entries, QED alerts
+    and acceptors, radiopharmaceutical motifs, ionisable groups."""
     from rdkit.Chem import QED
 
     from radiovector.candidates.alerts import catalog_entries
+    from radiovector.candidates.descriptors import charge_queries
+    from radiovector.candidates.recognition import load_motifs
 
     queries = [q for _, _, q in catalog_entries() if q is not None]
-    return QueryPanel([*queries, *QED.StructuralAlerts, *QED.Acceptors])
+    return QueryPanel([*queries, *QED.StructuralAlerts, *QED.Acceptors, *(m.pattern for m in load_motifs()),
+                       *charge_queries()])
