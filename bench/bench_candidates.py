@@ -4,7 +4,7 @@ Full scoring = parse, standardise (metal disconnection, normalisation, parent fr
 descriptors (incl. QED, SA score, pH 7.4 charge), motif recognition, chelator compatibility, PAINS/Brenk alerts,
 max Tanimoto to 1,000 references, affinity-model prediction with applicability domain, desirability, Pareto rank.
 Bare loop = Chem.MolFromSmiles + MW, Crippen logP, TPSA, HBD, HBA, rotatable bonds, heavy atoms, aromatic rings,
-Fsp3, formal charge, QED, SA score.
+Fsp3, formal charge, QED (rdkit.Chem.QED), SA score (RDKit Contrib sascorer).
 
 Usage: python bench/bench_candidates.py [--n 2000] [--data DIR]   (single core; prints figures, asserts nothing)
 """
@@ -12,21 +12,33 @@ Usage: python bench/bench_candidates.py [--n 2000] [--data DIR]   (single core; 
 from __future__ import annotations
 
 import argparse
+import os
+import sys
 import time
 from pathlib import Path
 
 import numpy as np
 import pandas as pd
 from rdkit import Chem
-from rdkit.Chem import QED, Crippen, Descriptors, Lipinski, rdMolDescriptors
+from rdkit.Chem import QED, Crippen, Descriptors, Lipinski, RDConfig, rdMolDescriptors
 
 from radiovector.candidates.affinity import AffinityModel, featurise, make_estimator
-from radiovector.candidates.descriptors import sa_score
 from radiovector.candidates.stage import score_candidates
 from radiovector.candidates.standardise import standardise_smiles
 
 
+def rdkit_sascorer():
+    """RDKit Contrib's sascorer module, imported the way its README says (the plain baseline)."""
+    path = os.path.join(RDConfig.RDContribDir, "SA_Score")
+    if path not in sys.path:
+        sys.path.append(path)
+    import sascorer
+
+    return sascorer
+
+
 def bare_loop(smiles: list[str]) -> int:
+    sa_score = rdkit_sascorer().calculateScore
     done = 0
     for smi in smiles:
         mol = Chem.MolFromSmiles(smi)

@@ -14,7 +14,7 @@ from rdkit.Chem import QED, Crippen, Descriptors, Lipinski, rdMolDescriptors
 import radiovector.candidates.features as features
 from radiovector.candidates.affinity import AffinityModel, featurise, make_estimator
 from radiovector.candidates.alerts import alerts, alerts_unscreened
-from radiovector.candidates.descriptors import DESCRIPTOR_COLUMNS, descriptors, qed_properties
+from radiovector.candidates.descriptors import DESCRIPTOR_COLUMNS, descriptors, qed_properties, sa_score
 from radiovector.candidates.screen import MoleculeMatches, candidate_panel
 from radiovector.candidates.similarity import ReferenceSet, morgan_generator
 from radiovector.candidates.stage import score_candidates
@@ -79,6 +79,23 @@ def test_screens_never_skip_a_query_that_matches(inputs):
             assert not mol.HasSubstructMatch(panel.queries[slot]), (Chem.MolToSmiles(mol), slot)
         matched += sum(mol.HasSubstructMatch(q) for q in panel.queries)
     assert skipped > 0.8 * len(mols) * len(panel.queries) and matched > 0  # the screens do rule out most
+
+
+def test_sa_score_equals_rdkit_contrib_sascorer(inputs):
+    """The faster stereocentre count inside our SA score changes no score (RDKit's own Contrib module)."""
+    import importlib.util
+    import os
+
+    from rdkit.Chem import RDConfig
+
+    path = os.path.join(RDConfig.RDContribDir, "SA_Score", "sascorer.py")
+    spec = importlib.util.spec_from_file_location("rdkit_sascorer_reference", path)
+    reference = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(reference)
+    cands, refs, _ = inputs
+    smiles = [*cands["smiles"].iloc[:-1], *refs["smiles"], "C[C@H](N)C(=O)N1CCC[C@H]1C(=O)O", "CC(F)C(Cl)CC(Br)C"]
+    for smi in smiles:
+        assert sa_score(Chem.MolFromSmiles(smi)) == reference.calculateScore(Chem.MolFromSmiles(smi)), smi
 
 
 def test_candidate_rows_equal_the_plain_per_molecule_computation(inputs, scored):

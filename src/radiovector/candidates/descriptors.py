@@ -21,7 +21,7 @@ from functools import cache
 
 import numpy as np
 from rdkit import Chem
-from rdkit.Chem import QED, Crippen, Descriptors, Lipinski, MolSurf, RDConfig, rdMolDescriptors
+from rdkit.Chem import QED, Crippen, Descriptors, Lipinski, MolSurf, RDConfig, rdMolDescriptors, rdqueries
 
 from radiovector.candidates.screen import MoleculeMatches, candidate_panel
 
@@ -139,14 +139,46 @@ def net_charge_ph74(mol: Chem.Mol, ph: float = PH, matches: MoleculeMatches | No
     return round(charge, 2) + 0.0  # + 0.0 turns -0.0 into 0.0
 
 
+_STEREO_FLAGGED = rdqueries.HasPropQueryAtom("_CIPCode")
+_STEREO_FLAGGED.ExpandQuery(rdqueries.HasPropQueryAtom("_ChiralityPossible"), Chem.CompositeQueryType.COMPOSITE_OR)
+_POSSIBLE_FLAG = rdqueries.HasPropQueryAtom("_ChiralityPossible")
+
+
+def find_stereo_centres(mol: Chem.Mol, force: bool = True, includeUnassigned: bool = False) -> list[tuple[int, str]]:
+    """``Chem.FindMolChiralCenters`` for the SA score: the same atoms (legacy stereo perception, RDKit's default,
+    with the same ``AssignStereochemistry`` call), found by an atom-property query in C++ instead of a Python loop
+    over the atoms and without CIP labels (the SA score only counts the centres). Falls back to RDKit's function
+    under the new stereo perception."""
+    if not Chem.GetUseLegacyStereoPerception():
+        return Chem.FindMolChiralCenters(mol, force=force, includeUnassigned=includeUnassigned)
+    if mol.GetAtomsMatchingQuery(_POSSIBLE_FLAG):  # RDKit clears stale flags first
+        for atom in mol.GetAtomsMatchingQuery(_POSSIBLE_FLAG):
+            atom.ClearProp("_ChiralityPossible")
+    Chem.AssignStereochemistry(mol, force=force, flagPossibleStereoCenters=includeUnassigned, cleanIt=True)
+    query = _STEREO_FLAGGED if includeUnassigned else rdqueries.HasPropQueryAtom("_CIPCode")
+    return [(atom.GetIdx(), "?") for atom in mol.GetAtomsMatchingQuery(query)]
+
+
 @cache
 def _sascorer():
+    """RDKit Contrib ``sascorer`` loaded as a private module copy whose ``Chem.FindMolChiralCenters`` is
+    :func:`find_stereo_centres` (same count, ~3x faster; tests compare the scores with RDKit's own module)."""
     path = os.path.join(RDConfig.RDContribDir, "SA_Score", "sascorer.py")
     spec = importlib.util.spec_from_file_location("radiovector_sascorer", path)
     module = importlib.util.module_from_spec(spec)
     spec.loader.exec_module(module)
     module.readFragmentScores()
+    module.Chem = _ChemForSA()
     return module
+
+
+class _ChemForSA:
+    """``rdkit.Chem`` as the private sascorer copy sees it: everything RDKit's, but the stereocentre search."""
+
+    FindMolChiralCenters = staticmethod(find_stereo_centres)
+
+    def __getattr__(self, name: str):
+        return getattr(Chem, name)
 
 
 def sa_score(mol: Chem.Mol) -> float:

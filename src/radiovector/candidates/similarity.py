@@ -9,6 +9,7 @@ common on-bits); each similarity is computed with the same arithmetic as RDKit's
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from functools import cache
 
 import numpy as np
 import pandas as pd
@@ -23,6 +24,7 @@ RADIUS = 2
 NBITS = 2048
 
 
+@cache
 def morgan_generator(radius: int = RADIUS, nbits: int = NBITS):
     return rdFingerprintGenerator.GetMorganGenerator(radius=radius, fpSize=nbits)
 
