@@ -15,8 +15,9 @@ import radiovector.candidates.features as features
 from radiovector.candidates.affinity import AffinityModel, featurise, make_estimator
 from radiovector.candidates.alerts import alerts, alerts_unscreened
 from radiovector.candidates.descriptors import DESCRIPTOR_COLUMNS, descriptors, qed_properties, sa_score
+from radiovector.candidates.features import count_matrix
 from radiovector.candidates.screen import MoleculeMatches, candidate_panel
-from radiovector.candidates.similarity import ReferenceSet, morgan_generator
+from radiovector.candidates.similarity import ReferenceSet, bit_matrix, bulk_max_tanimoto, morgan_generator
 from radiovector.candidates.stage import score_candidates
 from radiovector.candidates.standardise import standardise_smiles
 
@@ -96,6 +97,20 @@ def test_sa_score_equals_rdkit_contrib_sascorer(inputs):
     smiles = [*cands["smiles"].iloc[:-1], *refs["smiles"], "C[C@H](N)C(=O)N1CCC[C@H]1C(=O)O", "CC(F)C(Cl)CC(Br)C"]
     for smi in smiles:
         assert sa_score(Chem.MolFromSmiles(smi)) == reference.calculateScore(Chem.MolFromSmiles(smi)), smi
+
+
+def test_blocked_bulk_tanimoto_equals_rdkit_including_ties(inputs):
+    cands, refs, _ = inputs
+    gen = morgan_generator()
+    mols = [Chem.MolFromSmiles(s) for s in cands["smiles"].iloc[:-1]]
+    ref_fps = [gen.GetFingerprint(Chem.MolFromSmiles(s)) for s in refs["smiles"]]
+    ref_fps = ref_fps + ref_fps[:7]  # duplicates: the first of equal references must win
+    counts = count_matrix([(np.flatnonzero(c).astype(np.int32), c[np.flatnonzero(c)].astype(np.uint32))
+                           for c in (gen.GetCountFingerprintAsNumPy(m) for m in mols)])
+    best, where = bulk_max_tanimoto(counts, bit_matrix(ref_fps), block=37, ref_block=50)
+    for k, mol in enumerate(mols):
+        sims = DataStructs.BulkTanimotoSimilarity(gen.GetFingerprint(mol), ref_fps)
+        assert best[k] == max(sims) and where[k] == int(np.argmax(sims))
 
 
 def test_candidate_rows_equal_the_plain_per_molecule_computation(inputs, scored):

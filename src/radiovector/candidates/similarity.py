@@ -91,22 +91,33 @@ def bit_matrix(fingerprints: list, nbits: int = NBITS) -> sparse.csr_matrix:
     return sparse.csr_matrix((np.ones(len(indices), dtype=np.int32), indices, indptr), shape=(len(on), nbits))
 
 
-def bulk_max_tanimoto(query: sparse.csr_matrix, refs: sparse.csr_matrix,
-                      block: int = 2048) -> tuple[np.ndarray, np.ndarray]:
+def bulk_max_tanimoto(query: sparse.csr_matrix, refs: sparse.csr_matrix, block: int = 1024,
+                      ref_block: int = 16384) -> tuple[np.ndarray, np.ndarray]:
     """For each query row (bits: nonzero entries, e.g. Morgan counts), the max Tanimoto to ``refs`` and the index
-    of the first reference reaching it. Rows are processed in blocks, so memory stays ``block x len(refs)``."""
-    q = query.tocsr().astype(bool).astype(np.int32)
-    r = refs.tocsr().astype(bool).astype(np.int32)
+    of the first reference reaching it.
+
+    Common on-bits come from a sparse x dense float32 product (exact: integer counts far below 2**24), the
+    Tanimoto itself is computed in float64 as RDKit does, so values and ties equal ``BulkTanimotoSimilarity``'s.
+    Queries and references are processed in blocks, so memory stays ``block x ref_block`` (~130 MB at most)."""
+    if refs.shape[0] == 0:
+        raise ValueError("bulk_max_tanimoto needs at least one reference")
+    q = query.tocsr().astype(bool).astype(np.float32)
+    r = refs.tocsr().astype(bool)
     a = np.diff(q.indptr).astype(np.float64)
     b = np.diff(r.indptr).astype(np.float64)
-    rt = r.T.tocsc()
-    best = np.empty(q.shape[0], dtype=np.float64)
-    where = np.empty(q.shape[0], dtype=np.int64)
-    for start in range(0, q.shape[0], block):
-        common = (q[start:start + block] @ rt).toarray().astype(np.float64)
-        total = a[start:start + block, None] + b[None, :]
-        with np.errstate(invalid="ignore", divide="ignore"):
-            sims = np.where(total == 0, 1.0, common / (total - common))
-        where[start:start + block] = np.argmax(sims, axis=1)
-        best[start:start + block] = sims[np.arange(len(sims)), where[start:start + block]]
+    best = np.full(q.shape[0], -1.0)
+    where = np.zeros(q.shape[0], dtype=np.int64)
+    for r0 in range(0, r.shape[0], ref_block):
+        dense_refs = r[r0:r0 + ref_block].T.astype(np.float32).toarray()
+        b_part = b[r0:r0 + ref_block]
+        for start in range(0, q.shape[0], block):
+            common = (q[start:start + block] @ dense_refs).astype(np.float64)
+            total = a[start:start + block, None] + b_part[None, :]
+            with np.errstate(invalid="ignore", divide="ignore"):
+                sims = np.where(total == 0, 1.0, common / (total - common))
+            local = np.argmax(sims, axis=1)
+            value = sims[np.arange(len(sims)), local]
+            better = value > best[start:start + block]  # strictly: the first reference keeps a tie
+            best[start:start + block][better] = value[better]
+            where[start:start + block][better] = r0 + local[better]
     return best, where
