@@ -64,7 +64,7 @@ def build_molecule(pep: Peptide, cache: bool = True) -> Chem.Mol:
     points: dict[int, list[int]] = {}
     for unit_index, point in labels:
         points.setdefault(unit_index, []).append(point)
-    combined = None
+    combined = Chem.RWMol()  # InsertMol appends in place (CombineMols would copy the growing chain each time)
     for unit in pep.units:
         linked = tuple(sorted(points.get(unit.index, ())))
         template, where = _capped_template(unit.monomer, linked) if cache else _prepare(unit.monomer, linked)
@@ -75,10 +75,10 @@ def build_molecule(pep: Peptide, cache: bool = True) -> Chem.Mol:
             mol = mol.GetMol()
         else:
             mol = template
-        combined = Chem.Mol(mol) if combined is None else Chem.CombineMols(combined, mol)
+        combined.InsertMol(mol)
     with RDKitLog() as log:
         try:
-            zipped = Chem.molzip(combined, _ZIP) if pep.links else combined
+            zipped = Chem.molzip(combined, _ZIP) if pep.links else combined.GetMol()
             zipped = Chem.RemoveHs(zipped, sanitize=False)
             Chem.SanitizeMol(zipped)
             Chem.AssignStereochemistry(zipped, cleanIt=True, force=True)

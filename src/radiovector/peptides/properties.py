@@ -16,6 +16,7 @@ import numpy as np
 import peptides as peptides_pkg
 from Bio.SeqUtils.ProtParam import ProteinAnalysis
 from rdkit import Chem
+from scipy.optimize import brentq
 
 from radiovector.candidates.descriptors import CHELATOR_N_PKAS, _patterns, chelator_nitrogen_clusters
 from radiovector.peptides.notation import Peptide
@@ -62,19 +63,18 @@ def _charge_split(ph: float, base_pkas: np.ndarray, acid_pkas: np.ndarray) -> fl
 
 
 def molecule_pi(pkas: np.ndarray, signs: np.ndarray) -> float:
-    """pH of zero net charge of the group model (bisection on 0-14); NaN without both acids and bases."""
+    """pH of zero net charge of the group model (Brent's method on 0-14, to 1e-9 pH units; the charge falls
+    strictly with pH, so the root is unique); NaN without both acids and bases."""
     if not len(pkas) or (signs > 0).all() or (signs < 0).all():
         return math.nan
     base = signs > 0
-    base_pkas, acid_pkas = pkas[base], pkas[~base]  # split once, not in every bisection step
-    lo, hi = 0.0, 14.0
-    for _ in range(40):
-        mid = 0.5 * (lo + hi)
-        if _charge_split(mid, base_pkas, acid_pkas) > 0:
-            lo = mid
-        else:
-            hi = mid
-    return round(0.5 * (lo + hi), 2)
+    base_pkas, acid_pkas = pkas[base], pkas[~base]  # split once, not in every step
+    lo, hi = _charge_split(0.0, base_pkas, acid_pkas), _charge_split(14.0, base_pkas, acid_pkas)
+    if lo <= 0:  # even fully protonated the acids win (bisection on 0-14 ended at 0)
+        return 0.0
+    if hi >= 0:
+        return 14.0
+    return round(brentq(_charge_split, 0.0, 14.0, args=(base_pkas, acid_pkas), xtol=1e-9), 2)
 
 
 def canonical_sequence(pep: Peptide) -> tuple[str, int, int]:
