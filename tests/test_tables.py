@@ -114,3 +114,19 @@ def test_rows_in_equals_accepted_plus_rejected(rows: list[dict[str, str | None]]
     result = validate_table(frame, BIODIST, "biodistribution", "mem.csv")
     assert result.rows_in == len(rows) == result.rows_accepted + result.rows_rejected
     assert result.rejects["row_number"].is_unique
+
+
+def test_reject_helpers_give_one_typed_row_per_rejected_input_row():
+    """Every stage builds its rejects with these helpers: same columns and types, one row per input row."""
+    from radiovector.io.tables import REJECTS_SCHEMA, reject, reject_rows, rejects_frame
+
+    empty = rejects_frame()
+    assert list(empty.columns) == REJECTS_SCHEMA.names and empty["row_number"].dtype == "int64" and not len(empty)
+    one = reject("candidates", "in.csv", 3, "smiles", "", "empty structure")
+    assert one["value"] == "''" and one["row_number"] == 3  # repr keeps a blank visible
+    many = reject_rows("biodistribution", "bd.csv", [5, 9], "unit", ["%ID/g", None], "unit mismatch")
+    assert many["value"].tolist() == ["'%ID/g'", "None"] and many["row_number"].tolist() == [5, 9]
+    same = reject_rows("x", "y", [1, 2, 3], "c", 7, ["a", "b", "c"], quote=False)
+    assert same["value"].tolist() == ["7", "7", "7"] and same["reason"].tolist() == ["a", "b", "c"]
+    combined = rejects_frame(pd.concat([rejects_frame([one]), many], ignore_index=True))
+    assert len(combined) == 3 and combined["row_number"].dtype == "int64"

@@ -28,6 +28,7 @@ from sklearn.neighbors import KNeighborsRegressor
 from radiovector.candidates.similarity import NBITS, RADIUS, bit_matrix, bulk_max_tanimoto, morgan_generator
 from radiovector.candidates.standardise import standardise_smiles
 from radiovector.errors import InputError
+from radiovector.io.tables import reject, rejects_frame
 
 VALUE_COLUMNS = ("pki", "pic50", "pkd", "paffinity")
 AD_THRESHOLD = 0.35  # max Tanimoto to the training set below which a prediction is flagged out of domain
@@ -199,18 +200,16 @@ def prepare_training_data(frame: pd.DataFrame, source: str, value_column: str | 
     mols, y, kept, rejects = [], [], [], []
     for pos, (smi, val) in enumerate(zip(frame[smiles_col].tolist(), values.tolist(), strict=True)):
         if val is None or not np.isfinite(val):
-            rejects.append({"input": "activities", "source": source, "row_number": pos + 1, "column": vcol,
-                            "value": repr(frame[vcol].iloc[pos]), "reason": "not a finite number"})
+            rejects.append(reject("activities", source, pos + 1, vcol, frame[vcol].iloc[pos], "not a finite number"))
             continue
         std = standardise_smiles(smi)
         if not std.ok:
-            rejects.append({"input": "activities", "source": source, "row_number": pos + 1, "column": smiles_col,
-                            "value": repr(smi), "reason": std.reason})
+            rejects.append(reject("activities", source, pos + 1, smiles_col, smi, std.reason))
             continue
         mols.append(std.mol)
         y.append(float(val))
         kept.append(pos)
-    rej = pd.DataFrame.from_records(rejects, columns=["input", "source", "row_number", "column", "value", "reason"])
+    rej = rejects_frame(rejects)
     return mols, np.array(y), kept, vcol, rej
 
 

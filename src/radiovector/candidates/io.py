@@ -12,7 +12,7 @@ from rdkit import Chem
 
 from radiovector.candidates.rdlog import RDKitLog
 from radiovector.errors import InputError
-from radiovector.io.tables import REJECTS_SCHEMA, TableSchema, read_raw_table, validate_table
+from radiovector.io.tables import TableSchema, read_raw_table, reject, rejects_frame, validate_table
 
 SDF_SUFFIXES = (".sdf", ".sd", ".mol")
 
@@ -53,8 +53,8 @@ def read_sdf(path: Path) -> tuple[pd.DataFrame, pd.DataFrame]:
                     break
             record += 1
             if mol is None:
-                rejects.append({"input": "candidates", "source": str(path), "row_number": record, "column": "molblock",
-                                "value": f"record {record}", "reason": log.text("RDKit could not read the record")})
+                rejects.append(reject("candidates", str(path), record, "molblock", f"record {record}",
+                                      log.text("RDKit could not read the record"), quote=False))
                 continue
             props = mol.GetPropsAsDict()
             ident = next((str(props[k]) for k in ("id", "ID", "Id", "candidate_id") if k in props), "")
@@ -64,7 +64,7 @@ def read_sdf(path: Path) -> tuple[pd.DataFrame, pd.DataFrame]:
                 if key in props:
                     row[key] = str(props[key])
             rows.append(row)
-    return pd.DataFrame(rows), pd.DataFrame.from_records(rejects, columns=REJECTS_SCHEMA.names)
+    return pd.DataFrame(rows), rejects_frame(rejects)
 
 
 def read_candidates(path: str | Path, schema: TableSchema | None = None) -> tuple[pd.DataFrame, pd.DataFrame, int]:
@@ -97,7 +97,7 @@ def read_candidates(path: str | Path, schema: TableSchema | None = None) -> tupl
     rows_in = len(frame) + (len(sdf_rejects) if sdf_rejects is not None else 0)
     if frame.empty:
         accepted = pd.DataFrame(columns=["id", "smiles", "row_number", "source"])
-        rejects = sdf_rejects if sdf_rejects is not None else pd.DataFrame(columns=REJECTS_SCHEMA.names)
+        rejects = sdf_rejects if sdf_rejects is not None else rejects_frame()
         return accepted, rejects, rows_in
     texts = frame.astype(object).where(frame.notna(), None)
     row_numbers = texts.pop("row_number")

@@ -19,6 +19,7 @@ from scipy import sparse
 
 from radiovector.candidates.standardise import ANY_METAL, choose_parent, parse_smiles
 from radiovector.errors import InputError
+from radiovector.io.tables import reject, rejects_frame
 
 RADIUS = 2
 NBITS = 2048
@@ -62,17 +63,13 @@ class ReferenceSet:
             if mol is not None and mol.HasSubstructMatch(ANY_METAL):
                 mol = Chem.DeleteSubstructs(mol, ANY_METAL)
             if mol is None or mol.GetNumAtoms() == 0:
-                rejects.append(
-                    {"input": "references", "source": source, "row_number": pos + 1, "column": smiles_col,
-                     "value": repr(smi), "reason": reason or "no organic fragment"}
-                )
+                rejects.append(reject("references", source, pos + 1, smiles_col, smi, reason or "no organic fragment"))
                 continue
             if len(Chem.GetMolFrags(mol)) > 1:
                 mol, _ = choose_parent(list(Chem.GetMolFrags(mol, asMols=True, sanitizeFrags=False)))
             ids.append(ref_id)
             fps.append(gen.GetFingerprint(mol))
-        return cls(ids, fps, pd.DataFrame.from_records(
-            rejects, columns=["input", "source", "row_number", "column", "value", "reason"]))
+        return cls(ids, fps, rejects_frame(rejects))
 
     def nearest(self, fp) -> tuple[float, str | None]:
         if not self.fingerprints:

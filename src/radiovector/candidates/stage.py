@@ -25,10 +25,10 @@ from radiovector.candidates.recognition import (
 )
 from radiovector.candidates.similarity import ReferenceSet, bulk_max_tanimoto
 from radiovector.errors import ConfigError, InputError
+from radiovector.io.tables import reject, rejects_frame
 
 __all__ = ["score_candidates", "resolve_params", "MIN_ROWS_PER_JOB"]
 
-REJECT_COLUMNS = ["input", "source", "row_number", "column", "value", "reason"]
 DEFAULTS = {
     "nuclides": [],  # scored for every candidate; empty -> each row's own `nuclide`
     "profile": "renal_small_molecule",
@@ -119,8 +119,8 @@ def score_candidates(
     motif_targets = {m.name: m.target for m in load_motifs() if m.target}
     for i, out in enumerate(outcomes):
         if out[0] is None:
-            rejects.append({"input": "candidates", "source": sources[i], "row_number": int(row_numbers[i]),
-                            "column": "smiles", "value": repr(smiles[i]), "reason": f"{ids[i]}: " + out[1]})
+            rejects.append(reject("candidates", sources[i], row_numbers[i], "smiles", smiles[i],
+                                  f"{ids[i]}: {out[1]}"))
             continue
         inchikey, std_smiles, metals, removed = out
         rec = records.get(inchikey)
@@ -272,15 +272,14 @@ def score_candidates(
     frame = frame.reset_index(drop=True)
     frame["rank"] = np.arange(1, len(frame) + 1)
     frame["reason"] = scoring.reasons(frame, frame[list(d.columns)]) if len(frame) else []
-    rejects_frame = pd.DataFrame.from_records(rejects, columns=REJECT_COLUMNS)
+    all_rejects = rejects_frame(rejects)
     if isinstance(refset, ReferenceSet) and len(refset.rejects):
-        rejects_frame = pd.concat([rejects_frame, refset.rejects], ignore_index=True)
-    rejects_frame["row_number"] = rejects_frame["row_number"].astype("int64")
+        all_rejects = rejects_frame(pd.concat([all_rejects, refset.rejects], ignore_index=True))
     order_map = {cid: k for k, cid in enumerate(frame["candidate_id"])}
     nuclides_long = nuclides_long.assign(_o=nuclides_long["candidate_id"].map(order_map)).sort_values(
         ["_o", "nuclide"], kind="stable").drop(columns="_o").reset_index(drop=True)
     frame = frame.drop(columns=["compatibility_summary"])
-    return {"candidates": frame, "candidate_nuclides": nuclides_long, "rejects": rejects_frame}
+    return {"candidates": frame, "candidate_nuclides": nuclides_long, "rejects": all_rejects}
 
 
 def check_nuclides_safe(nuclides: list[str]) -> list[str]:

@@ -60,6 +60,38 @@ REJECTS_SCHEMA = pa.schema(
 )
 
 
+def reject(input_name: str, source: str, row_number: int, column: str, value: Any, reason: str,
+           quote: bool = True) -> dict:
+    """One row of the rejects table (:data:`REJECTS_SCHEMA`): which input, file, row (1-based) and column, the
+    offending value (``repr`` unless ``quote`` is false, so blanks and types stay visible) and why."""
+    return {"input": input_name, "source": source, "row_number": int(row_number), "column": column,
+            "value": repr(value) if quote else str(value), "reason": reason}
+
+
+def reject_rows(input_name: str, source: str, row_numbers: Any, column: str, values: Any, reason: Any,
+                quote: bool = True) -> pd.DataFrame:
+    """One reject per row for many rows at once (vectorised :func:`reject`); ``values`` and ``reason`` are one per
+    row or a single value for all."""
+    rows = np.asarray(row_numbers, dtype=np.int64)
+    shown = pd.Series(values, index=range(len(rows)), dtype=object) if np.ndim(values) else pd.Series(
+        [values] * len(rows), dtype=object)
+    return rejects_frame(pd.DataFrame({
+        "input": input_name, "source": source, "row_number": rows, "column": column,
+        "value": shown.map(repr if quote else str).to_numpy(dtype=object), "reason": reason,
+    }, index=range(len(rows))))
+
+
+def rejects_frame(records: Any = None) -> pd.DataFrame:
+    """Reject rows (dicts from :func:`reject`, or a frame) as a table with exactly the :data:`REJECTS_SCHEMA`
+    columns and an int64 ``row_number``; empty (typed) when there are none."""
+    if records is None or len(records) == 0:
+        return pd.DataFrame({name: pd.Series(dtype="int64" if name == "row_number" else object)
+                             for name in REJECTS_SCHEMA.names})
+    frame = records if isinstance(records, pd.DataFrame) else pd.DataFrame.from_records(records)
+    frame = frame[REJECTS_SCHEMA.names].reset_index(drop=True)
+    return frame.astype({"row_number": "int64"})
+
+
 @dataclass(frozen=True)
 class ColumnSpec:
     name: str
@@ -300,17 +332,10 @@ def validate_table(
         bad_index = frame.index[any_bad.to_numpy()]
         for idx in bad_index:
             cols = [name for name, reasons in reason_cols if not pd.isna(reasons.at[idx])]
-            records.append(
-                {
-                    "input": input_name,
-                    "source": source,
-                    "row_number": int(idx) + 1,
-                    "column": ";".join(cols),
-                    "value": "; ".join(repr(frame.at[idx, c]) for c in cols),
-                    "reason": "; ".join(f"{c}: {dict(reason_cols)[c].at[idx]}" for c in cols),
-                }
-            )
-    rejects = pd.DataFrame.from_records(records, columns=REJECTS_SCHEMA.names)
+            records.append(reject(input_name, source, int(idx) + 1, ";".join(cols),
+                                  "; ".join(repr(frame.at[idx, c]) for c in cols),
+                                  "; ".join(f"{c}: {dict(reason_cols)[c].at[idx]}" for c in cols), quote=False))
+    rejects = rejects_frame(records)
     if with_row_number:
         out["row_number"] = np.arange(1, len(out) + 1, dtype=np.int64)
     accepted = out.loc[~any_bad.to_numpy()].reset_index(drop=True)
@@ -322,7 +347,6 @@ def validate_table(
             accepted[name] = accepted[name].astype("float64")
         elif kind == "boolean":
             accepted[name] = accepted[name].astype("boolean")
-    rejects["row_number"] = rejects["row_number"].astype("int64")
     result = ValidatedTable(accepted=accepted, rejects=rejects, rows_in=len(frame))
     assert result.rows_in == result.rows_accepted + result.rows_rejected
     return result

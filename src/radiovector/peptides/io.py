@@ -11,7 +11,7 @@ from pathlib import Path
 import pandas as pd
 
 from radiovector.errors import InputError
-from radiovector.io.tables import REJECTS_SCHEMA, TableSchema, read_raw_table, validate_table
+from radiovector.io.tables import TableSchema, read_raw_table, rejects_frame, validate_table
 
 FASTA_SUFFIXES = (".fasta", ".fa", ".faa", ".fas", ".fsa")
 HEADER_KEYS = ("target", "nuclide", "notation", "reference", "affinity_nm")
@@ -101,7 +101,7 @@ def read_peptides(path: str | Path, schema: TableSchema | None = None) -> tuple[
     rows_in = len(texts)
     if rows_in == 0:
         return (pd.DataFrame(columns=["id", "sequence", "row_number", "source"]),
-                pd.DataFrame(columns=REJECTS_SCHEMA.names), 0)
+                rejects_frame(), 0)
     result = validate_table(texts, schema, "peptides", str(path))
     rejects = result.rejects.copy()
     if len(rejects):

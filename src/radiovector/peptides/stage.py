@@ -19,8 +19,9 @@ import pandas as pd
 from rdkit import Chem
 from rdkit.Chem import Descriptors
 
-from radiovector.candidates.stage import REJECT_COLUMNS, _text, score_candidates
+from radiovector.candidates.stage import _text, score_candidates
 from radiovector.errors import ConfigError, InputError
+from radiovector.io.tables import reject, rejects_frame
 from radiovector.peptides.build import BuildError, build_molecule
 from radiovector.peptides.monomers import MonomerLibrary, load_library
 from radiovector.peptides.notation import NotationError, Peptide, parse_helm, parse_native
@@ -130,11 +131,6 @@ def peptide_columns(pep: Peptide | None, mol: Chem.Mol, known: KnownPeptides, pr
     return out, sites
 
 
-def _reject(source: str, row_number: int, value: str, reason: str) -> dict:
-    return {"input": "peptides", "source": source, "row_number": int(row_number), "column": "sequence",
-            "value": repr(value), "reason": reason}
-
-
 def score_peptides(
     accepted: pd.DataFrame,
     params: dict | None = None,
@@ -179,10 +175,11 @@ def score_peptides(
         try:
             pep, mol = build_peptide(seqs[i], notation, lib, cache=fast)
         except NotationError as exc:
-            rejects.append(_reject(sources[i], row_numbers[i], seqs[i], f"{ids[i]}: {exc}"))
+            rejects.append(reject("peptides", sources[i], row_numbers[i], "sequence", seqs[i], f"{ids[i]}: {exc}"))
             continue
         except BuildError as exc:
-            rejects.append(_reject(sources[i], row_numbers[i], seqs[i], f"{ids[i]}: cannot build molecule: {exc}"))
+            rejects.append(reject("peptides", sources[i], row_numbers[i], "sequence", seqs[i],
+                                  f"{ids[i]}: cannot build molecule: {exc}"))
             continue
         cols, sites = peptide_columns(pep, mol, known, cfg["proteases"], fast)
         row = {"id": ids[i], "smiles": "", "mol": mol, "kind": "peptide", "row_number": row_numbers[i],
@@ -210,9 +207,7 @@ def score_peptides(
     elif len(cand):
         cand["reason"] = [_peptide_reason(r, row) for r, (_, row) in zip(cand["reason"], cand.iterrows(),
                                                                            strict=True)]
-    tables["rejects"] = pd.concat([pd.DataFrame.from_records(rejects, columns=REJECT_COLUMNS), tables["rejects"]],
-                                  ignore_index=True)
-    tables["rejects"]["row_number"] = tables["rejects"]["row_number"].astype("int64")
+    tables["rejects"] = rejects_frame(pd.concat([rejects_frame(rejects), tables["rejects"]], ignore_index=True))
     sites = pd.DataFrame(site_rows, columns=SITE_COLUMNS)
     keep = set(cand["candidate_id"]) if len(cand) else set()
     tables["cleavage_sites"] = sites[sites["candidate_id"].isin(keep)].reset_index(drop=True)

@@ -17,6 +17,7 @@ import numpy as np
 import pandas as pd
 
 from radiovector.errors import InputError, RadioVectorError
+from radiovector.io.tables import reject_rows, rejects_frame
 from radiovector.nuclides import canonical_name, decay_constant_per_h
 from radiovector.pk.fit import FitResult, correlation, fit_candidates, fit_model, param_cv, select, sigma_for
 from radiovector.pk.models import DEFAULT_MODELS, MODELS
@@ -118,20 +119,6 @@ class Curve:
         return (self.compound, self.radionuclide, self.organ)
 
 
-def _reject_rows(frame: pd.DataFrame, column: str, reason: str, p: dict) -> list[dict]:
-    return [
-        {
-            "input": p["input_name"],
-            "source": p["source"],
-            "row_number": int(r),
-            "column": column,
-            "value": repr(v),
-            "reason": reason,
-        }
-        for r, v in zip(frame["_row"], frame[column] if column in frame else [None] * len(frame), strict=True)
-    ]
-
-
 def prepare_curves(accepted: pd.DataFrame, params: dict) -> tuple[list[Curve], pd.DataFrame]:
     """Group validated rows into curves; rows that cannot be used go to a rejects table with the reason."""
     p = params
@@ -140,8 +127,12 @@ def prepare_curves(accepted: pd.DataFrame, params: dict) -> tuple[list[Curve], p
     for col in ("sd", "n", "animal_id", "injected_activity_bq", "organ_mass_g", "body_mass_g"):
         if col not in df:
             df[col] = None
-    rejects: list[dict] = []
+    rejects: list[pd.DataFrame] = []
     curves: list[Curve] = []
+
+    def bad(rows: pd.DataFrame, column: str, reason: str) -> pd.DataFrame:
+        return reject_rows(p["input_name"], p["source"], rows["_row"], column, rows.get(column), reason)
+
     # Bq and Bq/g with the injected activity known -> %ID and %ID/g (value / injected activity x 100)
     df["_from_bq"] = False
     if len(df):
@@ -159,8 +150,8 @@ def prepare_curves(accepted: pd.DataFrame, params: dict) -> tuple[list[Curve], p
     if len(df):
         over = (df["unit"] == "%ID") & (df["value"].astype(float) > 100.0)
         if over.any():
-            rejects += _reject_rows(df[over], "value", "%ID above 100 (more than the injected activity; Bq values "
-                                    "are divided by injected_activity_bq)", p)
+            rejects.append(bad(df[over], "value", "%ID above 100 (more than the injected activity; Bq values "
+                                    "are divided by injected_activity_bq)"))
             df = df[~over]
     for key, grp in df.groupby(["compound", "radionuclide", "organ"], sort=True, dropna=False):
         compound, nuclide, organ = (str(k) for k in key)
@@ -169,35 +160,35 @@ def prepare_curves(accepted: pd.DataFrame, params: dict) -> tuple[list[Curve], p
             canon = canonical_name(nuclide)
             lam = decay_constant_per_h(canon)
         except InputError as exc:
-            rejects += _reject_rows(grp, "radionuclide", f"unknown radionuclide: {exc.message}", p)
+            rejects.append(bad(grp, "radionuclide", f"unknown radionuclide: {exc.message}"))
             continue
         if grp["unit"].nunique() > 1:
             units = sorted(grp["unit"].unique())
             hint = " (Bq rows are converted only where injected_activity_bq is given)" if grp["_from_bq"].any() else ""
-            rejects += _reject_rows(grp, "unit", f"unit mismatch within one curve: {units}{hint}", p)
+            rejects.append(bad(grp, "unit", f"unit mismatch within one curve: {units}{hint}"))
             continue
         if grp["decay_corrected"].astype(bool).nunique() > 1:
-            rejects += _reject_rows(grp, "decay_corrected", "mixed decay_corrected flags within one curve", p)
+            rejects.append(bad(grp, "decay_corrected", "mixed decay_corrected flags within one curve"))
             continue
         unit = str(grp["unit"].iloc[0])
         has_animals = grp["animal_id"].notna().all()
         if not has_animals:
             dup = grp["time_h"].duplicated(keep=False)
             if dup.any():
-                rejects += _reject_rows(
+                rejects.append(bad(
                     grp[dup], "time_h",
-                    "duplicate time point without animal_id (add animal_id for per-animal rows)", p)
+                    "duplicate time point without animal_id (add animal_id for per-animal rows)"))
                 grp = grp[~dup]
         else:
             dup = grp.duplicated(["time_h", "animal_id"], keep=False)
             if dup.any():
-                rejects += _reject_rows(grp[dup], "animal_id", "same animal twice at one time point", p)
+                rejects.append(bad(grp[dup], "animal_id", "same animal twice at one time point"))
                 grp = grp[~dup]
         times = np.sort(grp["time_h"].astype(float).unique())
         if len(times) < p["min_points"]:
-            rejects += _reject_rows(
+            rejects.append(bad(
                 grp, "time_h",
-                f"curve has {len(times)} distinct time point(s); at least {p['min_points']} needed", p)
+                f"curve has {len(times)} distinct time point(s); at least {p['min_points']} needed"))
             continue
         corrected = bool(grp["decay_corrected"].iloc[0])
         vals = grp["value"].astype(float).to_numpy()
@@ -234,9 +225,7 @@ def prepare_curves(accepted: pd.DataFrame, params: dict) -> tuple[list[Curve], p
             flags += ("no_injected_activity",)
         curves.append(Curve(compound, canon, organ, unit, times, g, sd_mean, animals, lam, mass, source,
                             body_mass, flags))
-    rej = pd.DataFrame(rejects, columns=["input", "source", "row_number", "column", "value", "reason"])
-    rej["row_number"] = rej["row_number"].astype("int64")
-    return curves, rej
+    return curves, rejects_frame(pd.concat(rejects, ignore_index=True) if rejects else None)
 
 
 def _seed(base: int, key: Iterable[str]) -> int:

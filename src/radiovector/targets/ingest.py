@@ -16,7 +16,7 @@ import numpy as np
 import pandas as pd
 
 from radiovector.errors import InputError
-from radiovector.io.tables import REJECTS_SCHEMA, TableSchema, read_raw_table, validate_table
+from radiovector.io.tables import TableSchema, read_raw_table, reject, reject_rows, rejects_frame, validate_table
 
 ONCODB_COLUMNS = {
     "Cancer type": "cancer_type",
@@ -54,13 +54,6 @@ EVIDENCE_COLUMNS = [
     "category",
     "evidence_score",
 ]
-
-
-def empty_rejects() -> pd.DataFrame:
-    """An empty rejects table with the project-wide columns."""
-    return pd.DataFrame(
-        {name: pd.Series(dtype="int64" if name == "row_number" else object) for name in REJECTS_SCHEMA.names}
-    )
 
 
 def _validate(
@@ -202,36 +195,20 @@ def read_sample_matrix(
             for idx in np.flatnonzero(bad.to_numpy()):
                 if not bad_row[idx]:
                     reason = "negative expression" if values.iat[idx] < 0 else "not a finite number"
-                    records.append(
-                        {
-                            "input": input_name,
-                            "source": str(path),
-                            "row_number": int(idx) + 1,
-                            "column": col,
-                            "value": repr(series.iat[idx]),
-                            "reason": f"{col}: {reason}",
-                        }
-                    )
+                    records.append(reject(input_name, str(path), int(idx) + 1, col, series.iat[idx],
+                                          f"{col}: {reason}"))
             bad_row |= bad.to_numpy()
         numeric[col] = values.to_numpy(dtype="float32", na_value=np.nan)
     dup = genes.duplicated().to_numpy() & ~bad_row
     for idx in np.flatnonzero(dup):
-        records.append(
-            {
-                "input": input_name,
-                "source": str(path),
-                "row_number": int(idx) + 1,
-                "column": gene_col,
-                "value": repr(genes.iat[idx]),
-                "reason": f"{gene_col}: duplicate gene (first row kept)",
-            }
-        )
+        records.append(reject(input_name, str(path), int(idx) + 1, gene_col, genes.iat[idx],
+                              f"{gene_col}: duplicate gene (first row kept)"))
     keep = ~(bad_row | dup)
     values = np.column_stack([numeric[c] for c in samples])[keep] if samples else np.empty((keep.sum(), 0))
     gene_frame = pd.DataFrame({kind: genes[keep].to_numpy()})
     if kind == "entrez_id":
         gene_frame[kind] = gene_frame[kind].astype("int64").astype("Int64")
-    rejects = pd.DataFrame.from_records(records, columns=REJECTS_SCHEMA.names) if records else empty_rejects()
+    rejects = rejects_frame(records)
     return values, gene_frame, samples, rejects
 
 
@@ -261,16 +238,9 @@ def read_normal(path: str | Path, input_name: str = "normal_expression") -> tupl
     table, rejects = _validate(raw, "normal_expression", input_name, str(path))
     dup = table.duplicated(["ensembl_gene", "tissue"])
     if dup.any():
-        extra = pd.DataFrame(
-            {
-                "input": input_name,
-                "source": str(path),
-                "row_number": table.loc[dup, "row_number"],
-                "column": "ensembl_gene;tissue",
-                "value": (table.loc[dup, "ensembl_gene"] + " / " + table.loc[dup, "tissue"]).tolist(),
-                "reason": "duplicate gene x tissue (first row kept)",
-            }
-        )
+        extra = reject_rows(input_name, str(path), table.loc[dup, "row_number"], "ensembl_gene;tissue",
+                            (table.loc[dup, "ensembl_gene"] + " / " + table.loc[dup, "tissue"]).tolist(),
+                            "duplicate gene x tissue (first row kept)", quote=False)
         rejects = pd.concat([rejects, extra], ignore_index=True)
         table = table.loc[~dup].reset_index(drop=True)
     return table[["ensembl_gene", "tissue", "ntpm"]], rejects
@@ -334,5 +304,5 @@ def read_surfaces(paths: list[str | Path]) -> tuple[pd.DataFrame, pd.DataFrame]:
     parts = [read_surface(p) for p in paths]
     return (
         pd.concat([p[0] for p in parts], ignore_index=True),
-        pd.concat([p[1] for p in parts if len(p[1])] or [empty_rejects()], ignore_index=True),
+        pd.concat([p[1] for p in parts if len(p[1])] or [rejects_frame()], ignore_index=True),
     )

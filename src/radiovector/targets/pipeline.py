@@ -7,8 +7,8 @@ from typing import Any
 
 import pandas as pd
 
+from radiovector.io.tables import rejects_frame
 from radiovector.targets.ingest import (
-    empty_rejects,
     read_normal,
     read_sample_matrix,
     read_sample_sheet,
@@ -42,7 +42,7 @@ def load_inputs(
     normal_table, rej_normal = read_normal(normal)
     evidence, rej_surface = read_surfaces(list(surfaces))
     rejects += [rej_normal, rej_surface]
-    rejects = [r for r in rejects if len(r)] or [empty_rejects()]
+    rejects = [r for r in rejects if len(r)] or [rejects_frame()]
     return summary, normal_table, evidence, pd.concat(rejects, ignore_index=True)
 
 

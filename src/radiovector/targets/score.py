@@ -26,8 +26,8 @@ import numpy as np
 import pandas as pd
 
 from radiovector.errors import InputError
+from radiovector.io.tables import reject_rows, rejects_frame
 from radiovector.targets.idmap import build_bridge, gene_key, map_to_ensembl
-from radiovector.targets.ingest import empty_rejects
 from radiovector.targets.params import resolve_params
 
 COMPONENTS = ("level", "contrast", "safety", "surface", "prevalence")
@@ -160,16 +160,8 @@ def _prepare_tumour(tumour: pd.DataFrame, p: dict[str, Any]) -> pd.DataFrame:
 
 
 def _reject_rows(t: pd.DataFrame, mask: pd.Series, column: str, reason: str) -> pd.DataFrame:
-    return pd.DataFrame(
-        {
-            "input": "tumour_expression",
-            "source": "rank_targets",
-            "row_number": t.loc[mask, "row_number"].astype("int64").to_numpy(),
-            "column": column,
-            "value": t.loc[mask, column].astype(str).map(repr).to_numpy() if column in t.columns else "",
-            "reason": reason,
-        }
-    )
+    values = t.loc[mask, column].astype(str) if column in t.columns else ""
+    return reject_rows("tumour_expression", "rank_targets", t.loc[mask, "row_number"], column, values, reason)
 
 
 def _organ_scores(
@@ -244,7 +236,7 @@ def rank_targets(
     mapped = map_to_ensembl(t, bridge)
     t["ensembl_gene"], t["mapped_by"] = mapped["ensembl_gene"], mapped["mapped_by"]
     t["gene_key"] = gene_key(t, t["ensembl_gene"])
-    rejects = [empty_rejects()]
+    rejects = [rejects_frame()]
     no_id = t["gene_key"].isna()
     if no_id.any():
         rejects.append(
