@@ -47,30 +47,22 @@ def _objective_axes(cand: pd.DataFrame) -> tuple[pd.Series, str, pd.Series, str]
     return pk, "pharmacokinetics objective", obj.get("radiochemistry", nan), "radiochemistry objective (chelator)"
 
 
-def pareto_plot(cand: pd.DataFrame, path: Path, x: str = "d_pk", y: str = "d_binding",
-                front: pd.Series | None = None, objective_axes: bool = False) -> Path:
-    """Score components: binding (affinity or similarity) vs pharmacokinetic desirability; front highlighted.
+def pareto_plot(cand: pd.DataFrame, path: Path, front: pd.Series | None = None) -> Path:
+    """The Pareto objectives (:func:`_objective_axes`) of each row; the front circled, colour the score.
 
-    ``front`` marks the Pareto front (default: ``pareto_rank == 1``); with ``objective_axes`` the axes are the
-    objectives the front was computed on (:func:`_objective_axes`) instead of the score components.
+    ``front`` marks the Pareto front (default: ``pareto_rank == 1``). The front is computed over every objective,
+    so with three objectives a circled point may look dominated in this two-objective view.
     """
-    binding = cand["d_affinity"] if cand.get("d_affinity") is not None and cand["d_affinity"].notna().any() else (
-        cand.get("d_similarity", pd.Series(np.nan, index=cand.index)))
-    pk_cols = [c for c in ("d_hydrophilicity", "d_net_charge", "d_size") if c in cand.columns]
-    pk = np.exp(np.log(cand[pk_cols].clip(lower=1e-3)).mean(axis=1)) if pk_cols else cand["score"]
-    ybin = binding if binding.notna().any() else cand.get("d_compatibility", cand["score"])
-    ylabel = "binding desirability" if binding.notna().any() else "chelator compatibility desirability"
-    xlabel = "pharmacokinetic desirability (logP, charge, size)"
-    if objective_axes:
-        pk, xlabel, ybin, ylabel = _objective_axes(cand)
-    fig, ax = plt.subplots(figsize=(6, 5))
+    pk, xlabel, ybin, ylabel = _objective_axes(cand)
     label = "Pareto front (rank 1)" if front is None else "Pareto front"
+    fig, ax = plt.subplots(figsize=(6, 5))
     front = (cand["pareto_rank"] == 1) if front is None else front.astype(bool)
     sc = ax.scatter(pk[~front], ybin[~front], c=cand.loc[~front, "score"], cmap="viridis", vmin=0, vmax=1, s=18)
     ax.scatter(pk[front], ybin[front], c=cand.loc[front, "score"], cmap="viridis", vmin=0, vmax=1, s=40,
                edgecolors="red", label=label)
     for _, row in cand[front].head(15).iterrows():
         ax.annotate(str(row["candidate_id"]), (pk[row.name], ybin[row.name]), fontsize=7)
+    ax.margins(x=0.15, y=0.08)  # room for the labels of points at the edges
     ax.set_xlabel(xlabel)
     ax.set_ylabel(ylabel)
     fig.colorbar(sc, ax=ax, label="score")
@@ -112,7 +104,6 @@ def write_design_figures(design: pd.DataFrame, directory: Path, top_n: int = 12)
     return {
         "property_distributions": property_distributions(design, directory / "design_properties.png",
                                                          unit="conjugates"),
-        "pareto": pareto_plot(design, directory / "design_pareto.png", front=design["on_pareto_front"],
-                              objective_axes=True),
+        "pareto": pareto_plot(design, directory / "design_pareto.png", front=design["on_pareto_front"]),
         "structures": structure_grid(design, directory / "design_top_structures.png", top_n, rank="design_rank"),
     }

@@ -14,8 +14,10 @@ FIGURE_CAPTIONS: list[tuple[str, str]] = [
      "{t}: tumour expression level of each ranked target against its worst weighted critical organ; good targets "
      "sit high on the tumour axis and low on the organ axis. Labels name the top targets."),
     (r"candidate_pareto",
-     "Candidates: chelator-compatibility desirability against pharmacokinetic desirability (logD, charge, size); "
-     "circled points form the Pareto front (no other candidate is better in both), colour is the overall score."),
+     "Candidates: the Pareto objectives, pharmacokinetics (logP, charge, size, albumin binding, stability, renal "
+     "retention) against binding, or against chelator compatibility where no binding desirability is known; "
+     "circled points form the Pareto front over all objectives (so one may look dominated in this view), colour "
+     "is the overall score."),
     (r"candidate_properties",
      "Candidates: distributions of molecular weight, Crippen logP, TPSA, net charge at pH 7.4 (these drive renal "
      "versus hepatobiliary clearance), synthetic accessibility and the overall desirability score."),
