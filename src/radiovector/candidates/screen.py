@@ -9,14 +9,15 @@ Two exact screens, both necessary conditions for a match:
    bare element: the relaxed query matches wherever the original does, so its fingerprint is still a valid screen,
    and it has the element bits that RDKit leaves out for complex query atoms.
 2. **Elements and charge**: every query atom whose SMARTS implies a set of elements (``[Cl,Br,I]``) needs one of
-   them in the molecule; a query atom that requires a formal charge needs a charged atom in the molecule.
+   them in the molecule's formula; a query atom that requires a formal charge needs a charged atom in the molecule.
 
 The screens only decide which matches to *skip*; every match that is attempted is RDKit's own, so results are
 identical to matching every pattern (tests compare both on real molecules and check the screens never reject a
 matching query).
 
 :class:`QueryPanel` holds all the queries of the candidate stage (PAINS/Brenk FilterCatalog entries, QED's
-structural alerts and acceptors; 82 Brenk queries are also QED alerts), deduplicated by SMARTS, and
+structural alerts and acceptors, radiopharmaceutical motifs, ionisable groups; 82 Brenk queries are also QED
+alerts), deduplicated by SMARTS, and
 :class:`MoleculeMatches` screens them once per molecule and remembers each answer, so a query shared by QED and the
 Brenk catalog is matched once.
 """
