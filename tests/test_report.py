@@ -25,7 +25,11 @@ CHROMEDRIVER = shutil.which("chromedriver")
 @pytest.fixture(scope="module")
 def report_path(tmp_path_factory: pytest.TempPathFactory) -> Path:
     tmp = tmp_path_factory.mktemp("report")
-    config = write_config(tmp)  # workdir tmp/work, so reports land in tmp/reports
+    return _run_report(tmp, write_config(tmp))  # workdir tmp/work, so reports land in tmp/reports
+
+
+def _run_report(tmp: Path, config: Path) -> Path:
+    """Run the workflow on ``config`` into ``tmp/store``; the report it wrote."""
     try:
         main(["run", "--config", str(config), "--store", str(tmp / "store"), "--json"])
     except SystemExit as exc:
@@ -51,13 +55,7 @@ def design_run(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, Path]:
         design={"building_blocks": str(tmp / "blocks.csv"), "nuclides": ["Lu-177", "Ac-225"], "chunk_size": 10,
                 "top_n": 5, "alerts": False},
     )
-    try:
-        main(["run", "--config", str(config), "--store", str(tmp / "store"), "--json"])
-    except SystemExit as exc:
-        assert not exc.code
-    reports = sorted((tmp / "reports").glob("*.html"))
-    assert reports, "the run wrote no report"
-    return reports[-1], tmp / "work"
+    return _run_report(tmp, config), tmp / "work"
 
 
 def _section(page: str, heading: str) -> str:
