@@ -55,3 +55,19 @@ def test_merge_scored_dedupes_across_chunks(space):
     assert len(merged) == len(space) and merged["inchikey"].is_unique
     assert merged["rank"].tolist() == list(range(1, len(space) + 1))
     assert merged["n_inputs"].sum() == len(space) + 1
+
+
+def test_enumerate_command_scores_chunks_and_draws_the_merged_top(tmp_path, capsys):
+    """`radiovector enumerate --score`: every chunk written, the merged top table and its three figures."""
+    from conftest import run_cli
+
+    out = tmp_path / "space"
+    code, _, err = run_cli(["enumerate", str(BLOCKS), "-o", str(out), "--chunk-size", "5", "--score", "--fast",
+                            "-n", "Lu-177"], capsys)
+    assert code == 0, err
+    conjugates = pd.concat([pd.read_parquet(p) for p in sorted(out.glob("conjugates_*.parquet"))])
+    assert len(conjugates) == 18 and len(list(out.glob("candidates_*.parquet"))) == 4  # 18 in chunks of 5
+    top = pd.read_parquet(out / "top" / "candidates.parquet")
+    assert 0 < len(top) <= 18 and top["rank"].tolist() == list(range(1, len(top) + 1))
+    assert {p.name for p in (out / "top").glob("*.png")} == {
+        "candidate_properties.png", "candidate_pareto.png", "candidate_top_structures.png"}

@@ -184,6 +184,8 @@ def enumerate_command(
     profile: Annotated[str, typer.Option("--profile", "-p", help="Desirability profile")] = "renal_small_molecule",
     fast: Annotated[bool, typer.Option("--fast", help="Skip PAINS/Brenk alerts, QED and SA score")] = False,
     jobs: Annotated[int, typer.Option("--jobs", "-j", help="Worker processes for scoring each chunk")] = 1,
+    plots: Annotated[bool, typer.Option("--plots/--no-plots", help="With --score: PNG figures of the merged top "
+                                        "candidates in top/")] = True,
 ) -> None:
     from radiovector.candidates.enumerate import enumerate_chunk, load_blocks, merge_scored, n_chunks
     from radiovector.candidates.stage import score_candidates
@@ -214,5 +216,9 @@ def enumerate_command(
     if score and parts:
         merged = merge_scored(parts)
         write_outputs(merged, output / "top")
+        if plots and len(merged["candidates"]):
+            from radiovector.candidates import plots as cplots
+
+            cplots.write_figures(merged["candidates"], output / "top")
     err_console.print(f"{len(space)} conjugates in {total} chunk(s) of {chunk_size}; wrote {len(chunks)} chunk(s) "
                       f"to {output}" + ("; merged top candidates in top/" if score else ""))
