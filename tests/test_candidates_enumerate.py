@@ -6,6 +6,7 @@ from pathlib import Path
 
 import pandas as pd
 import pytest
+from conftest import run_cli
 from rdkit import Chem
 
 from radiovector.candidates.enumerate import enumerate_chunk, load_blocks, merge_scored, n_chunks
@@ -59,8 +60,6 @@ def test_merge_scored_dedupes_across_chunks(space):
 
 def test_enumerate_command_scores_chunks_and_draws_the_merged_top(tmp_path, capsys):
     """`radiovector enumerate --score`: every chunk written, the merged top table and its three figures."""
-    from conftest import run_cli
-
     out = tmp_path / "space"
     code, _, err = run_cli(["enumerate", str(BLOCKS), "-o", str(out), "--chunk-size", "5", "--score", "--fast",
                             "-n", "Lu-177"], capsys)
