@@ -128,5 +128,8 @@ def test_reject_helpers_give_one_typed_row_per_rejected_input_row():
     assert many["value"].tolist() == ["'%ID/g'", "None"] and many["row_number"].tolist() == [5, 9]
     same = reject_rows("x", "y", [1, 2, 3], "c", 7, ["a", "b", "c"], quote=False)
     assert same["value"].tolist() == ["7", "7", "7"] and same["reason"].tolist() == ["a", "b", "c"]
+    cut = pd.Series(["ENSG1", "ENSG2"], index=[40, 41])  # rows cut from a bigger frame keep their labels
+    assert reject_rows("x", "y", cut.index + 1, "gene", cut, pd.Series(["a", "b"], index=[7, 8]))[
+        ["value", "reason"]].values.tolist() == [["'ENSG1'", "a"], ["'ENSG2'", "b"]]
     combined = rejects_frame(pd.concat([rejects_frame([one]), many], ignore_index=True))
     assert len(combined) == 3 and combined["row_number"].dtype == "int64"

@@ -73,11 +73,12 @@ def reject_rows(input_name: str, source: str, row_numbers: Any, column: str, val
     """One reject per row for many rows at once (vectorised :func:`reject`); ``values`` and ``reason`` are one per
     row or a single value for all."""
     rows = np.asarray(row_numbers, dtype=np.int64)
-    shown = pd.Series(values, index=range(len(rows)), dtype=object) if np.ndim(values) else pd.Series(
-        [values] * len(rows), dtype=object)
+    # values, not labels: a Series cut from a bigger frame keeps its index, which must not align with 0..n-1
+    shown = list(values) if np.ndim(values) else [values] * len(rows)
+    why = list(reason) if np.ndim(reason) else [reason] * len(rows)
     return rejects_frame(pd.DataFrame({
         "input": input_name, "source": source, "row_number": rows, "column": column,
-        "value": shown.map(repr if quote else str).to_numpy(dtype=object), "reason": reason,
+        "value": [repr(v) if quote else str(v) for v in shown], "reason": why,
     }, index=range(len(rows))))
 
 
@@ -85,7 +86,7 @@ def rejects_frame(records: Any = None) -> pd.DataFrame:
     """Reject rows (dicts from :func:`reject`, or a frame) as a table with exactly the :data:`REJECTS_SCHEMA`
     columns and an int64 ``row_number``; empty (typed) when there are none."""
     if records is None or len(records) == 0:
-        return pd.DataFrame({name: pd.Series(dtype="int64" if name == "row_number" else object)
+        return pd.DataFrame({name: pd.Series(dtype="int64" if name == "row_number" else str)
                              for name in REJECTS_SCHEMA.names})
     frame = records if isinstance(records, pd.DataFrame) else pd.DataFrame.from_records(records)
     frame = frame[REJECTS_SCHEMA.names].reset_index(drop=True)
