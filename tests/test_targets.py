@@ -413,44 +413,13 @@ def test_cli_rank_targets(tmp_path):
 
     cli_targets.register(app)
     out = tmp_path / "out"
+    example_inputs = ["rank-targets", "--tumour", str(EXAMPLE / "tumour_expression.tsv.gz"),
+                      "--normal", str(EXAMPLE / "normal_expression.tsv.gz"), "-S", str(EXAMPLE / "surfaceome.tsv")]
     result = CliRunner().invoke(
-        app,
-        [
-            "rank-targets",
-            "--tumour",
-            str(EXAMPLE / "tumour_expression.tsv.gz"),
-            "--normal",
-            str(EXAMPLE / "normal_expression.tsv.gz"),
-            "-S",
-            str(EXAMPLE / "surfaceome.tsv"),
-            "--tumour-type",
-            "PRAD",
-            "--top-n",
-            "5",
-            "-w",
-            "safety=0.4",
-            "-o",
-            str(out),
-        ],
-    )
+        app, [*example_inputs, "--tumour-type", "PRAD", "--top-n", "5", "-w", "safety=0.4", "-o", str(out)])
     assert result.exit_code == 0, result.output
     assert "FOLH1" in pd.read_parquet(out / "targets.parquet")["gene_symbol"].tolist()
     assert (out / "plots" / "PRAD_organ_heatmap.png").stat().st_size > 1000
     assert (out / "plots" / "PRAD_level_vs_organ.png").stat().st_size > 1000
-    bad = CliRunner().invoke(
-        app,
-        [
-            "rank-targets",
-            "--tumour",
-            str(EXAMPLE / "tumour_expression.tsv.gz"),
-            "--normal",
-            str(EXAMPLE / "normal_expression.tsv.gz"),
-            "-S",
-            str(EXAMPLE / "surfaceome.tsv"),
-            "--organ",
-            "kidney",
-            "-o",
-            str(out),
-        ],
-    )
+    bad = CliRunner().invoke(app, [*example_inputs, "--organ", "kidney", "-o", str(out)])
     assert isinstance(bad.exception, ConfigError)
