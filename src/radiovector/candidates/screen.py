@@ -165,19 +165,15 @@ def molecule_key(mol: Chem.Mol) -> tuple[np.ndarray, np.ndarray, bool]:
 
 
 class PatternScreen:
-    """Both screens over a list of query molecules; ``None`` queries are never screened out."""
+    """Both screens over a list of query molecules."""
 
-    def __init__(self, queries: list[Chem.Mol | None]) -> None:
-        self.n = len(queries)
-        self._screened = np.array([i for i, q in enumerate(queries) if q is not None], dtype=np.int64)
-        self._always = np.array([i for i, q in enumerate(queries) if q is None], dtype=np.int64)
-        present = [q for q in queries if q is not None]
-        bits = [pattern_bits(relaxed_query(q)) for q in present]
+    def __init__(self, queries: list[Chem.Mol]) -> None:
+        bits = [pattern_bits(relaxed_query(q)) for q in queries]
         packed = np.array(bits, dtype=np.uint8) if bits else np.zeros((0, FP_SIZE // 8), dtype=np.uint8)
         self._bits = packed.view(np.uint64)  # 64 bits per comparison
         # element requirements: one per query atom that implies a set of elements (empty: can never match)
-        rows, owners, needs_charge = [], [], np.zeros(len(present), dtype=bool)
-        for k, query in enumerate(present):
+        rows, owners, needs_charge = [], [], np.zeros(len(queries), dtype=bool)
+        for k, query in enumerate(queries):
             for atom in query.GetAtoms():
                 elements, charged = implied_atom(atom)
                 needs_charge[k] |= charged
@@ -187,7 +183,7 @@ class PatternScreen:
         # distinct masks, and which queries need each (query x mask incidence, float for one BLAS product)
         masks, which = np.unique(np.array(rows, dtype=np.uint64).reshape(-1, 2), axis=0, return_inverse=True)
         self._element_masks = masks
-        self._needs_mask = np.zeros((len(present), len(masks)), dtype=np.float32)
+        self._needs_mask = np.zeros((len(queries), len(masks)), dtype=np.float32)
         self._needs_mask[np.array(owners, dtype=np.int64), np.ravel(which)] = 1.0
         self._needs_charge = needs_charge
 
@@ -201,10 +197,7 @@ class PatternScreen:
             ok &= self._needs_mask @ missing.astype(np.float32) == 0
         if not charged:
             ok &= ~self._needs_charge
-        idx = self._screened[ok]
-        if len(self._always):
-            idx = np.sort(np.concatenate([idx, self._always]))
-        return idx
+        return np.flatnonzero(ok)
 
 
 class QueryPanel:
@@ -236,11 +229,11 @@ class QueryPanel:
 class MoleculeMatches:
     """Memoised ``HasSubstructMatch`` of one molecule against the queries of a :class:`QueryPanel`."""
 
-    def __init__(self, mol: Chem.Mol, panel: QueryPanel, key: tuple | None = None) -> None:
+    def __init__(self, mol: Chem.Mol, panel: QueryPanel) -> None:
         self.mol = mol
         self.panel = panel
         self.state = np.zeros(len(panel.queries), dtype=np.int8)  # 0 impossible, 1 unknown, 2 match, 3 no match
-        self.state[panel.screen.possible(molecule_key(mol) if key is None else key)] = 1
+        self.state[panel.screen.possible(molecule_key(mol))] = 1
 
     def has(self, slot: int) -> bool:
         state = self.state[slot]
