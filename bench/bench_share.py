@@ -23,6 +23,7 @@ import pyarrow.parquet as pq
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "tests"))
 
+from radiovector.contracts import contract  # noqa: E402
 from radiovector.store import ResultsStore, RunRecord, new_run_id  # noqa: E402
 from radiovector.store.crate import export_run, import_run  # noqa: E402
 
@@ -37,19 +38,16 @@ def make_tables(rows: int, seed: int = 7) -> dict[str, pa.Table]:
     """A run's worth of tables: one big candidate table (rows) and small pk/targets tables."""
     rng = np.random.default_rng(seed)
     nuclides = np.array(["Lu-177", "Ga-68", "Ac-225", "Cu-64"])
-    big = pa.table(
-        {
-            "candidate_id": pa.array([f"C{i:08d}" for i in range(rows)]),
-            "nuclide": pa.array(nuclides[rng.integers(0, 4, rows)]),
-            "smiles": pa.array(np.array(["CCO", "c1ccccc1C(=O)O", "NCC(=O)O", "CC(C)Cc1ccc(cc1)C(C)C(=O)O"])[
-                rng.integers(0, 4, rows)]),
-            "mw": rng.normal(700, 150, rows),
-            "logd": rng.normal(-2, 1.5, rows),
-            "score": rng.random(rows),
-            "alerts": rng.integers(0, 5, rows).astype(np.int32),
-        }
+    big = contract("candidates").example(  # valid tables (radiovector.contracts) with random values
+        rows,
+        nuclide=nuclides[rng.integers(0, 4, rows)],
+        smiles=np.array(["CCO", "c1ccccc1C(=O)O", "NCC(=O)O", "CC(C)Cc1ccc(cc1)C(C)C(=O)O"])[rng.integers(0, 4, rows)],
+        mw=rng.normal(700, 150, rows),
+        clogp=rng.normal(-2, 1.5, rows),
+        score=rng.random(rows),
+        n_alerts=rng.integers(0, 5, rows),
     )
-    small = pa.table({"compound": ["A"] * 10, "organ": [f"o{i}" for i in range(10)], "tiac_h": rng.random(10)})
+    small = contract("pk_tia").example(10, compound="A", tiac_organ_h=rng.random(10))
     return {"candidates": big, "pk_tia": small}
 
 
@@ -61,7 +59,7 @@ def commit(store: ResultsStore, tables: dict[str, pa.Table]) -> str:
         started_at=now,
         finished_at=now,
         config={"bench": True},
-        tables={name: {"rows": t.num_rows, "key": [t.column_names[0]]} for name, t in tables.items()},
+        tables={name: {"rows": t.num_rows, "key": list(contract(name).key)} for name, t in tables.items()},
     )
     return store.commit_run(record, tables)
 

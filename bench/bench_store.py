@@ -22,21 +22,20 @@ import numpy as np
 import pyarrow as pa
 import pyarrow.parquet as pq
 
+from radiovector.contracts import contract
 from radiovector.store import ResultsStore, RunRecord, new_run_id
 
 REPO = Path(__file__).resolve().parents[1]
 
 
 def result_table(rows: int, seed: int = 0) -> pa.Table:
+    """A valid ``targets`` table (radiovector.contracts) with random tumour types, scores and levels."""
     rng = np.random.default_rng(seed)
-    return pa.table(
-        {
-            "cancer_type": rng.choice(["PRAD", "PCPG", "PAAD", "BRCA"], rows),
-            "gene": np.char.add("G", (np.arange(rows) % 20000).astype(str)),
-            "score": rng.random(rows),
-            "tumour_tpm": rng.lognormal(2, 1, rows),
-            "rank": np.arange(rows, dtype=np.int64),
-        }
+    return contract("targets").example(
+        rows,
+        tumour_type=rng.choice(["PRAD", "PCPG", "PAAD", "BRCA"], rows),
+        score=rng.random(rows),
+        tumour_median_tpm=rng.lognormal(2, 1, rows),
     )
 
 
@@ -69,8 +68,8 @@ def bench_sql(tmp: Path) -> None:
         rec = record()
         store.commit_run(rec, {"targets": table})
         tables.append(table.add_column(0, "run_id", pa.array([rec.run_id] * table.num_rows)))
-    query = ("SELECT run_id, cancer_type, avg(score) AS mean_score, max(tumour_tpm) AS top "
-             "FROM targets GROUP BY ALL ORDER BY run_id, cancer_type")
+    query = ("SELECT run_id, tumour_type, avg(score) AS mean_score, max(tumour_median_tpm) AS top "
+             "FROM targets GROUP BY ALL ORDER BY run_id, tumour_type")
     cold = timed(lambda: ResultsStore(tmp / "sql-store").sql(query))
     proc_start = time.perf_counter()
     subprocess.run([sys.executable, "-m", "radiovector", "runs", "sql", query, "--store", str(tmp / "sql-store"),

@@ -2,12 +2,8 @@
 # descriptors, chelator/motif recognition, nuclide compatibility, alerts, peptide stability.
 
 CANDIDATE_INPUTS = [name for name in ("candidates", "peptides") if name in INPUTS]
-CANDIDATE_TABLES = {
-    "candidates": ["candidate_id"],
-    "candidate_nuclides": ["candidate_id", "nuclide"],
-}
-if "peptides" in INPUTS:
-    CANDIDATE_TABLES["cleavage_sites"] = ["candidate_id", "protease", "bond"]
+# cleavage_sites exists only when peptides are scored
+CANDIDATE_TABLES = [name for name in stage_tables("candidates") if name != "cleavage_sites" or "peptides" in INPUTS]
 
 if CANDIDATE_INPUTS:
 
@@ -15,7 +11,7 @@ if CANDIDATE_INPUTS:
         input:
             **{name: f"ingest/{name}.parquet" for name in CANDIDATE_INPUTS},
         output:
-            **{name: f"candidates/{name}.parquet" for name in CANDIDATE_TABLES},
+            **table_outputs(CANDIDATE_TABLES),
             rejects="candidates/rejects.parquet",
             figures=report(
                 directory("candidates/figures"),
@@ -35,6 +31,6 @@ if CANDIDATE_INPUTS:
         script:
             "../scripts/score_candidates.py"
 
-    RESULT_TABLES.update({name: (f"candidates/{name}.parquet", key) for name, key in CANDIDATE_TABLES.items()})
+    RESULT_TABLES.extend(CANDIDATE_TABLES)
     STAGE_REJECTS.append("candidates/rejects.parquet")
     REPORT_FIGURES["Candidates"] = "candidates/figures"

@@ -45,7 +45,7 @@ rule design_gather:
         rejects=expand("design/chunks/{chunk}.rejects.parquet", chunk=DESIGN_CHUNKS),
         counts=expand("design/chunks/{chunk}.json", chunk=DESIGN_CHUNKS),
     output:
-        table="design/design_space.parquet",
+        table=contract("design_space").path,
         rejects="design/rejects.parquet",
         summary="design/summary.json",
         input_summary="design/building_blocks.json",
@@ -68,7 +68,7 @@ rule design_gather:
         "../scripts/score_design.py"
 
 
-RESULT_TABLES["design_space"] = ("design/design_space.parquet", ["candidate_id"])
+RESULT_TABLES.append("design_space")
 STAGE_REJECTS.append("design/rejects.parquet")
 EXTRA_INPUT_SUMMARIES.append("design/building_blocks.json")
 REPORT_FIGURES["Design space"] = "design/figures"

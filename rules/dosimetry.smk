@@ -1,23 +1,17 @@
 # Dosimetry: absorbed doses (MIRD, sphere S-values), therapeutic indices, nuclide choice by tumour size.
 
-DOSE_TABLES = {
-    "doses": ["compound", "nuclide", "organ"],
-    "chain_doses": ["compound", "nuclide", "organ", "scenario", "member"],
-    "therapeutic_index": ["compound", "nuclide"],
-    "nuclide_by_size": ["candidate_id", "nuclide", "radius_um"],
-    "sphere_s_values": ["nuclide", "radius_um"],
-}
+DOSE_TABLES = list(stage_tables("dosimetry"))
 
 if "biodistribution" in INPUTS:
 
     rule compute_doses:
         input:
-            pk_tia="pk/pk_tia.parquet",
+            pk_tia=contract("pk_tia").path,
             candidate_nuclides=(
-                "candidates/candidate_nuclides.parquet" if CANDIDATE_INPUTS else []
+                contract("candidate_nuclides").path if CANDIDATE_INPUTS else []
             ),
         output:
-            **{name: f"dosimetry/{name}.parquet" for name in DOSE_TABLES},
+            **table_outputs(DOSE_TABLES),
             figures=report(
                 directory("dosimetry/figures"),
                 patterns=["{name}.png"],
@@ -34,5 +28,5 @@ if "biodistribution" in INPUTS:
         script:
             "../scripts/compute_doses.py"
 
-    RESULT_TABLES.update({name: (f"dosimetry/{name}.parquet", key) for name, key in DOSE_TABLES.items()})
+    RESULT_TABLES.extend(DOSE_TABLES)
     REPORT_FIGURES["Dosimetry"] = "dosimetry/figures"

@@ -7,11 +7,11 @@ if TARGET_INPUTS <= set(INPUTS) and CANDIDATE_INPUTS:
             targets=rules.rank_targets.output.targets,
             candidates=rules.score_candidates.output.candidates,
             candidate_nuclides=rules.score_candidates.output.candidate_nuclides,
-            pk_tia="pk/pk_tia.parquet" if "biodistribution" in INPUTS else [],
-            therapeutic_index="dosimetry/therapeutic_index.parquet" if "biodistribution" in INPUTS else [],
-            nuclide_by_size="dosimetry/nuclide_by_size.parquet" if "biodistribution" in INPUTS else [],
+            pk_tia=contract("pk_tia").path if "biodistribution" in INPUTS else [],
+            therapeutic_index=contract("therapeutic_index").path if "biodistribution" in INPUTS else [],
+            nuclide_by_size=contract("nuclide_by_size").path if "biodistribution" in INPUTS else [],
         output:
-            "dossier/dossier.parquet",
+            contract("dossier").path,
         params:
             dossier=config["dossier"],
             code=CODE_VERSION["dossier"] + CODE_VERSION["nuclides"],
@@ -22,4 +22,4 @@ if TARGET_INPUTS <= set(INPUTS) and CANDIDATE_INPUTS:
         script:
             "../scripts/dossier.py"
 
-    RESULT_TABLES["dossier"] = ("dossier/dossier.parquet", ["tumour_type", "target", "candidate_id", "nuclide"])
+    RESULT_TABLES.append("dossier")

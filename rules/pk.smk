@@ -1,13 +1,6 @@
 # Pharmacokinetics: fit time-activity curves per compound x organ, integrate to time-integrated activity.
 
-PK_TABLES = {
-    "pk_fits": ["compound", "radionuclide", "organ", "model"],
-    "pk_params": ["compound", "radionuclide", "organ", "model", "param"],
-    "pk_tia": ["compound", "radionuclide", "organ", "nuclide"],
-    "pk_curves": ["compound", "radionuclide", "organ", "model", "time_h"],
-    "pk_points": ["compound", "radionuclide", "organ", "time_h"],
-    "pk_sum_check": ["compound", "radionuclide", "time_h"],
-}
+PK_TABLES = list(stage_tables("pk"))
 
 if "biodistribution" in config["inputs"]:
 
@@ -15,7 +8,7 @@ if "biodistribution" in config["inputs"]:
         input:
             "ingest/biodistribution.parquet",
         output:
-            **{name: f"pk/{name}.parquet" for name in PK_TABLES},
+            **table_outputs(PK_TABLES),
             rejects="pk/rejects.parquet",
             figures=report(
                 directory("pk/figures"),
@@ -35,6 +28,6 @@ if "biodistribution" in config["inputs"]:
         script:
             "../scripts/fit_pk.py"
 
-    RESULT_TABLES.update({name: (f"pk/{name}.parquet", key) for name, key in PK_TABLES.items()})
+    RESULT_TABLES.extend(PK_TABLES)
     STAGE_REJECTS.append("pk/rejects.parquet")
     REPORT_FIGURES["Pharmacokinetics"] = "pk/figures"

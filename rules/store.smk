@@ -5,11 +5,11 @@ rule manifest:
     input:
         summaries=expand("ingest/{input_name}.json", input_name=INPUTS) + EXTRA_INPUT_SUMMARIES,
         rejects=expand("ingest/{input_name}.rejects.parquet", input_name=INPUTS) + STAGE_REJECTS,
-        tables=[path for path, _ in RESULT_TABLES.values()],
+        tables=list(table_outputs(RESULT_TABLES).values()),
     output:
         "manifest.json",
     params:
-        tables={name: {"path": path, "key": key} for name, (path, key) in RESULT_TABLES.items()},
+        tables=table_outputs(RESULT_TABLES),
     log:
         "logs/manifest.log",
     conda:

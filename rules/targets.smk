@@ -1,11 +1,6 @@
 # Omics target ranking: tumour expression x normal organ panel x surface evidence, per tumour type.
 
-TARGET_TABLES = {
-    "targets": ["tumour_type", "gene_key"],
-    "organ_expression": ["ensembl_gene", "gene_symbol", "organ"],
-    "unmapped": ["source", "gene_key"],
-    "target_summary": ["tumour_type"],
-}
+TARGET_TABLES = list(stage_tables("targets"))
 TARGET_INPUTS = {"tumour_expression", "normal_expression", "surfaceome"}
 
 if TARGET_INPUTS <= set(INPUTS):
@@ -16,7 +11,7 @@ if TARGET_INPUTS <= set(INPUTS):
             normal="ingest/normal_expression.parquet",
             surfaces=[f"ingest/{name}.parquet" for name in ("surfaceome", "cspa") if name in INPUTS],
         output:
-            **{name: f"targets/{name}.parquet" for name in TARGET_TABLES},
+            **table_outputs(TARGET_TABLES),
             rejects="targets/rejects.parquet",
             figures=report(
                 directory("targets/figures"),
@@ -34,6 +29,6 @@ if TARGET_INPUTS <= set(INPUTS):
         script:
             "../scripts/rank_targets.py"
 
-    RESULT_TABLES.update({name: (f"targets/{name}.parquet", key) for name, key in TARGET_TABLES.items()})
+    RESULT_TABLES.extend(TARGET_TABLES)
     STAGE_REJECTS.append("targets/rejects.parquet")
     REPORT_FIGURES["Targets"] = "targets/figures"

@@ -9,14 +9,13 @@ import pandas as pd  # noqa: E402
 
 from radiovector.dosimetry.plots import plot_doses, plot_nuclide_by_size  # noqa: E402
 from radiovector.dosimetry.stage import compute_doses  # noqa: E402
-from radiovector.scripting import run_script, write_parquet  # noqa: E402
+from radiovector.scripting import run_script, write_outputs  # noqa: E402
 
 
 def main(smk):
     candidate_nuclides = pd.read_parquet(smk.input.candidate_nuclides) if smk.input.candidate_nuclides else None
     tables = compute_doses(pd.read_parquet(smk.input.pk_tia), dict(smk.params.dosimetry), candidate_nuclides)
-    for name, table in tables.items():
-        write_parquet(table, smk.output[name])
+    write_outputs(smk, tables)
     plot_doses(tables, smk.output.figures)
     plot_nuclide_by_size(tables["nuclide_by_size"], smk.output.figures)
 

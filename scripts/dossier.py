@@ -7,8 +7,9 @@ sys.path.insert(0, str(Path(snakemake.scriptdir).parent / "src"))  # noqa: F821 
 
 import pandas as pd  # noqa: E402
 
+from radiovector.contracts import write_table  # noqa: E402
 from radiovector.dossier import build_dossier  # noqa: E402
-from radiovector.scripting import run_script, write_parquet  # noqa: E402
+from radiovector.scripting import run_script  # noqa: E402
 
 
 def main(smk):
@@ -25,7 +26,7 @@ def main(smk):
         therapeutic_index=optional("therapeutic_index"),
         nuclide_by_size=optional("nuclide_by_size"),
     )
-    write_parquet(dossier, smk.output[0])
+    write_table("dossier", dossier, smk.output[0])
 
 
 run_script(snakemake, main)  # noqa: F821

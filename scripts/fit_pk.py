@@ -9,15 +9,14 @@ import pandas as pd  # noqa: E402
 
 from radiovector.pk.plots import plot_fits  # noqa: E402
 from radiovector.pk.stage import fit_biodistribution  # noqa: E402
-from radiovector.scripting import run_script, write_parquet  # noqa: E402
+from radiovector.scripting import run_script, write_outputs  # noqa: E402
 
 
 def main(smk):
     accepted = pd.read_parquet(smk.input[0])
     params = {**smk.params.pk, "source": smk.params.source, "n_jobs": smk.threads}
     tables = fit_biodistribution(accepted, params)
-    for name, table in tables.items():
-        write_parquet(table, smk.output[name])
+    write_outputs(smk, tables)
     plot_fits(tables, smk.output.figures)
 
 

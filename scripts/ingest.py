@@ -5,6 +5,7 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(snakemake.scriptdir).parent / "src"))  # noqa: F821  (use this checkout's package)
 
+from radiovector.contracts import write_table  # noqa: E402
 from radiovector.io.tables import TableSchema, read_raw_table, sha256_file, validate_table  # noqa: E402
 from radiovector.scripting import run_script, write_json, write_parquet  # noqa: E402
 
@@ -15,7 +16,7 @@ def main(smk):
     schema = TableSchema.load(name, Path(smk.params.schema_dir))
     result = validate_table(read_raw_table(source), schema, name, str(source), with_row_number=True)
     write_parquet(result.accepted, smk.output.table)
-    write_parquet(result.rejects, smk.output.rejects)
+    write_table("rejects", result.rejects, smk.output.rejects)
     write_json(
         {
             "input": name,

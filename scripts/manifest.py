@@ -1,4 +1,7 @@
-"""Snakemake script: list everything a run commits (inputs, rejects, result tables) in manifest.json."""
+"""Snakemake script: list everything a run commits (inputs, rejects, result tables) in manifest.json.
+
+Keys, columns and descriptions of the tables are not repeated here: they are in radiovector.contracts.
+"""
 
 import json
 import sys
@@ -14,15 +17,11 @@ def main(smk):
     for path in smk.input.summaries:
         summary = json.loads(Path(path).read_text())
         inputs[summary["input"]] = summary
-    tables = {
-        name: {"path": str(Path(spec["path"]).resolve()), "key": list(spec["key"])}
-        for name, spec in sorted(smk.params.tables.items())
-    }
     write_json(
         {
             "inputs": inputs,
             "rejects": [str(Path(p).resolve()) for p in smk.input.rejects],
-            "tables": tables,
+            "tables": {name: {"path": str(Path(path).resolve())} for name, path in sorted(smk.params.tables.items())},
         },
         smk.output[0],
     )

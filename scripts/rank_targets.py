@@ -5,19 +5,15 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(snakemake.scriptdir).parent / "src"))  # noqa: F821  (use this checkout's package)
 
-from radiovector.scripting import run_script, write_parquet  # noqa: E402
+from radiovector.scripting import run_script, write_outputs  # noqa: E402
 from radiovector.targets.pipeline import rank_targets_from_files  # noqa: E402
 from radiovector.targets.plots import plot_all  # noqa: E402
-
-#: Stage table name -> store table name (one store table per result kind, named unambiguously).
-STORE_NAMES = {"summary": "target_summary"}
 
 
 def main(smk):
     params = dict(smk.params.targets)
     result = rank_targets_from_files(smk.input.tumour, smk.input.normal, list(smk.input.surfaces), params)
-    for name, table in result.items():
-        write_parquet(table, smk.output[STORE_NAMES.get(name, name)])
+    write_outputs(smk, result)
     plot_all(result, smk.output.figures, top_n=int(params.get("top_n", 25)))
 
 

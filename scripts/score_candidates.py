@@ -9,7 +9,7 @@ import pandas as pd  # noqa: E402
 
 from radiovector.candidates.combine import combine_candidate_results  # noqa: E402
 from radiovector.candidates.plots import write_figures  # noqa: E402
-from radiovector.scripting import run_script, write_parquet  # noqa: E402
+from radiovector.scripting import run_script, write_outputs  # noqa: E402
 
 
 def _accepted(smk, name):
@@ -30,9 +30,7 @@ def main(smk):
 
         results.append(score_peptides(_accepted(smk, "peptides"), params, jobs=smk.threads))
     tables = combine_candidate_results(*results)
-    for name in [*smk.output.keys()]:
-        if name != "figures":
-            write_parquet(tables[name], smk.output[name])
+    write_outputs(smk, tables)
     write_figures(tables["candidates"], Path(smk.output.figures))
 
 

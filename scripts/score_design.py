@@ -12,6 +12,7 @@ import time  # noqa: E402
 
 import pandas as pd  # noqa: E402
 
+from radiovector.contracts import write_table  # noqa: E402
 from radiovector.io.tables import read_raw_table, sha256_file  # noqa: E402
 from radiovector.scripting import run_script, write_json, write_parquet  # noqa: E402
 
@@ -26,7 +27,7 @@ def chunk(smk):
     kept, rejects, counts = score_chunk(space, int(smk.wildcards.chunk), int(smk.params.chunk_size),
                                         dict(smk.params.design), jobs=smk.threads)
     write_parquet(kept, smk.output.kept)
-    write_parquet(rejects, smk.output.rejects)
+    write_table("rejects", rejects, smk.output.rejects)
     counts["seconds"] = round(time.perf_counter() - start, 2)
     counts["peak_rss_mb"] = round(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024, 1)
     write_json(counts, smk.output.counts)
@@ -39,10 +40,10 @@ def gather(smk):
 
     top_n = int(smk.params.design["top_n"])
     table = gather_chunks([pd.read_parquet(p) for p in smk.input.kept], top_n)
-    write_parquet(table, smk.output.table)
+    write_table("design_space", table, smk.output.table)
     write_design_figures(table, Path(smk.output.figures))
     rejects = [pd.read_parquet(p) for p in smk.input.rejects]
-    write_parquet(pd.concat(rejects, ignore_index=True), smk.output.rejects)
+    write_table("rejects", pd.concat(rejects, ignore_index=True), smk.output.rejects)
     counts = [json.loads(Path(p).read_text()) for p in smk.input.counts]
     blocks = Path(smk.params.blocks)
     blocks_sha256 = sha256_file(blocks)

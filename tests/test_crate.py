@@ -12,6 +12,7 @@ import pandas as pd
 import pytest
 from conftest import run_cli
 
+from radiovector.contracts import contract
 from radiovector.errors import StoreError
 from radiovector.store import ResultsStore, RunRecord
 from radiovector.store.crate import MANIFEST, METADATA, export_run, import_run, stage_of
@@ -19,6 +20,11 @@ from radiovector.store.crate import MANIFEST, METADATA, export_run, import_run, 
 
 def _sha(path: Path) -> str:
     return hashlib.sha256(path.read_bytes()).hexdigest()
+
+
+def _table(name: str, **values: object) -> pd.DataFrame:
+    rows = len(next(iter(values.values())))
+    return contract(name).example(rows, **values).to_pandas()
 
 
 def _commit(store: ResultsStore, tmp_path: Path, run_id: str, shift: float = 0.0) -> str:
@@ -30,14 +36,14 @@ def _commit(store: ResultsStore, tmp_path: Path, run_id: str, shift: float = 0.0
     cand = src / "candidates.csv"
     cand.write_text("id,smiles\nc1,CCO\nc2,CCN\n")
     start = datetime(2026, 1, 1, 12, 0, tzinfo=UTC) + timedelta(minutes=len(store.visible_run_ids()))
-    tables = {
-        "targets": pd.DataFrame({"tumour_type": ["PRAD"] * 3, "gene_key": ["FOLH1", "KLK3", "STEAP1"],
-                                 "score": [0.9 + shift, 0.5, 0.25], "reason": ["a", "b", None]}),
-        "candidates": pd.DataFrame({"candidate_id": ["c1", "c2"], "mw": [46.07, 45.08], "alerts": [0, 1]}),
-        "pk_fits": pd.DataFrame({"compound": ["A"], "radionuclide": ["Lu-177"], "organ": ["kidney"],
-                                 "model": ["mono"], "aicc": [1.5], "when": [pd.Timestamp(start)]}),
-        "inputs": pd.DataFrame({"input": ["biodistribution", "candidates"], "path": [str(bio), str(cand)],
-                                "sha256": [_sha(bio), _sha(cand)], "rows_in": [2, 2]}),
+    tables = {  # valid tables (radiovector.contracts) with some real values
+        "targets": _table("targets", tumour_type=["PRAD"] * 3, gene_key=["FOLH1", "KLK3", "STEAP1"],
+                          score=[0.9 + shift, 0.5, 0.25], reason=["a", "b", None]),
+        "candidates": _table("candidates", candidate_id=["c1", "c2"], mw=[46.07, 45.08], n_alerts=[0, 1]),
+        "pk_fits": _table("pk_fits", compound=["A"], radionuclide=["Lu-177"], organ=["kidney"], model=["mono"],
+                          aicc=[1.5]),
+        "inputs": _table("inputs", input=["biodistribution", "candidates"], path=[str(bio), str(cand)],
+                         sha256=[_sha(bio), _sha(cand)], rows_in=[2, 2]),
         "rejects": pd.DataFrame({"input": ["candidates"], "source": [str(cand)], "row_number": [3],
                                  "column": ["smiles"], "value": ["X"], "reason": ["unparsable"]}),
     }
@@ -253,15 +259,15 @@ def test_cli_export_import_and_query_the_imported_run(
 def test_row_order_survives_chunked_tables_and_the_round_trip(tmp_path: Path) -> None:
     import pyarrow as pa
 
-    frame = pd.DataFrame({"i": range(300_000), "x": [float(i % 97) for i in range(300_000)]})
-    chunked = pa.concat_tables([pa.Table.from_pandas(frame.iloc[s : s + 10_000]) for s in range(0, 300_000, 10_000)])
+    frame = contract("pk_curves").example(300_000)  # time_h = 0, 1, 2, ...
+    chunked = pa.concat_tables([frame.slice(s, 10_000) for s in range(0, 300_000, 10_000)])
     store = ResultsStore(tmp_path / "a")
     now = datetime.now(UTC)
     record = RunRecord(run_id="20260101T000000Z-0rder0", status="succeeded", started_at=now, finished_at=now,
-                       config={}, tables={"big": {"rows": 300_000, "key": ["i"]}})
-    run_id = store.commit_run(record, {"big": chunked})
-    assert store.read("big", run_id)["i"].to_pylist() == list(range(300_000))
+                       config={}, tables={"pk_curves": {"rows": 300_000, "key": list(contract("pk_curves").key)}})
+    run_id = store.commit_run(record, {"pk_curves": chunked})
+    assert store.read("pk_curves", run_id)["time_h"].to_pylist() == [float(i) for i in range(300_000)]
     export_run(store, run_id, tmp_path / "big.zip")
     other = ResultsStore(tmp_path / "b")
     import_run(other, tmp_path / "big.zip")
-    assert other.read("big", run_id).equals(store.read("big", run_id))
+    assert other.read("pk_curves", run_id).equals(store.read("pk_curves", run_id))

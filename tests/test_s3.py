@@ -138,4 +138,4 @@ def test_two_clients_committing_at_once_are_both_intact(s3_env: SeaweedS3) -> No
 
 
 def test_client_killed_mid_commit_leaves_no_half_visible_run(s3_env: SeaweedS3) -> None:
-    check_kill_mid_commit(_uri(), rows=200_000, n_tables=10)
+    check_kill_mid_commit(_uri(), rows=80_000, n_tables=10)

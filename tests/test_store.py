@@ -10,6 +10,7 @@ import pandas as pd
 import pytest
 from store_contract import check_concurrent_commits, check_kill_mid_commit
 
+from radiovector.contracts import contract
 from radiovector.errors import StoreError
 from radiovector.store import ResultsStore, RunNotFound, RunRecord, new_run_id
 from radiovector.store.diff import diff_tables
@@ -28,13 +29,14 @@ def _record(run_id: str | None = None, **kw: object) -> RunRecord:
 
 
 def _targets(n: int, shift: float = 0.0) -> pd.DataFrame:
-    return pd.DataFrame({"gene": [f"G{i}" for i in range(n)], "score": [i + shift for i in range(n)]})
+    """A valid ``targets`` table (radiovector.contracts) of ``n`` rows with scores shift, shift + 1, ..."""
+    return contract("targets").example(n, score=[i + shift for i in range(n)]).to_pandas()
 
 
 def test_commit_then_read_back(store_path: Path) -> None:
     store = ResultsStore(store_path)
     rid = store.commit_run(
-        _record(tables={"targets": {"rows": 5, "key": ["gene"]}}), {"targets": _targets(5)}
+        _record(tables={"targets": {"rows": 5, "key": ["tumour_type", "gene_key"]}}), {"targets": _targets(5)}
     )
     assert store.resolve_run_id("latest") == rid
     assert store.resolve_run_id(rid[:17]) == rid
@@ -42,7 +44,7 @@ def test_commit_then_read_back(store_path: Path) -> None:
     assert back.columns[0] == "run_id" and (back["run_id"] == rid).all()
     pd.testing.assert_frame_equal(back.drop(columns="run_id"), _targets(5))
     row = store.get_run(rid)
-    assert row["status"] == "succeeded" and row["tables"]["targets"]["key"] == ["gene"]
+    assert row["status"] == "succeeded" and row["tables"]["targets"]["key"] == ["tumour_type", "gene_key"]
 
 
 def test_run_ids_are_never_overwritten(store_path: Path) -> None:
@@ -72,7 +74,7 @@ def test_rows_of_uncommitted_runs_are_invisible_and_cleaned(store_path: Path) ->
     store = ResultsStore(store_path)
     good = store.commit_run(_record(), {"targets": _targets(3)})
     orphan = new_run_id()
-    store._append("targets", _targets(4).assign(run_id=orphan)[["run_id", "gene", "score"]], orphan)
+    store._append("targets", _targets(4), orphan)
     assert store.read("targets").num_rows == 3
     assert store.sql("SELECT count(*) AS n FROM targets").to_pylist() == [{"n": 3}]
     assert store.clean_orphans(grace=timedelta(minutes=30)) == {}  # too recent: might still be committing
@@ -126,7 +128,7 @@ def test_two_concurrent_commits_are_both_intact(store_path: Path) -> None:
 
 
 def test_sigkill_during_commit_leaves_only_complete_runs(store_path: Path) -> None:
-    check_kill_mid_commit(str(store_path), rows=400_000, n_tables=12)
+    check_kill_mid_commit(str(store_path), rows=150_000, n_tables=12)
 
 
 def test_compact_merges_files_and_changes_no_row(store_path: Path) -> None:

@@ -90,7 +90,7 @@ def test_example_output_contract(example):
     folh1 = t[(t["tumour_type"] == "PRAD") & (t["gene_symbol"] == "FOLH1")].iloc[0]
     assert folh1["limiting_organ"] in DEFAULT_ORGAN_PANEL
     assert folh1["limiting_organ"] in folh1["reason"]
-    s = example["summary"]
+    s = example["target_summary"]
     assert (s["genes_in"] >= s["genes_mapped_ensembl"]).all()
     assert len(example["unmapped"]) > 0
 
@@ -215,12 +215,12 @@ def test_weights_and_panel_from_params():
 def test_harmonisation_modes_and_documented_fallback():
     tumour, normal, surface = _synthetic(seed=2)
     q = rank_targets(tumour, normal, surface)
-    assert q["summary"]["harmonisation"].iloc[0] == "quantile"
+    assert q["target_summary"]["harmonisation"].iloc[0] == "quantile"
     lg = rank_targets(tumour, normal, surface, {"harmonisation": "log"})
     t = lg["targets"]
     assert np.allclose(t["tumour_level_ntpm_eq"], t["tumour_median_tpm"])
     small = rank_targets(tumour.head(5), normal, surface)
-    assert small["summary"]["harmonisation"].iloc[0] == "log"
+    assert small["target_summary"]["harmonisation"].iloc[0] == "log"
 
 
 def test_universe_surface_vs_all():

@@ -22,17 +22,15 @@ import pandas as pd
 import yaml
 
 from radiovector.config import load_config
+from radiovector.contracts import conform, contract, read_table
 from radiovector.errors import RadioVectorError
-from radiovector.io.tables import REJECTS_SCHEMA
+from radiovector.io.tables import rejects_frame as rejects_frame_of
 from radiovector.paths import project_root, snakefile
 from radiovector.scripting import ERROR_MARK
 from radiovector.store import ResultsStore, RunRecord, new_run_id
 from radiovector.store.records import git_state
 
 _PROGRESS = re.compile(r"(\d+) of (\d+) steps \((\d+)%\) done")
-#: Store tables written for every run besides the stage results: name -> key columns.
-INPUTS_KEY = ["input"]
-REJECTS_KEY = ["input", "source", "row_number", "column"]
 
 
 @dataclass
@@ -109,12 +107,11 @@ def run_snakemake(
 
 
 def collect_tables(manifest: dict[str, Any]) -> tuple[dict[str, pd.DataFrame], dict[str, dict[str, Any]]]:
-    """Result tables named in the manifest, plus the ``inputs`` and ``rejects`` tables; with keys and counts."""
+    """Result tables named in the manifest, plus the ``inputs`` and ``rejects`` tables, each checked against its
+    contract; with keys (from the contracts) and row counts."""
     tables: dict[str, pd.DataFrame] = {}
-    meta: dict[str, dict[str, Any]] = {}
     for name, spec in sorted(manifest["tables"].items()):
-        tables[name] = pd.read_parquet(spec["path"])
-        meta[name] = {"rows": len(tables[name]), "key": list(spec["key"])}
+        tables[name] = read_table(name, spec["path"])
     inputs = pd.DataFrame(
         [
             {
@@ -133,15 +130,14 @@ def collect_tables(manifest: dict[str, Any]) -> tuple[dict[str, pd.DataFrame], d
             for _, s in sorted(manifest["inputs"].items())
         ]
     )
-    rejects = [pd.read_parquet(p) for p in manifest["rejects"]]
-    rejects_frame = (
-        pd.concat(rejects, ignore_index=True) if rejects else REJECTS_SCHEMA.empty_table().to_pandas()
-    )
+    rejects = [read_table("rejects", p) for p in manifest["rejects"]]
+    rejects_frame = pd.concat(rejects, ignore_index=True) if rejects else rejects_frame_of()
     for row in inputs.itertuples():
         if row.rows_in != row.rows_accepted + row.rows_rejected:
             raise RadioVectorError(f"internal error: input {row.input} lost rows during ingestion")
-    tables["inputs"], meta["inputs"] = inputs, {"rows": len(inputs), "key": INPUTS_KEY}
-    tables["rejects"], meta["rejects"] = rejects_frame, {"rows": len(rejects_frame), "key": REJECTS_KEY}
+    tables["inputs"] = inputs
+    tables["rejects"] = conform("rejects", rejects_frame, source="rejects of all stages").to_pandas()
+    meta = {name: {"rows": len(frame), "key": list(contract(name).key)} for name, frame in sorted(tables.items())}
     return tables, meta
 
 

@@ -11,7 +11,7 @@ import json
 import logging
 import sys
 import traceback
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from pathlib import Path
 from typing import Any
 
@@ -44,6 +44,20 @@ def run_script(snakemake: Any, main: Callable[[Any], None]) -> None:
     except Exception:
         logging.getLogger("radiovector").error("unexpected error:\n%s", traceback.format_exc())
         raise
+
+
+def write_outputs(snakemake: Any, tables: Mapping[str, pd.DataFrame | pa.Table]) -> None:
+    """Write every named output of the rule that is a declared table (radiovector.contracts) from ``tables``,
+    conformed to its contract. A declared output that ``tables`` lacks is an error naming it."""
+    from radiovector.contracts import ContractError, contracts, write_table
+
+    for name, path in snakemake.output.items():
+        if name not in contracts():
+            continue
+        if name not in tables:
+            raise ContractError(f"the stage produced no {name!r} table, which its rule declares as an output",
+                                hint=f"tables produced: {sorted(tables)}")
+        write_table(name, tables[name], path)
 
 
 def write_parquet(data: pd.DataFrame | pa.Table, path: str | Path) -> None:

@@ -10,6 +10,7 @@ import typer
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 from rich.table import Table
 
+from radiovector.contracts import write_table
 from radiovector.errors import ConfigError, InputError
 
 
@@ -77,7 +78,7 @@ def write_outputs(tables: dict[str, pd.DataFrame], out: Path) -> dict[str, Path]
         out.mkdir(parents=True, exist_ok=True)
         paths = {name: out / f"{name}.parquet" for name in tables}
     for name, path in paths.items():
-        tables[name].to_parquet(path, index=False)
+        write_table(name, tables[name], path)
     return paths
 
 

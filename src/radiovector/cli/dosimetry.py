@@ -15,6 +15,7 @@ import typer
 
 from radiovector.cli.common import jsonable, print_json
 from radiovector.config import config_section
+from radiovector.contracts import write_table
 from radiovector.errors import ConfigError
 
 
@@ -109,11 +110,8 @@ def dose_command(
         tia["radionuclide"] = tia["nuclide"]
     cand = read(candidates) if candidates is not None else None
     tables = compute_doses(tia, params, cand)
-    out.parent.mkdir(parents=True, exist_ok=True)
-    tables["doses"].to_parquet(out, index=False)
     for name, frame in tables.items():
-        if name != "doses":
-            frame.to_parquet(out.with_name(f"{out.stem}_{name}.parquet"), index=False)
+        write_table(name, frame, out if name == "doses" else out.with_name(f"{out.stem}_{name}.parquet"))
     n_plots = 0
     if plots is not None:
         from radiovector.dosimetry.plots import plot_doses, plot_nuclide_by_size

@@ -11,6 +11,7 @@ from rich.console import Console
 from rich.table import Table
 
 from radiovector.config import config_section
+from radiovector.contracts import write_table
 
 
 def register(app: typer.Typer) -> None:
@@ -62,8 +63,7 @@ def fit_pk_command(
     tables["rejects"] = rejects
     paths = output_paths(out, list(tables))
     for name, frame in tables.items():
-        paths[name].parent.mkdir(parents=True, exist_ok=True)
-        frame.to_parquet(paths[name], index=False)
+        write_table(name, frame, paths[name])
     plots = [] if no_plots else plot_fits(tables, paths["plots"])
     console = Console(width=None if sys.stdout.isatty() else 200)
     tia = tables["pk_tia"]

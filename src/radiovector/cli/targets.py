@@ -8,6 +8,7 @@ from typing import Annotated, Any
 import typer
 
 from radiovector.config import config_section
+from radiovector.contracts import write_table
 from radiovector.errors import ConfigError, InputError
 
 
@@ -43,7 +44,7 @@ def _pairs(values: list[str], option: str) -> dict[str, float]:
 
 
 def _outputs(out: Path) -> tuple[dict[str, Path], Path]:
-    names = ["targets", "organ_expression", "unmapped", "rejects", "summary"]
+    names = ["targets", "organ_expression", "unmapped", "rejects", "target_summary"]
     if out.suffix == ".parquet":
         stem = out.with_suffix("")
         paths = {n: out if n == "targets" else stem.parent / f"{stem.name}.{n}.parquet" for n in names}
@@ -104,7 +105,7 @@ def rank_targets_command(
     paths, plot_dir = _outputs(out)
     for name, path in paths.items():
         path.parent.mkdir(parents=True, exist_ok=True)
-        result[name].to_parquet(path, index=False)
+        write_table(name, result[name], path)
     written = plot_all(result, plot_dir, resolved["top_n"]) if plots else []
 
     targets = result["targets"]
@@ -141,7 +142,7 @@ def rank_targets_command(
                 str(row["limiting_organ"]),
             )
         console.print(table)
-    summary = result["summary"]
+    summary = result["target_summary"]
     unmapped = int(summary["genes_in"].sum() - summary["genes_mapped_ensembl"].sum()) if len(summary) else 0
     total = int(summary["genes_in"].sum()) if len(summary) else 0
     err_console.print(

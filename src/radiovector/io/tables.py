@@ -24,6 +24,7 @@ import pandas as pd
 import pyarrow as pa
 import yaml
 
+from radiovector.contracts import contract
 from radiovector.errors import InputError, RadioVectorError
 from radiovector.paths import schema_dir
 
@@ -48,16 +49,8 @@ SUPPORTED_KEYWORDS = frozenset(
 _TRUE = {"true", "t", "yes", "y", "1"}
 _FALSE = {"false", "f", "no", "n", "0"}
 
-REJECTS_SCHEMA = pa.schema(
-    [
-        ("input", pa.string()),
-        ("source", pa.string()),
-        ("row_number", pa.int64()),
-        ("column", pa.string()),
-        ("value", pa.string()),
-        ("reason", pa.string()),
-    ]
-)
+#: Arrow schema of the rejects table (declared in radiovector.contracts).
+REJECTS_SCHEMA = contract("rejects").store_schema([])
 
 
 def reject(input_name: str, source: str, row_number: int, column: str, value: Any, reason: str,

@@ -31,6 +31,7 @@ import pyarrow as pa
 import pyarrow.parquet as pq
 import yaml
 
+from radiovector.contracts import contract
 from radiovector.errors import StoreError
 from radiovector.io.tables import sha256_file
 from radiovector.store.delta import ResultsStore
@@ -48,46 +49,28 @@ PROFILES = {
     "https://w3id.org/ro/wfrun/provenance/0.5": "Provenance Run Crate",
     "https://w3id.org/workflowhub/workflow-ro-crate/1.0": "Workflow RO-Crate",
 }
-#: Stages of the workflow, their rule file, the inputs they read and the tables they write (others: by prefix).
+#: Stages of the workflow, their rule file and the inputs they read (None: every input). The tables a stage
+#: writes are those whose contract names the stage (radiovector.contracts).
 STAGES: dict[str, dict[str, Any]] = {
-    "ingest": {"rule": "rules/ingest.smk", "inputs": None, "tables": ["inputs", "rejects"]},
-    "targets": {
-        "rule": "rules/targets.smk",
-        "inputs": ["tumour_expression", "normal_expression", "surfaceome", "cspa"],
-        "tables": ["targets", "organ_expression", "unmapped", "target_summary"],
-    },
-    "candidates": {
-        "rule": "rules/candidates.smk",
-        "inputs": ["candidates", "peptides"],
-        "tables": ["candidates", "candidate_nuclides", "cleavage_sites"],
-    },
-    "pk": {"rule": "rules/pk.smk", "inputs": ["biodistribution"], "tables": []},
-    "dosimetry": {
-        "rule": "rules/dosimetry.smk",
-        "inputs": ["biodistribution"],
-        "tables": ["doses", "chain_doses", "therapeutic_index", "nuclide_by_size", "sphere_s_values"],
-    },
+    "ingest": {"rule": "rules/ingest.smk", "inputs": None},
+    "targets": {"rule": "rules/targets.smk",
+                "inputs": ["tumour_expression", "normal_expression", "surfaceome", "cspa"]},
+    "candidates": {"rule": "rules/candidates.smk", "inputs": ["candidates", "peptides"]},
+    "design": {"rule": "rules/design.smk", "inputs": ["building_blocks"]},
+    "pk": {"rule": "rules/pk.smk", "inputs": ["biodistribution"]},
+    "dosimetry": {"rule": "rules/dosimetry.smk", "inputs": ["biodistribution"]},
     "dossier": {
         "rule": "rules/dossier.smk",
         "inputs": ["tumour_expression", "normal_expression", "surfaceome", "cspa", "candidates", "peptides",
                    "biodistribution"],
-        "tables": ["dossier"],
     },
 }
 _CHUNK = 1 << 20
 
 
 def stage_of(table: str) -> str:
-    """The workflow stage that writes ``table`` (known names, else the name's prefix, else 'results')."""
-    for stage, spec in STAGES.items():
-        if table in spec["tables"]:
-            return stage
-    prefix = table.split("_", 1)[0]
-    if prefix in STAGES:
-        return prefix
-    if prefix in ("dose", "doses"):
-        return "dosimetry"
-    return "results"
+    """The workflow stage that writes ``table``, from its contract."""
+    return contract(table).stage
 
 
 def _json_default(value: Any) -> Any:
@@ -173,7 +156,7 @@ def export_run(
                 {
                     "name": f"result table {name}",
                     "encodingFormat": "application/vnd.apache.parquet",
-                    "description": f"{table.num_rows} rows; key: {', '.join(tables_meta[name].get('key', []))}",
+                    "description": contract(name).summary(table.num_rows),
                 },
             )
         input_ids: dict[str, str] = {}

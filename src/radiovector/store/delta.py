@@ -25,6 +25,7 @@ import pyarrow.compute as pc
 from deltalake import CommitProperties, DeltaTable, write_deltalake
 from deltalake.exceptions import CommitFailedError, DeltaError, SchemaMismatchError, TableNotFoundError
 
+from radiovector.contracts import contract
 from radiovector.errors import StoreError
 from radiovector.store.records import RUNS_SCHEMA, RunRecord
 
@@ -181,6 +182,51 @@ def normalise_table(data: pa.Table | pd.DataFrame) -> pa.Table:
     return pa.Table.from_arrays(columns, schema=pa.schema(fields))
 
 
+def align_to_store(name: str, data: pa.Table | pd.DataFrame, stored: pa.Schema | None) -> tuple[pa.Table, list[str]]:
+    """Table ``name`` of one run as the store keeps it, and the columns it adds to the store's table.
+
+    The table is checked against its contract (radiovector.contracts): an undeclared table or column, a missing
+    required column or a bad type is an error, never a silent schema merge. The store's table has every column
+    the contract declares (optional ones filled with typed nulls where this run has none) plus the pattern
+    columns (``ti_{organ}`` ...) any run has written, missing ones likewise null. Schema evolution is explicit:
+    columns the contract declares that the store's table lacks (a new nuclide column, or a column added to the
+    contract by a newer version) are returned and added to the store; a stored column the contract does not
+    declare (renamed or removed) stops the commit.
+    """
+    spec = contract(name)
+    own_run_id = "run_id" in spec.column_names  # the runs table declares it; result tables gain it here
+    table = normalise_table(data)
+    if "run_id" in table.column_names and not own_run_id:
+        table = table.drop_columns(["run_id"])
+    table = spec.conform(table)
+    stored_names = [] if stored is None else [n for n in stored.names if n != "run_id" or own_run_id]
+    undeclared = [n for n in stored_names if spec.spec(n) is None]
+    if undeclared:
+        raise StoreError(
+            f"table {name!r} in the store has column(s) {undeclared} that its contract does not declare",
+            hint="the store was written by another version of radiovector (a column was renamed or removed); "
+            "write to a new store, or migrate the table",
+        )
+    schema = spec.store_schema(stored_names + table.column_names)
+    order = stored_names + [n for n in schema.names if n not in stored_names]
+    columns = [table[n] if n in table.column_names else pa.nulls(table.num_rows, schema.field(n).type)
+               for n in order]
+    fields = [schema.field(n) for n in order]
+    if stored is not None:
+        for f in fields:
+            if f.name in stored.names and stored.field(f.name).type != f.type:
+                raise StoreError(
+                    f"table {name!r} in the store keeps column {f.name!r} as {stored.field(f.name).type}, "
+                    f"its contract as {f.type}",
+                    hint="write to a new store, or migrate the table",
+                )
+    out = pa.Table.from_arrays(columns, schema=pa.schema(fields))
+    if not own_run_id:
+        out = out.add_column(0, pa.field("run_id", pa.string()), pa.nulls(table.num_rows, pa.string()))
+    added = [] if stored is None else [n for n in order if n not in stored_names]
+    return out, added
+
+
 class ResultsStore:
     """A results store at a local path or object-store URI (``s3://bucket/prefix``).
 
@@ -278,29 +324,37 @@ class ResultsStore:
             )
 
     # ------------------------------------------------------------------ writing
-    def _append(self, name: str, table: pa.Table, run_id: str) -> None:
-        """Append one table as one Delta commit, retrying when another writer wins a race.
+    def _stored_schema(self, name: str) -> pa.Schema | None:
+        table = self._open(name)
+        return None if table is None else pa.schema(table.schema().to_arrow())
 
-        The table is written as one record batch: delta-rs writes the batches of a multi-chunk table in
-        parallel and does not keep their order, and the row order of a run's tables must be reproducible.
+    def _append(self, name: str, data: pa.Table | pd.DataFrame, run_id: str) -> None:
+        """Append one table of run ``run_id`` as one Delta commit, retrying when another writer wins a race.
+
+        Each attempt aligns the table with the store's current schema (:func:`align_to_store`), so a column
+        another writer added meanwhile is filled, not lost. The table is written as one record batch: delta-rs
+        writes the batches of a multi-chunk table in parallel and does not keep their order, and the row order
+        of a run's tables must be reproducible.
         """
-        if isinstance(table, pd.DataFrame):
-            table = pa.Table.from_pandas(table, preserve_index=False)
-        table = table.combine_chunks()
         props = CommitProperties(custom_metadata={"radiovector_run_id": run_id}, max_commit_retries=50)
         last_error: Exception | None = None
         for attempt in range(_COMMIT_ATTEMPTS):
+            table, added = align_to_store(name, data, self._stored_schema(name))
+            at = table.schema.get_field_index("run_id")
+            table = table.set_column(at, "run_id", pa.array([run_id] * table.num_rows, pa.string())).combine_chunks()
             try:
                 write_deltalake(
                     self.table_uri(name),
                     table,
                     mode="append",
-                    schema_mode="merge",
+                    schema_mode="merge" if added else None,
                     storage_options=self.storage_options,
                     commit_properties=props,
                 )
                 return
             except SchemaMismatchError as exc:
+                if attempt + 1 < _COMMIT_ATTEMPTS and self._stored_schema(name) != table.schema:
+                    continue  # another writer changed the schema meanwhile: align again
                 raise StoreError(
                     f"table {name!r} in the store has columns of another type than this run's: {exc}",
                     hint="a stage changed its output types; use a new store or migrate the table",
@@ -335,12 +389,10 @@ class ResultsStore:
         if self.find_run(run_id) is not None:
             raise StoreError(f"run {run_id} already exists in {self.location}; runs are never overwritten")
         self.check_writable()
+        for name in sorted(tables):  # every table checked before anything is written
+            align_to_store(name, tables[name], None)
         for name in sorted(tables):
-            table = normalise_table(tables[name])
-            if "run_id" in table.column_names:
-                table = table.drop_columns(["run_id"])
-            run_ids = pa.array([run_id] * table.num_rows, pa.string())
-            self._append(name, table.add_column(0, "run_id", run_ids), run_id)
+            self._append(name, tables[name], run_id)
         self._append(RUNS, runs_row, run_id)
         return run_id
 

@@ -18,6 +18,8 @@ from typing import Any
 
 import pyarrow as pa
 
+from radiovector.contracts import contract
+
 #: Bumped when the layout of the store changes incompatibly.
 STORE_FORMAT = 1
 
@@ -39,32 +41,8 @@ TRACKED_PACKAGES = (
     "matplotlib",
 )
 
-RUNS_SCHEMA = pa.schema(
-    [
-        ("run_id", pa.string()),
-        ("status", pa.string()),
-        ("error", pa.string()),
-        ("started_at", pa.timestamp("us", tz="UTC")),
-        ("finished_at", pa.timestamp("us", tz="UTC")),
-        ("duration_s", pa.float64()),
-        ("config_json", pa.string()),
-        ("config_sha256", pa.string()),
-        ("inputs_json", pa.string()),
-        ("tables_json", pa.string()),
-        ("versions_json", pa.string()),
-        ("python_version", pa.string()),
-        ("radiovector_version", pa.string()),
-        ("snakemake_version", pa.string()),
-        ("git_commit", pa.string()),
-        ("git_dirty", pa.bool_()),
-        ("host", pa.string()),
-        ("user", pa.string()),
-        ("command", pa.string()),
-        ("report_path", pa.string()),
-        ("origin_json", pa.string()),
-        ("store_format", pa.int32()),
-    ]
-)
+#: Arrow schema of the runs table (declared in radiovector.contracts).
+RUNS_SCHEMA = contract("runs").store_schema([])
 
 
 def new_run_id(now: datetime | None = None) -> str:

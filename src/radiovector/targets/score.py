@@ -372,7 +372,7 @@ def rank_targets(
         "organ_expression": _organ_table(targets, organ_wide, panel, p),
         "unmapped": _unmapped(t, surface, bridge),
         "rejects": pd.concat(rejects, ignore_index=True),
-        "summary": pd.DataFrame(summary_rows),
+        "target_summary": pd.DataFrame(summary_rows),
     }
 
 
