@@ -94,6 +94,8 @@ def test_store_schema_evolves_only_as_declared(tmp_path: Path) -> None:
     cand = contract("candidates")
     first = store.commit_run(_record(), {"candidates": cand.example(2, **{"compatibility_lu-177": "compatible"})})
     second = store.commit_run(_record(), {"candidates": cand.example(1, **{"compatibility_ac-225": "possible"})})
+    third = store.commit_run(_record(), {"candidates": cand.example(1, **{"compatibility_lu-177": "possible"})})
+    assert store.read("candidates", third).to_pandas()["compatibility_lu-177"].tolist() == ["possible"]
     a, b = store.read("candidates", first).to_pandas(), store.read("candidates", second).to_pandas()
     assert a["compatibility_ac-225"].isna().all() and b["compatibility_lu-177"].isna().all()
     assert b["compatibility_ac-225"].tolist() == ["possible"]

@@ -209,7 +209,7 @@ class TableContract:
         """Arrow schema of the table in the store: every fixed column (optional ones too) and the pattern
         columns in ``present``."""
         fixed = [pa.field(c.name, c.arrow_type) for c in self.columns]
-        extra = [pa.field(n, s.arrow_type) for n in present
+        extra = [pa.field(n, s.arrow_type) for n in dict.fromkeys(present)
                  if n not in self.column_names and (s := self.spec(n)) is not None]
         return pa.schema(fixed + extra)
 

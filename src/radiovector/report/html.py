@@ -12,6 +12,8 @@ from typing import Any
 
 import pandas as pd
 
+from radiovector.contracts import contract
+
 _STYLE = """
 body{font-family:system-ui,-apple-system,'Segoe UI',sans-serif;margin:2rem auto;max-width:1100px;color:#1d2433;
 line-height:1.45;padding:0 1rem}
@@ -198,6 +200,7 @@ def build_report(
     for name, spec in sorted(manifest["tables"].items()):
         frame = pd.read_parquet(spec["path"])
         parts.append(f"<h3>Table <code>{html.escape(name)}</code> ({len(frame)} rows)</h3>")
+        parts.append(f"<p>{html.escape(contract(name).summary())} Columns: docs/tables.md.</p>")
         parts.append(table_html(frame, top_n))
     if config is not None or versions is not None:
         parts.append("<h2>Provenance</h2>")

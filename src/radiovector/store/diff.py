@@ -8,6 +8,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from radiovector.contracts import contract
 from radiovector.errors import StoreError
 from radiovector.store.delta import ResultsStore
 
@@ -136,21 +137,12 @@ def diff_tables(
 def diff_runs(
     store: ResultsStore, ref_a: str, ref_b: str, table: str, key: list[str] | None = None, rtol: float = 0.0
 ) -> TableDiff:
-    """Diff ``table`` between two committed runs; the key defaults to the one the producing stage declared."""
+    """Diff ``table`` between two committed runs; the key defaults to the table's contract
+    (radiovector.contracts)."""
     run_a, run_b = store.resolve_run_id(ref_a), store.resolve_run_id(ref_b)
     if table not in store.table_names():
         raise StoreError(f"the store has no table {table!r}", hint=f"tables in this store: {store.table_names()}")
-    if key is None:
-        for ref in (run_b, run_a):
-            declared = (store.get_run(ref)["tables"] or {}).get(table, {}).get("key")
-            if declared:
-                key = list(declared)
-                break
-    if not key:
-        raise StoreError(
-            f"no key is recorded for table {table!r}",
-            hint="pass --key COLUMN[,COLUMN...] to say what identifies a row",
-        )
+    key = key or list(contract(table).key)
     frame_a = store.read(table, run_a).to_pandas()
     frame_b = store.read(table, run_b).to_pandas()
     return diff_tables(frame_a, frame_b, key, table=table, run_a=run_a, run_b=run_b, rtol=rtol)
