@@ -14,7 +14,7 @@ from rdkit.Chem import QED, Crippen, Descriptors, Lipinski, rdMolDescriptors
 
 from radiovector.candidates import scoring
 from radiovector.candidates.descriptors import descriptors, net_charge_ph74, sa_score
-from radiovector.candidates.recognition import compatibility, normalise_nuclide, recognise
+from radiovector.candidates.recognition import check_nuclides, compatibility, recognise
 from radiovector.candidates.stage import score_candidates
 from radiovector.candidates.standardise import standardise_smiles
 from radiovector.errors import ConfigError, InputError
@@ -145,8 +145,8 @@ def test_compatibility(chelators, nuclide, level):
 
 
 @pytest.mark.parametrize(("text", "norm"), [("177Lu", "Lu-177"), ("lu-177", "Lu-177"), ("Ac225", "Ac-225")])
-def test_normalise_nuclide(text, norm):
-    assert normalise_nuclide(text) == norm
+def test_nuclide_names_use_the_one_normaliser(text, norm):
+    assert check_nuclides([text]) == [norm]
 
 
 def test_unknown_nuclide_is_a_config_error(example):

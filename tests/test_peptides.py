@@ -447,9 +447,9 @@ def test_cached_templates_build_the_same_molecule(example):
 
 def _clusters_by_distance_matrix(mol):
     """The definition, by brute force: chelator nitrogens at most 4 bonds apart are one cluster."""
-    from radiovector.candidates.descriptors import CHELATOR_N_MAX_BONDS, _patterns
+    from radiovector.candidates.ionisable import CHELATOR_N_MAX_BONDS, patterns
 
-    nitrogens = sorted({m[0] for m in mol.GetSubstructMatches(_patterns()[1])})
+    nitrogens = sorted({m[0] for m in mol.GetSubstructMatches(patterns()[1])})
     dist = Chem.GetDistanceMatrix(mol)
     clusters: list[set[int]] = []
     for n in nitrogens:
@@ -461,7 +461,7 @@ def _clusters_by_distance_matrix(mol):
 
 
 def test_bfs_nitrogen_clusters_match_the_distance_definition(example):
-    from radiovector.candidates.descriptors import chelator_nitrogen_clusters
+    from radiovector.candidates.ionisable import chelator_nitrogen_clusters
 
     mols = [mol_of(example, pid) for pid in example.index]
     mols += [build_peptide(s)[1] for s in _random_peptides(20, seed=5)["sequence"]]

@@ -14,8 +14,7 @@ from radiovector.io.tables import load_input
 from radiovector.nuclides import decay_constant_per_h
 from radiovector.paths import project_root
 from radiovector.pk import fit_biodistribution
-from radiovector.pk.organs import MOUSE_ORGAN_FRACTION, REFERENCE_BODY_MASS_G, standard_organ_mass_g
-from radiovector.pk.stage import REMAINDER
+from radiovector.vocab.organs import MOUSE_ORGAN_FRACTION, REFERENCE_BODY_MASS_G, REMAINDER, standard_organ_mass_g
 
 LAM = decay_constant_per_h("Lu-177")
 TIMES = (1, 4, 24, 48, 96, 168)

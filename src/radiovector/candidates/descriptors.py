@@ -4,12 +4,10 @@ All descriptors are plain RDKit calls (so they equal a bare RDKit computation); 
 ``sascorer`` (Ertl P, Schuffenhauer A. J Cheminform 2009;1:8, doi:10.1186/1758-2946-1-8) found via
 ``RDConfig.RDContribDir``.
 
-Net charge at pH 7.4 (``net_charge_ph74``) sums Henderson–Hasselbalch fractional charges of ionisable groups
-found by SMARTS, with the typical pKa values in :data:`IONISABLE_GROUPS` (documented with sources in
-docs/methods/candidates.md). Nitrogens of aminopolycarboxylate chelators (N bearing a CH2-C(=O)X arm) are not
-treated as independent amines: their successive protonation constants are strongly lowered by electrostatic
-repulsion, so each connected cluster of such nitrogens gets the stepwise pKa list of the parent chelator class
-(:data:`CHELATOR_N_PKAS`, from Martell & Smith critical stability constants).
+Net charge at pH 7.4 (``net_charge_ph74``) sums Henderson–Hasselbalch fractional charges of the ionisable groups
+of :mod:`radiovector.candidates.ionisable` (SMARTS and pKa with a reference per row in
+``data/ionisable_groups.csv``; aminopolycarboxylate chelator nitrogens per cluster with the stepwise constants of
+``data/chelator_n_pkas.csv``), the same model the peptide stage uses for its pI.
 """
 
 from __future__ import annotations
@@ -23,120 +21,18 @@ import numpy as np
 from rdkit import Chem
 from rdkit.Chem import QED, Crippen, Descriptors, Lipinski, MolSurf, RDConfig, rdMolDescriptors, rdqueries
 
+from radiovector.candidates import ionisable
+from radiovector.candidates.ionisable import PH
 from radiovector.candidates.screen import MoleculeMatches, candidate_panel
-
-PH = 7.4
-
-#: (name, SMARTS (first atom is the ionisable centre), pKa, kind) — kind 'acid' or 'base'.
-IONISABLE_GROUPS: tuple[tuple[str, str, float, str], ...] = (
-    ("sulfonic_acid", "[SX4](=O)(=O)[OX2H1,OX1-]", -1.0, "acid"),
-    ("sulfate_monoester", "[OX2][SX4](=O)(=O)[OX2H1,OX1-]", -2.0, "acid"),
-    ("phosphonic_acid_1", "[PX4](=O)([OX2H1,OX1-])[OX2H1,OX1-]", 2.0, "acid"),
-    ("phosphonic_acid_2", "[PX4](=O)([OX2H1,OX1-])[OX2H1,OX1-]", 7.0, "acid"),
-    ("carboxylic_acid", "[CX3](=O)[OX2H1,OX1-]", 4.0, "acid"),
-    ("tetrazole", "c1nn[nH]n1", 4.9, "acid"),
-    ("acylsulfonamide", "[NX3H1](C=O)S(=O)(=O)", 4.5, "acid"),
-    ("guanidine", "[NX3;!$(N-C=O)]-[CX3](=[NX2;!$(N-C=O);!a])-[NX3;!$(N-C=O)]", 12.5, "base"),
-    ("amidine", "[CX3;!$(C-N-C=O)](=[NX2H1,NX2H0;!a;!$(N-C=O)])(-[#6])-[NX3H2]", 11.5, "base"),
-    ("imidazole", "[nX2;r5]1:c:[nH]:c:c:1", 6.5, "base"),
-    ("aliphatic_amine", "[NX3;+0;!$(N~[!#6,!X4]);!$(N-[CH2]-C(=O)[O,N])]", 10.0, "base"),
-)
-#: Stepwise N-protonation pKa of aminopolycarboxylate chelator nitrogen clusters, by (cyclic, cluster size).
-#: DOTA 11.1, 9.7, 4.9, 4.0; NOTA 11.4, 5.7, 3.2; DTPA 10.5, 8.6, 4.3; EDTA 10.2, 6.2; IDA 9.4.
-CHELATOR_N_PKAS: dict[tuple[bool, int], tuple[float, ...]] = {
-    (True, 4): (11.1, 9.7, 4.9, 4.0),
-    (True, 3): (11.4, 5.7, 3.2),
-    (False, 3): (10.5, 8.6, 4.3),
-    (False, 2): (10.2, 6.2),
-    (True, 2): (10.2, 6.2),
-    (False, 1): (9.4,),
-    (True, 1): (9.4,),
-}
-_CHELATOR_N = "[NX3;+0;!$(N~[!#6,!X4])]-[CH2]-C(=O)[O,N]"
-_QUATERNARY = "[NX4+;H0;!$(N~[!#6])]"
-
-
-@cache
-def _patterns():
-    groups = [(n, Chem.MolFromSmarts(s), p, k) for n, s, p, k in IONISABLE_GROUPS]
-    return groups, Chem.MolFromSmarts(_CHELATOR_N), Chem.MolFromSmarts(_QUATERNARY)
-
-
-def charge_queries() -> list[Chem.Mol]:
-    """Every SMARTS query of :func:`net_charge_ph74` (for the shared screen)."""
-    groups, chel, quaternary = _patterns()
-    return [*(pattern for _, pattern, _, _ in groups), chel, quaternary]
-
-
-def _fraction(pka: float, kind: str, ph: float = PH) -> float:
-    if kind == "acid":
-        return -1.0 / (1.0 + 10.0 ** (pka - ph))
-    return 1.0 / (1.0 + 10.0 ** (ph - pka))
-
-
-#: Chelator nitrogens at most this many bonds apart belong to one chelator: N-C-C-N (3), N-C-C-C-N (4, cyclam).
-CHELATOR_N_MAX_BONDS = 4
-
-
-def chelator_nitrogen_clusters(mol: Chem.Mol, matches: MoleculeMatches | None = None
-                               ) -> list[tuple[bool, list[int]]]:
-    """Clusters of aminopolycarboxylate nitrogens joined by 2–3-carbon bridges; (all in one ring?, atom ids).
-
-    Nitrogens at most :data:`CHELATOR_N_MAX_BONDS` bonds apart are joined; a breadth-first search of that depth from
-    each nitrogen replaces an all-pairs distance matrix (~20x faster on a 110-atom conjugate, same clusters).
-    """
-    _, chel, _ = _patterns()
-    if matches is not None and matches.ruled_out(chel):
-        return []
-    nitrogens = sorted({m[0] for m in mol.GetSubstructMatches(chel)})
-    if not nitrogens:
-        return []
-    wanted = set(nitrogens)
-    parent = {n: n for n in nitrogens}
-
-    def find(x: int) -> int:
-        while parent[x] != x:
-            parent[x] = parent[parent[x]]
-            x = parent[x]
-        return x
-
-    for start in nitrogens:
-        seen, frontier = {start}, [start]
-        for _ in range(CHELATOR_N_MAX_BONDS):
-            frontier = [nbr.GetIdx() for idx in frontier for nbr in mol.GetAtomWithIdx(idx).GetNeighbors()
-                        if nbr.GetIdx() not in seen]
-            seen.update(frontier)
-        for other in seen & wanted:
-            if other > start:
-                parent[find(start)] = find(other)
-    groups: dict[int, list[int]] = {}
-    for n in nitrogens:
-        groups.setdefault(find(n), []).append(n)
-    ring_info = mol.GetRingInfo()
-    return [(all(ring_info.NumAtomRings(n) > 0 for n in members), members) for members in groups.values()]
 
 
 def net_charge_ph74(mol: Chem.Mol, ph: float = PH, matches: MoleculeMatches | None = None) -> float:
-    """Estimated net charge at ``ph`` (default 7.4) of a neutralised molecule, from :data:`IONISABLE_GROUPS`.
+    """Estimated net charge at ``ph`` (default 7.4) of a neutralised molecule, rounded to 0.01, from the
+    ionisable-group model :mod:`radiovector.candidates.ionisable`.
 
     ``matches``: the molecule's :class:`~radiovector.candidates.screen.MoleculeMatches`; groups it rules out are
     not searched (they would add nothing)."""
-    groups, _, quaternary = _patterns()
-
-    def hits(pattern: Chem.Mol) -> tuple:
-        return () if matches is not None and matches.ruled_out(pattern) else mol.GetSubstructMatches(pattern)
-
-    charge = float(len(hits(quaternary)))
-    for _, pattern, pka, kind in groups:
-        centres = {m[0] for m in hits(pattern)}
-        charge += len(centres) * _fraction(pka, kind, ph)
-    for cyclic, members in chelator_nitrogen_clusters(mol, matches):
-        size = len(members)
-        pkas = CHELATOR_N_PKAS.get((cyclic, size))
-        if pkas is None:  # larger clusters: extend the acyclic pattern with weakly basic nitrogens
-            pkas = (10.5, 8.6) + (4.3,) * (size - 2)
-        charge += sum(_fraction(p, "base", ph) for p in pkas)
-    return round(charge, 2) + 0.0  # + 0.0 turns -0.0 into 0.0
+    return round(ionisable.net_charge(ionisable.find_sites(mol, matches), ph), 2) + 0.0  # + 0.0: -0.0 -> 0.0
 
 
 _STEREO_FLAGGED = rdqueries.HasPropQueryAtom("_CIPCode")

@@ -7,7 +7,6 @@ and ``compatibility.csv`` (chelator, nuclide, compatibility, note, reference).
 
 from __future__ import annotations
 
-import re
 from dataclasses import dataclass
 from functools import cache
 from importlib import resources
@@ -17,7 +16,8 @@ import pandas as pd
 import yaml
 from rdkit import Chem
 
-from radiovector.errors import ConfigError
+from radiovector.errors import ConfigError, InputError
+from radiovector.nuclides.names import canonical_name
 
 if TYPE_CHECKING:
     from radiovector.candidates.screen import MoleculeMatches
@@ -25,8 +25,6 @@ if TYPE_CHECKING:
 COMPATIBILITY_LEVELS = ("compatible", "possible", "incompatible", "no_chelator")
 #: Order used to pick the best chelator of a multi-chelator candidate for one nuclide.
 _LEVEL_ORDER = {"compatible": 0, "possible": 1, "incompatible": 2, "no_chelator": 3}
-_NUCLIDE = re.compile(r"^\s*([A-Za-z]{1,2})\s*-?\s*(\d{1,3})(m?)\s*$")
-_NUCLIDE_REV = re.compile(r"^\s*(\d{1,3})(m?)\s*-?\s*([A-Za-z]{1,2})\s*$")
 
 
 @dataclass(frozen=True)
@@ -68,25 +66,12 @@ def load_motifs() -> tuple[Motif, ...]:
     return tuple(motifs)
 
 
-def normalise_nuclide(text: str) -> str:
-    """``'177Lu'``, ``'lu-177'``, ``'Lu177'`` -> ``'Lu-177'``; raises ConfigError if it is not a nuclide name."""
-    match = _NUCLIDE.match(str(text))
-    if match:
-        sym, mass, meta = match.groups()
-    else:
-        match = _NUCLIDE_REV.match(str(text))
-        if not match:
-            raise ConfigError(f"not a radionuclide name: {text!r}", hint="write nuclides as Lu-177, Ga-68, Ac-225")
-        mass, meta, sym = match.groups()
-    return f"{sym[0].upper()}{sym[1:].lower()}-{int(mass)}{meta}"
-
-
 @cache
 def compatibility_table() -> pd.DataFrame:
     from io import StringIO
 
     table = pd.read_csv(StringIO(_data_text("compatibility.csv")), dtype=str, keep_default_na=False)
-    table["nuclide"] = table["nuclide"].map(normalise_nuclide)
+    table["nuclide"] = table["nuclide"].map(canonical_name)
     return table
 
 
@@ -108,7 +93,10 @@ def check_nuclides(nuclides: list[str]) -> list[str]:
     out = []
     known = set(known_nuclides())
     for raw in nuclides:
-        nuc = normalise_nuclide(raw)
+        try:
+            nuc = canonical_name(raw)
+        except InputError as exc:
+            raise ConfigError(f"not a radionuclide name: {raw!r}", hint=exc.hint) from exc
         if nuc not in known:
             raise ConfigError(
                 f"no chelator compatibility data for nuclide {raw!r}",

@@ -257,7 +257,7 @@ def candidate_panel() -> QueryPanel:
     from rdkit.Chem import QED
 
     from radiovector.candidates.alerts import catalog_entries
-    from radiovector.candidates.descriptors import charge_queries
+    from radiovector.candidates.ionisable import queries as charge_queries
     from radiovector.candidates.recognition import load_motifs
 
     queries = [q for _, _, q in catalog_entries() if q is not None]

@@ -21,11 +21,11 @@ from radiovector.candidates.recognition import (
     check_nuclides,
     compatibility,
     load_motifs,
-    normalise_nuclide,
 )
 from radiovector.candidates.similarity import ReferenceSet, bulk_max_tanimoto
 from radiovector.errors import ConfigError, InputError
 from radiovector.io.tables import reject, rejects_frame
+from radiovector.nuclides.names import canonical_name
 
 __all__ = ["score_candidates", "resolve_params", "MIN_ROWS_PER_JOB"]
 
@@ -139,8 +139,8 @@ def score_candidates(
             rec["drawn_metals"].update(metals)
         if nuc_raw:
             try:
-                nuc = normalise_nuclide(nuc_raw)
-            except ConfigError:
+                nuc = canonical_name(nuc_raw)
+            except InputError:
                 nuc = nuc_raw
             if nuc not in rec["nuclides_in"]:
                 rec["nuclides_in"].append(nuc)

@@ -36,6 +36,7 @@ Photons
 
 from __future__ import annotations
 
+import math
 from functools import cache
 
 import numpy as np
@@ -176,9 +177,39 @@ def psi_gauss(rho: np.ndarray) -> np.ndarray:
     return np.interp(np.log(np.maximum(rho, 1e-300)), lr, vals, left=1.0, right=0.0)
 
 
-def sphere_radius_cm(mass_g: np.ndarray) -> np.ndarray:
-    """Radius (cm) of a unit-density sphere of ``mass_g`` grams."""
-    return (3.0 * np.asarray(mass_g, dtype=float) / (4.0 * np.pi * DENSITY_G_CM3)) ** (1.0 / 3.0)
+def _positive(name: str, value: float | np.ndarray, allow_zero: bool = True) -> None:
+    arr = np.asarray(value, dtype=float)
+    ok = np.isfinite(arr) & ((arr >= 0) if allow_zero else (arr > 0))
+    if not np.all(ok):
+        raise ValueError(f"{name} must be finite and {'>= 0' if allow_zero else '> 0'}, got {value!r}")
+
+
+def sphere_mass_g_from_radius_cm(radius_cm: float | np.ndarray,
+                                 density_g_cm3: float = DENSITY_G_CM3) -> float | np.ndarray:
+    """Mass (g) of a sphere of radius ``radius_cm`` (cm) and density ``density_g_cm3`` (g/cm^3): 4/3 pi r^3 rho.
+
+    A float gives a float, an array (or list) an array; ValueError for negative or non-finite radii or a density
+    that is not > 0."""
+    _positive("sphere radius (cm)", radius_cm)
+    _positive("density (g/cm^3)", density_g_cm3, allow_zero=False)
+    r = radius_cm if isinstance(radius_cm, float | int) else np.asarray(radius_cm, dtype=float)
+    return 4.0 / 3.0 * math.pi * r ** 3 * density_g_cm3
+
+
+def sphere_mass_g_from_radius_um(radius_um: float | np.ndarray,
+                                 density_g_cm3: float = DENSITY_G_CM3) -> float | np.ndarray:
+    """Mass (g) of a sphere of radius ``radius_um`` (micrometres); see :func:`sphere_mass_g_from_radius_cm`."""
+    r = radius_um if isinstance(radius_um, float | int) else np.asarray(radius_um, dtype=float)
+    return sphere_mass_g_from_radius_cm(r * 1e-4, density_g_cm3)
+
+
+def sphere_radius_cm_from_mass_g(mass_g: float | np.ndarray, density_g_cm3: float = DENSITY_G_CM3) -> np.ndarray:
+    """Radius (cm) of a sphere of ``mass_g`` grams and density ``density_g_cm3`` (g/cm^3), as an array.
+
+    ValueError for negative or non-finite masses or a density that is not > 0."""
+    _positive("sphere mass (g)", mass_g)
+    _positive("density (g/cm^3)", density_g_cm3, allow_zero=False)
+    return (3.0 * np.asarray(mass_g, dtype=float) / (4.0 * np.pi * density_g_cm3)) ** (1.0 / 3.0)
 
 
 def electron_af_grid(radii_cm: np.ndarray) -> np.ndarray:

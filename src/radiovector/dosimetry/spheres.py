@@ -11,7 +11,6 @@ Pamphlet 21 / OLINDA practice) and neither are neutrinos. Absorbed fractions com
 from __future__ import annotations
 
 import json
-import math
 from dataclasses import dataclass
 from functools import cache
 from importlib import resources
@@ -23,7 +22,7 @@ from radiovector.dosimetry import physics as ph
 from radiovector.errors import InputError
 
 #: Smallest and largest sphere the model is meant for: a 10 um-radius cell (4.19 ng) to 1 kg.
-MIN_MASS_G = 4.0 / 3.0 * math.pi * (10e-4) ** 3
+MIN_MASS_G = ph.sphere_mass_g_from_radius_cm(10e-4)
 MAX_MASS_G = 1000.0
 CLASSES = ("electron", "photon", "alpha")
 
@@ -123,7 +122,7 @@ class SphereModel:
         self.masses_g = np.atleast_1d(np.asarray(masses_g, dtype=float))
         if np.any(~np.isfinite(self.masses_g)) or np.any(self.masses_g <= 0):
             raise InputError(f"sphere masses must be positive numbers (g), got {self.masses_g.tolist()}")
-        self.radii_cm = ph.sphere_radius_cm(self.masses_g)
+        self.radii_cm = ph.sphere_radius_cm_from_mass_g(self.masses_g)
         self._el = ph.electron_af_grid(self.radii_cm)
         self._al = ph.alpha_af_grid(self.radii_cm)
 
@@ -142,8 +141,10 @@ class SphereModel:
             out[f"{cls}_absorbed_mev"] = absorbed
         # physical limits: energy absorbed <= energy emitted, fractions in [0, 1]
         for cls in CLASSES:
-            assert np.all(out[f"{cls}_absorbed_mev"] <= out[f"{cls}_emitted_mev"] * (1 + 1e-9) + 1e-15)
-            assert np.all(out[f"{cls}_absorbed_mev"] >= -1e-15)
+            absorbed, emitted = out[f"{cls}_absorbed_mev"], out[f"{cls}_emitted_mev"]
+            if not (np.all(absorbed <= emitted * (1 + 1e-9) + 1e-15) and np.all(absorbed >= -1e-15)):
+                raise ArithmeticError(f"{nuclide}: {cls} energy absorbed outside [0, emitted] "
+                                      f"({absorbed.tolist()} of {emitted.tolist()} MeV)")
         return out
 
 

@@ -8,8 +8,6 @@ alpha-emitter chains. See docs/methods/dosimetry.md for methods and references.
 
 from __future__ import annotations
 
-import math
-
 import numpy as np
 import pandas as pd
 
@@ -17,6 +15,7 @@ from radiovector.dosimetry import chains as ch
 from radiovector.dosimetry import physics as ph
 from radiovector.dosimetry.spheres import CLASSES, SphereModel
 from radiovector.errors import ConfigError
+from radiovector.vocab.organs import canonical_organ, is_remainder, is_whole_body
 
 #: Gy per MBq injected, per (h/g of TIAC concentration) per (MeV absorbed per decay):
 #: 3600 s/h x 1e6 Bq/MBq x 1.602e-13 J/MeV / 1e-3 kg/g.
@@ -53,18 +52,6 @@ DEFAULTS: dict = {
     "size_radii_um": [10, 25, 50, 100, 250, 500, 1000, 2500, 5000, 10000, 20000],  # single cell to 4 cm lesion
     "reference_uptake_pct_id_per_g": 10.0,  # uptake retained (physical decay only) when kinetics are missing
 }
-
-_ORGAN_ALIASES = {"kidneys": "kidney", "lungs": "lung", "salivary glands": "salivary gland",
-                  "salivary": "salivary gland", "submandibular gland": "salivary gland", "parotid": "salivary gland",
-                  "bone marrow": "red marrow", "marrow": "red marrow", "tumor": "tumour"}
-_BODY = {"whole body", "whole_body", "wholebody", "body", "total", "carcass"}
-
-
-def canonical_organ(organ: str) -> str:
-    """Lower-case organ name with plural/synonym forms mapped (kidneys -> kidney, tumor -> tumour)."""
-    key = " ".join(str(organ).strip().lower().replace("_", " ").split())
-    return _ORGAN_ALIASES.get(key, key)
-
 
 def resolve_params(params: dict | None) -> dict:
     """Merge user params over :data:`DEFAULTS`; unknown keys or bad values raise ConfigError with a hint."""
@@ -177,7 +164,7 @@ def _organ_rows(tia: pd.DataFrame, p: dict) -> pd.DataFrame:
             df[c] = np.nan if c != "flags" else ""
     df["flags"] = df["flags"].fillna("").astype(str)
     df["organ_key"] = df["organ"].map(canonical_organ)
-    df = df[~df["organ_key"].isin(_BODY)].copy()
+    df = df[~df["organ"].map(is_whole_body)].copy()  # a carcass is a source region (part of the body)
     df["tiac_value"] = pd.to_numeric(df[col], errors="coerce")
     df["body_mass_g"] = pd.to_numeric(df["body_mass_g"], errors="coerce").fillna(p["body_mass_g"])
     mass = pd.to_numeric(df["organ_mass_g"], errors="coerce")
@@ -217,8 +204,7 @@ def _organ_rows(tia: pd.DataFrame, p: dict) -> pd.DataFrame:
     has_marrow = set(map(tuple, df.loc[df["organ_key"] == canonical_organ(marrow_name),
                                        ["compound", "radionuclide", "nuclide"]].to_numpy()))
     rows = []
-    d_cm = p["marrow_cavity_diameter_um"] * 1e-4
-    marrow_sphere_g = 4.0 / 3.0 * math.pi * (d_cm / 2) ** 3 * ph.DENSITY_G_CM3
+    marrow_sphere_g = ph.sphere_mass_g_from_radius_um(p["marrow_cavity_diameter_um"] / 2)
     for r in blood.itertuples(index=False):
         if (r.compound, r.radionuclide, r.nuclide) in has_marrow:
             continue
@@ -250,7 +236,7 @@ def compute_doses(pk_tia: pd.DataFrame, params: dict | None = None,
     if len(tia) and p["nuclides"]:
         tia = tia[tia["nuclide"].isin(p["nuclides"])]
     rows = _organ_rows(tia, p) if len(tia) else pd.DataFrame()
-    size_masses = 4.0 / 3.0 * math.pi * (np.asarray(p["size_radii_um"]) * 1e-4) ** 3 * ph.DENSITY_G_CM3
+    size_masses = ph.sphere_mass_g_from_radius_um(np.asarray(p["size_radii_um"]))
     masses = np.concatenate([rows["mass_g"].to_numpy(float) if len(rows) else [],
                              rows["body_mass_g"].to_numpy(float) if len(rows) else [], size_masses,
                              [p["body_mass_g"]]])
@@ -336,7 +322,8 @@ def _doses(rows: pd.DataFrame, en: ChainEnergies, p: dict) -> tuple[pd.DataFrame
         })
         # physical limits: doses are finite and non-negative where the TIAC is
         ok = np.isfinite(conc)
-        assert np.all(dose[ok] >= 0) and np.all(rbe_dose[ok] >= dose[ok] - 1e-15)
+        if not (np.all(dose[ok] >= 0) and np.all(rbe_dose[ok] >= dose[ok] - 1e-15)):
+            raise ArithmeticError(f"{compound} {nuclide}: negative dose or RBE-weighted dose below the absorbed dose")
         out.append(frame)
         if len(e["members"]) > 1:
             for m_name, k, leaves, absd in e["members"]:
@@ -389,7 +376,7 @@ def therapeutic_index(doses: pd.DataFrame, p: dict) -> pd.DataFrame:
     TI_organ = tumour dose / organ dose (same dose kind as ``mta_dose``). The maximum tolerated activity (MBq,
     for the kinetics measured, i.e. per mouse) is min over organs with a limit of limit / dose per MBq; the organ
     that sets it is the limiting organ. Without any limited organ the limiting organ is the normal organ with the
-    highest dose (excluding blood and the remainder of body) and the MTA is NaN.
+    highest dose (excluding blood and the remainder of body or carcass) and the MTA is NaN.
     """
     ti_organs = p["ti_organs"]
     base = ["compound", "nuclide", "tumour_organ", "tumour_dose_gy_per_mbq", "tumour_dose_rbe_weighted_gy_per_mbq"]
@@ -400,7 +387,7 @@ def therapeutic_index(doses: pd.DataFrame, p: dict) -> pd.DataFrame:
         return pd.DataFrame(columns=cols)
     kind = "dose_rbe_weighted_gy_per_mbq" if p["mta_dose"] == "rbe_weighted" else "dose_gy_per_mbq"
     out = []
-    skip = {canonical_organ(p["blood_organ"]), "remainder of body"}
+    blood = canonical_organ(p["blood_organ"])
     for (compound, nuclide), grp in doses.groupby(["compound", "nuclide"], sort=True):
         keys = grp["organ"].map(canonical_organ)
         t = grp[grp["organ_class"] == "tumour"]
@@ -422,7 +409,7 @@ def therapeutic_index(doses: pd.DataFrame, p: dict) -> pd.DataFrame:
             row.update(mta_mbq=limited[lim], mta_limiting_organ=lim, limiting_organ=lim)
         else:
             normal = {o: d for o, d in by_organ.items()
-                      if o not in skip and o not in p["tumour_organs"] and np.isfinite(d)}
+                      if o != blood and not is_remainder(o) and o not in p["tumour_organs"] and np.isfinite(d)}
             lim = max(sorted(normal), key=lambda o: normal[o]) if normal else ""
             row.update(mta_mbq=np.nan, mta_limiting_organ="", limiting_organ=lim)
         ld = by_organ.get(row["limiting_organ"], np.nan)
@@ -479,7 +466,7 @@ def nuclide_by_size(doses: pd.DataFrame, ti: pd.DataFrame, candidate_nuclides: p
     if cand.empty:
         return pd.DataFrame(columns=SIZE_COLUMNS)
     radii = np.asarray(p["size_radii_um"], dtype=float)
-    masses = 4.0 / 3.0 * math.pi * (radii * 1e-4) ** 3 * ph.DENSITY_G_CM3
+    masses = ph.sphere_mass_g_from_radius_um(radii)
     idx = np.array([en.index(m) for m in masses])
     partners = _imaging_partners()
     tum = doses[doses["organ_class"] == "tumour"].drop_duplicates(["compound", "nuclide"]) if len(doses) else doses
@@ -524,7 +511,8 @@ def nuclide_by_size(doses: pd.DataFrame, ti: pd.DataFrame, candidate_nuclides: p
         ascending=False, method="first").astype(int)
     out["best_at_size"] = out["rank_at_size"] == 1
     out = out.sort_values(["candidate_id", "nuclide", "radius_um"], kind="stable").reset_index(drop=True)
-    assert (out["absorbed_fraction"].dropna().between(0, 1 + 1e-9)).all()
+    if not out["absorbed_fraction"].dropna().between(0, 1 + 1e-9).all():
+        raise ArithmeticError("nuclide_by_size: absorbed fraction outside [0, 1]")
     return out[SIZE_COLUMNS]
 
 
@@ -535,7 +523,7 @@ def _size_s_table(nuclides: list[str], en: ChainEnergies, p: dict) -> pd.DataFra
     if not nuclides:
         return pd.DataFrame(columns=cols)
     radii = np.asarray(p["size_radii_um"], dtype=float)
-    masses = 4.0 / 3.0 * math.pi * (radii * 1e-4) ** 3 * ph.DENSITY_G_CM3
+    masses = ph.sphere_mass_g_from_radius_um(radii)
     idx = np.array([en.index(m) for m in masses])
     frames = []
     for n in nuclides:

@@ -21,6 +21,7 @@ import pandas as pd
 import radioactivedecay as rd
 
 from radiovector.errors import InputError
+from radiovector.nuclides.names import canonical_name
 
 #: Emission classes reported per decay, mapped to the icrp107-database spectrum keys they sum.
 #: "IE" = internal-conversion electrons; "X" = X-rays; "annihilation" = 511 keV photons from beta+ decay.
@@ -40,18 +41,6 @@ MAIN_CLASSES = ("alpha", "beta_minus", "beta_plus", "electron_ce", "electron_aug
 NONPENETRATING = ("alpha", "alpha_recoil", "beta_minus", "beta_plus", "electron_ce", "electron_auger")
 
 _LN2 = math.log(2.0)
-
-
-def canonical_name(name: str) -> str:
-    """Normalise a nuclide string (``lu177``, ``177Lu``) to ``Lu-177``; raise InputError if unknown."""
-    try:
-        nuc = rd.Nuclide(str(name).strip())
-    except Exception as exc:  # radioactivedecay raises its own NuclideStrError / ValueError
-        raise InputError(
-            f"unknown radionuclide {name!r}: {exc}",
-            hint="write nuclides as element-mass, e.g. Lu-177, Ga-68, Tc-99m (ICRP-107 nuclides only)",
-        ) from exc
-    return str(nuc.nuclide)
 
 
 @cache

@@ -22,8 +22,15 @@ from radiovector.nuclides import canonical_name, decay_constant_per_h
 from radiovector.pk.fit import FitResult, correlation, fit_candidates, fit_model, param_cv, select, sigma_for
 from radiovector.pk.models import DEFAULT_MODELS, MODELS
 from radiovector.pk.nca import nca_tiac
-from radiovector.pk.organs import REFERENCE_BODY_MASS_G, canonical_organ, standard_organ_mass_g
-from radiovector.pk.organs import SOURCE as MASS_SOURCE
+from radiovector.vocab.organs import (
+    REFERENCE_BODY_MASS_G,
+    REMAINDER,
+    canonical_organ,
+    is_remainder,
+    is_whole_body,
+    standard_organ_mass_g,
+)
+from radiovector.vocab.organs import SOURCE as MASS_SOURCE
 
 #: Config keys (``pk:`` section) and defaults.
 DEFAULTS: dict = {
@@ -49,14 +56,7 @@ DEFAULTS: dict = {
     "source": "",  # 'source' column of rejects (file path)
 }
 PCT_UNITS = {"%ID/g": ("h/g", 0.01), "%ID": ("h", 0.01), "Bq/g": ("Bq h/g", 1.0), "Bq": ("Bq h", 1.0)}
-_BODY = {"whole body", "whole_body", "wholebody", "body", "total", "carcass"}
-REMAINDER = "remainder of body"
 _BQ_TO_PCT = {"Bq": "%ID", "Bq/g": "%ID/g"}
-
-
-def is_body(organ: str) -> bool:
-    """True for organ names that denote the whole body (excluded from organ sums)."""
-    return str(organ).strip().lower() in _BODY
 
 
 def resolve_params(params: dict | None) -> dict:
@@ -212,8 +212,10 @@ def prepare_curves(accepted: pd.DataFrame, params: dict) -> tuple[list[Curve], p
         given = pd.to_numeric(grp["organ_mass_g"], errors="coerce")
         if given.notna().any():
             mass, source = float(given.mean()), "input organ_mass_g"
-        elif is_body(organ):
+        elif is_whole_body(organ):
             mass, source = body_mass, "body mass"
+        elif is_remainder(organ):
+            mass, source = None, ""  # body mass - the other organs' masses, filled in below
         else:
             mass = standard_organ_mass_g(organ, body_mass, p["organ_mass_fractions"])
             if mass is not None and canonical_organ(organ) in {canonical_organ(k) for k in p["organ_mass_fractions"]}:
@@ -225,7 +227,21 @@ def prepare_curves(accepted: pd.DataFrame, params: dict) -> tuple[list[Curve], p
             flags += ("no_injected_activity",)
         curves.append(Curve(compound, canon, organ, unit, times, g, sd_mean, animals, lam, mass, source,
                             body_mass, flags))
+    _carcass_masses(curves)
     return curves, rejects_frame(pd.concat(rejects, ignore_index=True) if rejects else None)
+
+
+def _carcass_masses(curves: list[Curve]) -> None:
+    """A carcass (remainder) curve without ``organ_mass_g`` gets body mass - the masses of the compound's other
+    tissue curves (the same definition as the derived remainder of body); None if that is not positive."""
+    for c in curves:
+        if c.mass_g is not None or not is_remainder(c.organ):
+            continue
+        listed = sum(o.mass_g for o in curves if o.compound == c.compound and o.radionuclide == c.radionuclide
+                     and o.mass_g is not None and not is_whole_body(o.organ) and not is_remainder(o.organ))
+        rest = c.body_mass_g - listed
+        if rest > 0:
+            c.mass_g, c.mass_source = rest, "body mass - listed organs"
 
 
 def _seed(base: int, key: Iterable[str]) -> int:
@@ -285,7 +301,8 @@ def _fit_curve(c: Curve, p: dict) -> dict:
         if f.ok:
             cvals, b = m.coefs(f.x)
             lam_eff = b + c.lam
-            assert np.all(lam_eff >= c.lam - 1e-15), "lambda_eff < lambda_phys"  # holds by construction
+            if not np.all(lam_eff >= c.lam - 1e-15):  # holds by construction (biological rates >= 0)
+                raise ArithmeticError(f"{c.key}: effective decay constant below the physical one")
             row["lambda_eff_min_per_h"] = float(lam_eff[cvals != 0].min()) if np.any(cvals != 0) else c.lam
             corr = correlation(f)
             if corr is not None and f.p > 1:
@@ -497,8 +514,9 @@ def sum_pct_id_check(points: pd.DataFrame) -> pd.DataFrame:
     """Sum of organ %ID (decay-corrected) per compound x nuclide x time against the physical limit.
 
     Organ %ID is the measured %ID, or %ID/g x organ mass (input ``organ_mass_g`` or the standard mouse mass);
-    organs without a mass are counted in ``n_organs_without_mass`` and left out of the sum. Organs named like
-    the whole body (``whole body``, ``body``, ``total``, ``carcass``) are not organs: their %ID is reported as
+    organs without a mass are counted in ``n_organs_without_mass`` and left out of the sum. A carcass (what
+    remains after dissection) is part of the body and adds to the sum. Names of the whole body (``whole body``,
+    ``body``, ``total``; :func:`radiovector.vocab.organs.is_whole_body`) are not organs: their %ID is reported as
     ``whole_body_pct_id``. The limit is 100 %ID, and the whole-body %ID where it was measured at that time
     (organs cannot hold more than the body); ``within_limit`` is False when the sum exceeds it.
     """
@@ -509,7 +527,7 @@ def sum_pct_id_check(points: pd.DataFrame) -> pd.DataFrame:
     pts = points[points["unit"].isin(["%ID", "%ID/g"])].copy()
     if pts.empty:
         return pd.DataFrame(columns=cols)
-    pts["_body"] = pts["organ"].map(is_body)
+    pts["_body"] = pts["organ"].map(is_whole_body)
     organs = pts[~pts["_body"]]
     keys = ["compound", "radionuclide", "time_h"]
     out = (organs.groupby(keys, sort=True)["value_pct_id_decay_corrected"]
@@ -532,15 +550,20 @@ def add_remainder_rows(tia: pd.DataFrame) -> pd.DataFrame:
     the conservative upper bound, flag ``remainder_assumes_no_excretion``). Remainder mass = body mass - sum of
     the organ masses. Organs without a mass are not counted (flag ``organs_without_mass``); a remainder below 0
     (organs hold more than the body) is set to 0 and flagged ``organ_sum_exceeds_whole_body``.
+
+    A measured carcass (or any ``remainder`` name of :mod:`radiovector.vocab.organs`) with an organ TIAC is the
+    remainder of body, measured: no derived row is added for that compound x radionuclide x nuclide (it would
+    count the carcass twice). A carcass without an organ TIAC (no mass) is one of the organs without a mass.
     """
     if tia.empty or "tiac_organ_h" not in tia:
         return tia
     rows = []
     for (compound, nuclide_m, nuclide), grp in tia.groupby(["compound", "radionuclide", "nuclide"], sort=True):
-        body = grp[grp["organ"].map(is_body) & grp["tiac_unit"].eq("h") & grp["tiac"].notna()]
-        organs = grp[~grp["organ"].map(is_body)]
+        whole = grp["organ"].map(is_whole_body)
+        body = grp[whole & grp["tiac_unit"].eq("h") & grp["tiac"].notna()]
+        organs = grp[~whole]
         known = organs[organs["tiac_organ_h"].notna()]
-        if known.empty:
+        if known.empty or known["organ"].map(is_remainder).any():
             continue
         tau = float(grp["tau_phys_h"].iloc[0])
         flags = []
