@@ -21,7 +21,7 @@ import numpy as np
 from rdkit import Chem
 from rdkit.Chem.FilterCatalog import FilterCatalog, FilterCatalogEntry, FilterCatalogParams, SmartsMatcher
 
-from radiovector.candidates.screen import MoleculeMatches, candidate_panel
+from radiovector.candidates.screen import MoleculeMatches, QueryPanel
 
 CATALOGS = {"pains": FilterCatalogParams.FilterCatalogs.PAINS, "brenk": FilterCatalogParams.FilterCatalogs.BRENK}
 _PICKLE_MAGIC = b"\xef\xbe\xad\xde"  # RDKit molecule pickles start with 0xDEADBEEF (little endian)
@@ -73,9 +73,9 @@ def catalog_entries() -> list[tuple[str, FilterCatalogEntry, Chem.Mol | None]]:
 
 
 @cache
-def _entries_by_slot() -> tuple[dict[int, list[tuple[str, FilterCatalogEntry]]], list[tuple[str, FilterCatalogEntry]]]:
-    """Catalog entries grouped by their query's slot in the shared panel, and the entries never screened."""
-    panel = candidate_panel()
+def _entries_by_slot(panel: QueryPanel
+                     ) -> tuple[dict[int, list[tuple[str, FilterCatalogEntry]]], list[tuple[str, FilterCatalogEntry]]]:
+    """Catalog entries grouped by their query's slot in ``panel``, and the entries never screened."""
     by_slot: dict[int, list[tuple[str, FilterCatalogEntry]]] = {}
     unscreened = []
     for name, entry, query in catalog_entries():
@@ -89,14 +89,15 @@ def _entries_by_slot() -> tuple[dict[int, list[tuple[str, FilterCatalogEntry]]],
 def alerts(mol: Chem.Mol, matches: MoleculeMatches | None = None) -> list[str]:
     """Sorted, de-duplicated alert labels such as ``brenk:iodine`` or ``pains:catechol_A(92)``.
 
-    ``matches``: the molecule's :class:`~radiovector.candidates.screen.MoleculeMatches` on the shared panel, if
-    already made (answers of queries already matched for QED are reused).
+    ``matches``: the molecule's :class:`~radiovector.candidates.screen.MoleculeMatches` on the candidate panel
+    (:mod:`radiovector.candidates.panel`; answers of queries already matched for QED are reused). Without it every
+    catalog entry is asked (:func:`alerts_unscreened`, same labels).
     """
-    by_slot, unscreened = _entries_by_slot()
     if matches is None:
-        matches = MoleculeMatches(mol, candidate_panel())
+        return alerts_unscreened(mol)
+    by_slot, unscreened = _entries_by_slot(matches.panel)
     found = set()
-    for slot in matches.possible(_catalog_slots()):
+    for slot in matches.possible(_catalog_slots(matches.panel)):
         if matches.has(int(slot)):
             for name, entry in by_slot[int(slot)]:
                 if entry.HasFilterMatch(mol):
@@ -108,8 +109,8 @@ def alerts(mol: Chem.Mol, matches: MoleculeMatches | None = None) -> list[str]:
 
 
 @cache
-def _catalog_slots() -> np.ndarray:
-    return np.array(sorted(_entries_by_slot()[0]), dtype=np.int64)
+def _catalog_slots(panel: QueryPanel) -> np.ndarray:
+    return np.array(sorted(_entries_by_slot(panel)[0]), dtype=np.int64)
 
 
 def alerts_unscreened(mol: Chem.Mol) -> list[str]:

@@ -23,7 +23,7 @@ from rdkit.Chem import QED, Crippen, Descriptors, Lipinski, MolSurf, RDConfig, r
 
 from radiovector.candidates import ionisable
 from radiovector.candidates.ionisable import PH
-from radiovector.candidates.screen import MoleculeMatches, candidate_panel
+from radiovector.candidates.screen import MoleculeMatches, QueryPanel
 
 
 def net_charge_ph74(mol: Chem.Mol, ph: float = PH, matches: MoleculeMatches | None = None) -> float:
@@ -83,10 +83,9 @@ def sa_score(mol: Chem.Mol) -> float:
 
 
 @cache
-def _qed_slots() -> tuple[list[tuple[int, Chem.Mol]], np.ndarray]:
-    """Slots in the shared query panel of QED's acceptors (with the pattern) and structural alerts, in QED's order
-    and with QED's repeats."""
-    panel = candidate_panel()
+def _qed_slots(panel: QueryPanel) -> tuple[list[tuple[int, Chem.Mol]], np.ndarray]:
+    """Slots in ``panel`` of QED's acceptors (with the pattern) and structural alerts, in QED's order and with
+    QED's repeats."""
     return ([(panel.index(p), p) for p in QED.Acceptors],
             np.array([panel.index(p) for p in QED.StructuralAlerts], dtype=np.int64))
 
@@ -97,14 +96,12 @@ def qed_properties(mol: Chem.Mol, matches: MoleculeMatches | None = None) -> QED
     Same calls in the same order as RDKit's function on ``Chem.RemoveHs(mol)``; a pattern is skipped only when the
     screens prove it cannot match (it would add 0), and a pattern already matched for the Brenk alerts is not
     matched again, so the values are identical. ``matches``: the molecule's
-    :class:`~radiovector.candidates.screen.MoleculeMatches`, used when the molecule has no explicit hydrogens
-    (then RemoveHs changes nothing).
+    :class:`~radiovector.candidates.screen.MoleculeMatches` on the candidate panel, used when the molecule has no
+    explicit hydrogens (then RemoveHs changes nothing); otherwise this is RDKit's own function.
     """
-    if mol.GetNumHeavyAtoms() != mol.GetNumAtoms():
-        mol, matches = Chem.RemoveHs(mol), None
-    if matches is None or matches.mol is not mol:
-        matches = MoleculeMatches(mol, candidate_panel())
-    acceptors, alerts = _qed_slots()
+    if matches is None or matches.mol is not mol or mol.GetNumHeavyAtoms() != mol.GetNumAtoms():
+        return QED.properties(mol)
+    acceptors, alerts = _qed_slots(matches.panel)
     possible_alerts = matches.possible(alerts)  # QED's repeats kept: each listed alert that matches counts
     return QED.QEDproperties(
         MW=rdMolDescriptors._CalcMolWt(mol),

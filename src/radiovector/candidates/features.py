@@ -29,8 +29,9 @@ from scipy import sparse
 
 from radiovector.candidates.alerts import alerts as find_alerts
 from radiovector.candidates.descriptors import descriptors
+from radiovector.candidates.panel import candidate_panel
 from radiovector.candidates.recognition import recognise
-from radiovector.candidates.screen import MoleculeMatches, candidate_panel
+from radiovector.candidates.screen import MoleculeMatches
 from radiovector.candidates.similarity import NBITS, morgan_generator
 from radiovector.candidates.standardise import inchikey_of, parse_smiles, standardise_mol
 

@@ -15,11 +15,10 @@ The screens only decide which matches to *skip*; every match that is attempted i
 identical to matching every pattern (tests compare both on real molecules and check the screens never reject a
 matching query).
 
-:class:`QueryPanel` holds all the queries of the candidate stage (PAINS/Brenk FilterCatalog entries, QED's
-structural alerts and acceptors, radiopharmaceutical motifs, ionisable groups; 82 Brenk queries are also QED
-alerts), deduplicated by SMARTS, and
-:class:`MoleculeMatches` screens them once per molecule and remembers each answer, so a query shared by QED and the
-Brenk catalog is matched once.
+:class:`QueryPanel` holds a set of queries deduplicated by SMARTS, and :class:`MoleculeMatches` screens them once per
+molecule and remembers each answer, so a query shared by two matchers is matched once. This module knows nothing
+of the queries' owners: :func:`radiovector.candidates.panel.candidate_panel` builds the candidate stage's panel,
+and the matchers (alerts, QED, motifs, ionisable groups) receive the molecule's matches.
 """
 
 from __future__ import annotations
@@ -249,17 +248,3 @@ class MoleculeMatches:
         """True when the screen proves ``query`` (a member of the panel) cannot match."""
         return self.state[self.panel.index(query)] == 0
 
-
-@cache
-def candidate_panel() -> QueryPanel:
-    """One panel with every query the candidate stage matches on each molecule: FilterCatalog entries, QED alerts
-    and acceptors, radiopharmaceutical motifs, ionisable groups."""
-    from rdkit.Chem import QED
-
-    from radiovector.candidates.alerts import catalog_entries
-    from radiovector.candidates.ionisable import queries as charge_queries
-    from radiovector.candidates.recognition import load_motifs
-
-    queries = [q for _, _, q in catalog_entries() if q is not None]
-    return QueryPanel([*queries, *QED.StructuralAlerts, *QED.Acceptors, *(m.pattern for m in load_motifs()),
-                       *charge_queries()])
