@@ -90,253 +90,28 @@ def export_run(
     """Write run ``run_ref`` of ``store`` as a Workflow Run RO-Crate zip at ``path``; returns a summary.
 
     Input files are taken from the paths recorded with the run and must still have the recorded sha256
-    (otherwise use ``include_inputs=False``, which records their checksums only).
+    (otherwise use ``include_inputs=False``, which records their checksums only). The zip appears at ``path``
+    only when complete (written beside it, then renamed).
     """
-    from rocrate.model.contextentity import ContextEntity
-    from rocrate.rocrate import ROCrate
-
     run_id = store.resolve_run_id(run_ref)
     row = store.find_run(run_id)
-    assert row is not None
-    config = json.loads(row["config_json"])
+    if row is None:
+        raise StoreError(f"run {run_id} vanished from the store while exporting it")
     inputs: dict[str, dict[str, Any]] = json.loads(row["inputs_json"] or "{}")
     tables_meta: dict[str, dict[str, Any]] = json.loads(row["tables_json"] or "{}")
-    versions: dict[str, str] = json.loads(row["versions_json"] or "{}")
     out = Path(path)
     if out.suffix.lower() != ".zip":
         raise StoreError(f"export file {out} must end in .zip", hint="e.g. -o run.zip")
     if out.parent and not out.parent.exists():
         raise StoreError(f"directory {out.parent} of the export file does not exist", hint="create it first")
     if include_inputs:
-        for name, spec in sorted(inputs.items()):
-            source = Path(spec["path"])
-            if not source.is_file():
-                raise StoreError(
-                    f"input {name!r} of run {run_id} is no longer at {source}",
-                    hint="export with --no-inputs to send only the input checksums",
-                )
-            if sha256_file(source) != spec["sha256"]:
-                raise StoreError(
-                    f"input {name!r} at {source} changed since run {run_id} (sha256 differs from the record)",
-                    hint="export with --no-inputs to send only the recorded checksums",
-                )
-
+        _check_inputs_unchanged(inputs, run_id)
     exported_at = datetime.now(UTC)
-    who = exported_by or {"user": _user(), "host": os.uname().nodename}
     with tempfile.TemporaryDirectory(prefix="radiovector-export-", dir=out.parent) as tmp:
         staging = Path(tmp)
-        files: dict[str, dict[str, Any]] = {}  # crate path -> properties
-
-        def stage_file(rel: str, properties: dict[str, Any]) -> None:
-            full = staging / rel
-            files[rel] = {**properties, "sha256": sha256_file(full), "contentSize": str(full.stat().st_size)}
-
-        run_doc = {
-            "format": "radiovector-run-crate",
-            "crate_format": CRATE_FORMAT,
-            "run": {k: (v.isoformat() if isinstance(v, datetime) else v) for k, v in row.items()},
-            "exported_at": exported_at.isoformat(),
-            "exported_by": who,
-            "exported_from": store.location,
-            "include_inputs": include_inputs,
-        }
-        (staging / RUN_FILE).write_text(json.dumps(run_doc, indent=1, sort_keys=True, default=_json_default))
-        stage_file(RUN_FILE, {"name": "run record", "encodingFormat": "application/json"})
-        (staging / "config").mkdir()
-        (staging / CONFIG_FILE).write_text(yaml.safe_dump(config, sort_keys=True))
-        stage_file(CONFIG_FILE, {"name": "resolved config", "encodingFormat": "application/yaml"})
-
-        (staging / "tables").mkdir()
-        for name in sorted(tables_meta):
-            table = store.read(name, run_id)
-            rel = f"tables/{name}.parquet"
-            pq.write_table(table, staging / rel, compression="zstd")
-            stage_file(
-                rel,
-                {
-                    "name": f"result table {name}",
-                    "encodingFormat": "application/vnd.apache.parquet",
-                    "description": contract(name).summary(table.num_rows),
-                },
-            )
-        input_ids: dict[str, str] = {}
-        for name, spec in sorted(inputs.items()):
-            if include_inputs:
-                rel = f"inputs/{name}/{Path(spec['path']).name}"
-                (staging / rel).parent.mkdir(parents=True, exist_ok=True)
-                shutil.copyfile(spec["path"], staging / rel)
-                stage_file(rel, {"name": f"input {name}", "description": f"original path {spec['path']}"})
-                if files[rel]["sha256"] != spec["sha256"]:
-                    raise StoreError(f"input {name!r} changed while it was being exported", hint="export again")
-                input_ids[name] = rel
-
-        crate = ROCrate()
-        crate.name = f"RadioVector run {run_id}"
-        crate.description = (
-            f"Run {run_id} of the RadioVector workflow ({row['status']}): result tables as Parquet, the resolved "
-            f"config, {'the input files' if include_inputs else 'the input checksums'} and the provenance of each "
-            "stage. manifest-sha256.txt lists the sha256 of every file."
-        )
-        crate.root_dataset["identifier"] = run_id
-        crate.root_dataset["datePublished"] = exported_at.isoformat()
-        for profile, label in PROFILES.items():
-            entity = crate.add(ContextEntity(crate, profile, properties={"@type": "CreativeWork", "name": label}))
-            crate.root_dataset.append_to("conformsTo", entity)
-        entities = {
-            rel: crate.add_file(staging / rel, dest_path=rel, properties=dict(props)) for rel, props in files.items()
-        }
-        for name, spec in sorted(inputs.items()):
-            if name not in input_ids:  # --no-inputs: a contextual entity with the checksum, no file
-                input_ids[name] = f"#input-{name}"
-                crate.add(
-                    ContextEntity(
-                        crate,
-                        input_ids[name],
-                        properties={
-                            "@type": "CreativeWork",
-                            "name": f"input {name} (not included)",
-                            "description": f"original path {spec['path']}",
-                            "sha256": spec["sha256"],
-                            "contentSize": str(spec.get("size_bytes")),
-                        },
-                    )
-                )
-
-        language = crate.add(
-            ContextEntity(
-                crate,
-                "https://w3id.org/workflowhub/workflow-ro-crate#snakemake",
-                properties={
-                    "@type": "ComputerLanguage",
-                    "name": "Snakemake",
-                    "url": {"@id": "https://snakemake.readthedocs.io"},
-                    **({"version": row["snakemake_version"]} if row.get("snakemake_version") else {}),
-                },
-            )
-        )
-        workflow = crate.add(
-            ContextEntity(
-                crate,
-                "#radiovector-workflow",
-                properties={
-                    "@type": ["SoftwareSourceCode", "ComputationalWorkflow"],
-                    "name": "RadioVector workflow (workflow/Snakefile, rules/*.smk)",
-                    "version": row.get("radiovector_version"),
-                    "identifier": row.get("git_commit"),
-                    "programmingLanguage": language,
-                },
-            )
-        )
-        crate.mainEntity = workflow
-        software = [
-            crate.add(
-                ContextEntity(
-                    crate,
-                    f"#software-{package}",
-                    properties={"@type": "SoftwareApplication", "name": package, "softwareVersion": version},
-                )
-            )
-            for package, version in sorted(versions.items())
-        ]
-        workflow["softwareRequirements"] = software
-        config_entity = entities[CONFIG_FILE]
-        input_entities = {name: crate.get(ref) for name, ref in input_ids.items()}
-        steps, actions = [], []
-        by_stage: dict[str, list[str]] = {}
-        for name in sorted(tables_meta):
-            by_stage.setdefault(stage_of(name), []).append(name)
-        for stage in sorted(by_stage, key=lambda s: (list(STAGES).index(s) if s in STAGES else 99, s)):
-            spec = STAGES.get(stage, {"rule": None, "inputs": None})
-            wanted = sorted(inputs) if spec["inputs"] is None else [n for n in spec["inputs"] if n in inputs]
-            step = crate.add(
-                ContextEntity(
-                    crate,
-                    f"#step-{stage}",
-                    properties={
-                        "@type": "HowToStep",
-                        "name": stage,
-                        "description": f"workflow rule file {spec['rule']}" if spec["rule"] else "result tables",
-                    },
-                )
-            )
-            steps.append(step)
-            actions.append(
-                crate.add_action(
-                    step,
-                    identifier=f"#run-{stage}",
-                    object=[input_entities[n] for n in wanted] + [config_entity],
-                    result=[entities[f"tables/{t}.parquet"] for t in by_stage[stage]],
-                    properties={
-                        "@type": "CreateAction",
-                        "name": f"stage {stage} of run {run_id}",
-                        "endTime": jsonable_time(row["finished_at"]),
-                    },
-                )
-            )
-        workflow["step"] = steps
-        run_action = crate.add_action(
-            workflow,
-            identifier=f"#run-{run_id}",
-            object=list(input_entities.values()) + [config_entity],
-            result=[entities[rel] for rel in files if rel.startswith("tables/")],
-            properties={
-                "@type": "CreateAction",
-                "name": f"RadioVector run {run_id}",
-                "actionStatus": {
-                    "@id": "http://schema.org/CompletedActionStatus"
-                    if row["status"] == "succeeded"
-                    else "http://schema.org/FailedActionStatus"
-                },
-                "startTime": jsonable_time(row["started_at"]),
-                "endTime": jsonable_time(row["finished_at"]),
-                **({"error": row["error"]} if row.get("error") else {}),
-                "agent": {"@id": f"#agent-{row.get('user')}"},
-                "subjectOf": entities[RUN_FILE],
-            },
-        )
-        crate.add(
-            ContextEntity(
-                crate,
-                f"#agent-{row.get('user')}",
-                properties={"@type": "Person", "name": f"{row.get('user')}@{row.get('host')}"},
-            )
-        )
-        run_action["instrument"] = workflow
-        engine = crate.add(
-            ContextEntity(
-                crate,
-                "#snakemake",
-                properties={
-                    "@type": "SoftwareApplication",
-                    "name": "Snakemake",
-                    "softwareVersion": row.get("snakemake_version"),
-                },
-            )
-        )
-        crate.add_action(
-            engine,
-            identifier="#orchestrate",
-            object=[run_action],
-            result=actions,
-            properties={"@type": "OrganizeAction", "name": "Snakemake run of the RadioVector workflow"},
-        )
-        crate.root_dataset["mentions"] = [run_action]
-
-        for entity in crate.get_entities():  # unknown values (no git commit, ...) are left out, not null
-            for key in [k for k, v in entity._jsonld.items() if v is None]:
-                del entity._jsonld[key]
-        tmp_zip = staging / "crate.zip.part"
-        crate.write_zip(tmp_zip)
-        with zipfile.ZipFile(tmp_zip) as archive:
-            members = set(archive.namelist())
-            metadata_sha = hashlib.sha256(archive.read(METADATA)).hexdigest()
-        unexpected = members - set(files) - {METADATA}
-        if unexpected:  # rocrate adds unlisted files from the source folder; there must be none
-            raise StoreError(f"internal error: unexpected files in the crate: {sorted(unexpected)}")
-        manifest = "".join(f"{sha}  {rel}\n" for rel, sha in sorted({**_shas(files), METADATA: metadata_sha}.items()))
-        with zipfile.ZipFile(tmp_zip, "a", compression=zipfile.ZIP_DEFLATED) as archive:
-            archive.writestr(MANIFEST, manifest)
-        os.replace(tmp_zip, out)
+        files, input_ids = _stage_files(staging, store, row, include_inputs, exported_at, exported_by)
+        crate = _describe_run(staging, files, input_ids, row, include_inputs, exported_at)
+        _write_zip(crate, staging, files, out)
     return {
         "run_id": run_id,
         "file": str(out),
@@ -346,6 +121,280 @@ def export_run(
         "inputs_included": include_inputs,
         "files": len(files) + 2,
     }
+
+
+def _check_inputs_unchanged(inputs: dict[str, dict[str, Any]], run_id: str) -> None:
+    """Every input file of the run is still where it was, with the recorded sha256."""
+    for name, spec in sorted(inputs.items()):
+        source = Path(spec["path"])
+        if not source.is_file():
+            raise StoreError(
+                f"input {name!r} of run {run_id} is no longer at {source}",
+                hint="export with --no-inputs to send only the input checksums",
+            )
+        if sha256_file(source) != spec["sha256"]:
+            raise StoreError(
+                f"input {name!r} at {source} changed since run {run_id} (sha256 differs from the record)",
+                hint="export with --no-inputs to send only the recorded checksums",
+            )
+
+
+def _stage_files(
+    staging: Path,
+    store: ResultsStore,
+    row: dict[str, Any],
+    include_inputs: bool,
+    exported_at: datetime,
+    exported_by: dict[str, Any] | None,
+) -> tuple[dict[str, dict[str, Any]], dict[str, str]]:
+    """Write the crate's files into ``staging``: run record, resolved config, result tables (Parquet) and, if
+    wanted, the input files. Returns (crate path -> properties with sha256 and size, input name -> crate path)."""
+    run_id = row["run_id"]
+    inputs: dict[str, dict[str, Any]] = json.loads(row["inputs_json"] or "{}")
+    tables_meta: dict[str, dict[str, Any]] = json.loads(row["tables_json"] or "{}")
+    files: dict[str, dict[str, Any]] = {}
+
+    def stage_file(rel: str, properties: dict[str, Any]) -> None:
+        full = staging / rel
+        files[rel] = {**properties, "sha256": sha256_file(full), "contentSize": str(full.stat().st_size)}
+
+    run_doc = {
+        "format": "radiovector-run-crate",
+        "crate_format": CRATE_FORMAT,
+        "run": {k: (v.isoformat() if isinstance(v, datetime) else v) for k, v in row.items()},
+        "exported_at": exported_at.isoformat(),
+        "exported_by": exported_by or {"user": _user(), "host": os.uname().nodename},
+        "exported_from": store.location,
+        "include_inputs": include_inputs,
+    }
+    (staging / RUN_FILE).write_text(json.dumps(run_doc, indent=1, sort_keys=True, default=_json_default))
+    stage_file(RUN_FILE, {"name": "run record", "encodingFormat": "application/json"})
+    (staging / "config").mkdir()
+    (staging / CONFIG_FILE).write_text(yaml.safe_dump(json.loads(row["config_json"]), sort_keys=True))
+    stage_file(CONFIG_FILE, {"name": "resolved config", "encodingFormat": "application/yaml"})
+
+    (staging / "tables").mkdir()
+    for name in sorted(tables_meta):
+        table = store.read(name, run_id)
+        rel = f"tables/{name}.parquet"
+        pq.write_table(table, staging / rel, compression="zstd")
+        stage_file(rel, {"name": f"result table {name}", "encodingFormat": "application/vnd.apache.parquet",
+                         "description": contract(name).summary(table.num_rows)})
+    input_ids: dict[str, str] = {}
+    for name, spec in sorted(inputs.items()):
+        if include_inputs:
+            rel = f"inputs/{name}/{Path(spec['path']).name}"
+            (staging / rel).parent.mkdir(parents=True, exist_ok=True)
+            shutil.copyfile(spec["path"], staging / rel)
+            stage_file(rel, {"name": f"input {name}", "description": f"original path {spec['path']}"})
+            if files[rel]["sha256"] != spec["sha256"]:
+                raise StoreError(f"input {name!r} changed while it was being exported", hint="export again")
+            input_ids[name] = rel
+    return files, input_ids
+
+
+def _describe_run(
+    staging: Path,
+    files: dict[str, dict[str, Any]],
+    input_ids: dict[str, str],
+    row: dict[str, Any],
+    include_inputs: bool,
+    exported_at: datetime,
+) -> Any:
+    """The RO-Crate metadata of the staged files: profiles, the workflow and its software, one step and action per
+    stage (inputs -> tables), the run action and its agent, and Snakemake's orchestration (Workflow Run Crate)."""
+    from rocrate.model.contextentity import ContextEntity
+    from rocrate.rocrate import ROCrate
+
+    run_id = row["run_id"]
+    inputs: dict[str, dict[str, Any]] = json.loads(row["inputs_json"] or "{}")
+    versions: dict[str, str] = json.loads(row["versions_json"] or "{}")
+    input_ids = dict(input_ids)
+    crate = ROCrate()
+    crate.name = f"RadioVector run {run_id}"
+    crate.description = (
+        f"Run {run_id} of the RadioVector workflow ({row['status']}): result tables as Parquet, the resolved "
+        f"config, {'the input files' if include_inputs else 'the input checksums'} and the provenance of each "
+        "stage. manifest-sha256.txt lists the sha256 of every file."
+    )
+    crate.root_dataset["identifier"] = run_id
+    crate.root_dataset["datePublished"] = exported_at.isoformat()
+    for profile, label in PROFILES.items():
+        entity = crate.add(ContextEntity(crate, profile, properties={"@type": "CreativeWork", "name": label}))
+        crate.root_dataset.append_to("conformsTo", entity)
+    entities = {
+        rel: crate.add_file(staging / rel, dest_path=rel, properties=dict(props)) for rel, props in files.items()
+    }
+    for name, spec in sorted(inputs.items()):
+        if name not in input_ids:  # --no-inputs: a contextual entity with the checksum, no file
+            input_ids[name] = f"#input-{name}"
+            crate.add(
+                ContextEntity(
+                    crate,
+                    input_ids[name],
+                    properties={
+                        "@type": "CreativeWork",
+                        "name": f"input {name} (not included)",
+                        "description": f"original path {spec['path']}",
+                        "sha256": spec["sha256"],
+                        "contentSize": str(spec.get("size_bytes")),
+                    },
+                )
+            )
+
+    language = crate.add(
+        ContextEntity(
+            crate,
+            "https://w3id.org/workflowhub/workflow-ro-crate#snakemake",
+            properties={
+                "@type": "ComputerLanguage",
+                "name": "Snakemake",
+                "url": {"@id": "https://snakemake.readthedocs.io"},
+                **({"version": row["snakemake_version"]} if row.get("snakemake_version") else {}),
+            },
+        )
+    )
+    workflow = crate.add(
+        ContextEntity(
+            crate,
+            "#radiovector-workflow",
+            properties={
+                "@type": ["SoftwareSourceCode", "ComputationalWorkflow"],
+                "name": "RadioVector workflow (workflow/Snakefile, rules/*.smk)",
+                "version": row.get("radiovector_version"),
+                "identifier": row.get("git_commit"),
+                "programmingLanguage": language,
+            },
+        )
+    )
+    crate.mainEntity = workflow
+    software = [
+        crate.add(
+            ContextEntity(
+                crate,
+                f"#software-{package}",
+                properties={"@type": "SoftwareApplication", "name": package, "softwareVersion": version},
+            )
+        )
+        for package, version in sorted(versions.items())
+    ]
+    workflow["softwareRequirements"] = software
+    config_entity = entities[CONFIG_FILE]
+    input_entities = {name: crate.get(ref) for name, ref in input_ids.items()}
+    steps, actions = _describe_stages(crate, entities, input_entities, row)
+    workflow["step"] = steps
+    run_action = crate.add_action(
+        workflow,
+        identifier=f"#run-{run_id}",
+        object=list(input_entities.values()) + [config_entity],
+        result=[entities[rel] for rel in files if rel.startswith("tables/")],
+        properties={
+            "@type": "CreateAction",
+            "name": f"RadioVector run {run_id}",
+            "actionStatus": {
+                "@id": "http://schema.org/CompletedActionStatus"
+                if row["status"] == "succeeded"
+                else "http://schema.org/FailedActionStatus"
+            },
+            "startTime": jsonable_time(row["started_at"]),
+            "endTime": jsonable_time(row["finished_at"]),
+            **({"error": row["error"]} if row.get("error") else {}),
+            "agent": {"@id": f"#agent-{row.get('user')}"},
+            "subjectOf": entities[RUN_FILE],
+        },
+    )
+    crate.add(
+        ContextEntity(
+            crate,
+            f"#agent-{row.get('user')}",
+            properties={"@type": "Person", "name": f"{row.get('user')}@{row.get('host')}"},
+        )
+    )
+    run_action["instrument"] = workflow
+    engine = crate.add(
+        ContextEntity(
+            crate,
+            "#snakemake",
+            properties={
+                "@type": "SoftwareApplication",
+                "name": "Snakemake",
+                "softwareVersion": row.get("snakemake_version"),
+            },
+        )
+    )
+    crate.add_action(
+        engine,
+        identifier="#orchestrate",
+        object=[run_action],
+        result=actions,
+        properties={"@type": "OrganizeAction", "name": "Snakemake run of the RadioVector workflow"},
+    )
+    crate.root_dataset["mentions"] = [run_action]
+
+    for entity in crate.get_entities():  # unknown values (no git commit, ...) are left out, not null
+        for key in [k for k, v in entity._jsonld.items() if v is None]:
+            del entity._jsonld[key]
+    return crate
+
+
+def _describe_stages(crate: Any, entities: dict[str, Any], input_entities: dict[str, Any], row: dict[str, Any]
+                     ) -> tuple[list[Any], list[Any]]:
+    """One HowToStep and one CreateAction per workflow stage: the inputs it read and the tables it wrote."""
+    from rocrate.model.contextentity import ContextEntity
+
+    run_id = row["run_id"]
+    inputs = json.loads(row["inputs_json"] or "{}")
+    tables_meta = json.loads(row["tables_json"] or "{}")
+    config_entity = entities[CONFIG_FILE]
+    steps, actions = [], []
+    by_stage: dict[str, list[str]] = {}
+    for name in sorted(tables_meta):
+        by_stage.setdefault(stage_of(name), []).append(name)
+    for stage in sorted(by_stage, key=lambda s: (list(STAGES).index(s) if s in STAGES else 99, s)):
+        spec = STAGES.get(stage, {"rule": None, "inputs": None})
+        wanted = sorted(inputs) if spec["inputs"] is None else [n for n in spec["inputs"] if n in inputs]
+        step = crate.add(
+            ContextEntity(
+                crate,
+                f"#step-{stage}",
+                properties={
+                    "@type": "HowToStep",
+                    "name": stage,
+                    "description": f"workflow rule file {spec['rule']}" if spec["rule"] else "result tables",
+                },
+            )
+        )
+        steps.append(step)
+        actions.append(
+            crate.add_action(
+                step,
+                identifier=f"#run-{stage}",
+                object=[input_entities[n] for n in wanted] + [config_entity],
+                result=[entities[f"tables/{t}.parquet"] for t in by_stage[stage]],
+                properties={
+                    "@type": "CreateAction",
+                    "name": f"stage {stage} of run {run_id}",
+                    "endTime": jsonable_time(row["finished_at"]),
+                },
+            )
+        )
+    return steps, actions
+
+
+def _write_zip(crate: Any, staging: Path, files: dict[str, dict[str, Any]], out: Path) -> None:
+    """Zip the crate, add manifest-sha256.txt (sha256 of every file, metadata included) and move it to ``out``."""
+    tmp_zip = staging / "crate.zip.part"
+    crate.write_zip(tmp_zip)
+    with zipfile.ZipFile(tmp_zip) as archive:
+        members = set(archive.namelist())
+        metadata_sha = hashlib.sha256(archive.read(METADATA)).hexdigest()
+    unexpected = members - set(files) - {METADATA}
+    if unexpected:  # rocrate adds unlisted files from the source folder; there must be none
+        raise StoreError(f"internal error: unexpected files in the crate: {sorted(unexpected)}")
+    manifest = "".join(f"{sha}  {rel}\n" for rel, sha in sorted({**_shas(files), METADATA: metadata_sha}.items()))
+    with zipfile.ZipFile(tmp_zip, "a", compression=zipfile.ZIP_DEFLATED) as archive:
+        archive.writestr(MANIFEST, manifest)
+    os.replace(tmp_zip, out)
 
 
 def _shas(files: dict[str, dict[str, Any]]) -> dict[str, str]:
