@@ -316,6 +316,15 @@ def test_missing_smiles_column_is_input_error():
         score_candidates(pd.DataFrame({"id": ["a"]}))
 
 
+@pytest.mark.parametrize("profile", ["renal_small_molecule", "albumin_binding", "peptide"])
+def test_every_profile_writes_a_table_of_the_contract(example, profile):
+    """Profiles weigh different terms (peptide: no alerts or synthesis term): each result is a valid table."""
+    from radiovector.contracts import conform
+
+    res = score_candidates(example, {"nuclides": ["Lu-177"], "profile": profile})
+    assert conform("candidates", res["candidates"]).num_rows == len(res["candidates"])
+
+
 def test_unknown_profile_is_config_error(example):
     with pytest.raises(ConfigError, match="profile"):
         score_candidates(example, {"profile": "nope"})

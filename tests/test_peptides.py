@@ -469,3 +469,11 @@ def test_bfs_nitrogen_clusters_match_the_distance_definition(example):
     mols.append(Chem.MolFromSmiles("OC(=O)CN(CC(O)=O)CCN(CC(O)=O)CCN(CC(O)=O)CC(O)=O"))  # DTPA: acyclic, 3 N
     for mol in mols:
         assert sorted(chelator_nitrogen_clusters(mol)) == _clusters_by_distance_matrix(mol)
+
+
+def test_peptide_only_results_follow_the_table_contracts(scored):
+    """A run with peptides alone writes candidates without the small-molecule profile's terms: still valid."""
+    from radiovector.contracts import conform
+
+    for name in ("candidates", "candidate_nuclides", "cleavage_sites", "rejects"):
+        conform(name, scored[name])

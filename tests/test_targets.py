@@ -6,6 +6,8 @@ from pathlib import Path
 
 import numpy as np
 import pandas as pd
+
+from radiovector.contracts import conform
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
@@ -383,6 +385,7 @@ def test_sample_level_ranking_uses_prevalence(tmp_path):
     assert t.loc["ENSG00000000002", "prevalence_score"] == 0.5
     assert t["contrast_score"].isna().all()  # no normal samples: contrast dropped, weights renormalised
     assert "tumour_q25_tpm" in t.columns and "expressed in" in t.loc["ENSG00000000001", "reason"]
+    conform("targets", result["targets"])  # the quantile columns are a declared family of the contract
 
 
 def test_sample_matrix_bad_values(tmp_path):
