@@ -6,12 +6,11 @@ from pathlib import Path
 
 import numpy as np
 import pandas as pd
-
-from radiovector.contracts import conform
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+from radiovector.contracts import conform
 from radiovector.errors import ConfigError, InputError
 from radiovector.targets import (
     DEFAULT_ORGAN_PANEL,
