@@ -95,3 +95,17 @@ def test_measured_doses_decide_the_recommendation() -> None:
     assert a.loc["Ac-225", "best_at_radius_um"] == "10" and "therapeutic index 3.00" in a.loc["Ac-225", "reason"]
     # per-MBq rankings without measured kinetics are not turned into size recommendations
     assert (d.loc[d.candidate_id == "C", "best_at_radius_um"] == "").all()
+
+
+def test_measured_ti_of_an_incompatible_nuclide_does_not_hide_the_compatible_one() -> None:
+    """Candidate D: Lu-177 cannot be held by its chelator but has the higher measured therapeutic index; the
+    compatible Ac-225 must still be recommended (before the fix no nuclide of D was)."""
+    cands = pd.DataFrame({"candidate_id": ["D"], "target": ["FOLH1"], "rank": [1], "score": [0.9]})
+    nuclides = pd.DataFrame([("D", "Lu-177", "macropa", "incompatible"), ("D", "Ac-225", "macropa", "compatible")],
+                            columns=["candidate_id", "nuclide", "chelator", "compatibility"])
+    ti = pd.DataFrame({"compound": ["D", "D"], "nuclide": ["Lu-177", "Ac-225"], "tumour_dose_gy_per_mbq": [1.0, 50.0],
+                       "ti_limiting_organ": [5.0, 2.0], "limiting_organ": ["kidney", "kidney"],
+                       "mta_mbq": [10.0, 0.5]})
+    d = build_dossier(_targets(), cands, nuclides, params={"max_target_rank": 1}, therapeutic_index=ti)
+    prad = d[d.tumour_type == "PRAD"].set_index("nuclide")
+    assert prad.loc["Ac-225", "recommended"] and not prad.loc["Lu-177", "recommended"]

@@ -201,13 +201,14 @@ def build_dossier(
     preference = {n: i for i, n in enumerate(p["therapy_preference"])}
     rows["_pref"] = rows["nuclide"].map(preference).fillna(len(preference))
     rows["_ti"] = pd.to_numeric(rows["therapeutic_index"], errors="coerce").fillna(-1.0)
-    # the recommendation: measured therapeutic index first, then dossier score, then preference
+    # the recommendation: a nuclide the chelator accepts, then measured therapeutic index, dossier score, preference
+    rows["_usable"] = rows["_factor"] > 0
     rows = rows.sort_values(
-        ["tumour_type", "target", "candidate_id", "_ti", "dossier_score", "_pref", "nuclide"],
-        ascending=[True, True, True, False, False, True, True], kind="stable",
+        ["tumour_type", "target", "candidate_id", "_usable", "_ti", "dossier_score", "_pref", "nuclide"],
+        ascending=[True, True, True, False, False, False, True, True], kind="stable",
     )
     first = ~rows.duplicated(["tumour_type", "target", "candidate_id"])
-    rows["recommended"] = first & (rows["_factor"] > 0)
+    rows["recommended"] = first & rows["_usable"]
     rows = rows.sort_values(
         ["tumour_type", "dossier_score", "target_rank", "candidate_rank", "_pref", "nuclide"],
         ascending=[True, False, True, True, True, True], kind="stable",
