@@ -113,12 +113,12 @@ _INTRO = """\
 
 <!-- {generated}. -->
 
-A run is described by one YAML file, validated before any job starts: by `radiovector run` (the models in
-`src/radiovector/settings/`, which also check nuclide and organ names and desirability profiles), and by the
-Snakefile for plain `snakemake` use (the same checks, then `config/schemas/config.schema.yaml`, which is generated
-from the same models). An unknown key at any depth is an error with a "did you mean" suggestion
-(`dosimetry.tumor_mass_g: unknown key; did you mean tumour_mass_g?`); a bad value names its key path and what is
-allowed. Keys left out take the defaults below. Units are in the key names or in the meanings.
+A run is described by one YAML file, validated before any job starts. `radiovector run` checks it with the config
+models in `src/radiovector/settings/` (which also check nuclide and organ names and desirability profiles): an
+unknown key at any depth is an error with a "did you mean" suggestion (`dosimetry.tumor_mass_g: unknown key; did
+you mean tumour_mass_g?`) and a bad value names its key path and what is allowed. Plain `snakemake` checks it
+against `config/schemas/config.schema.yaml`, generated from the same models (keys, types, ranges, allowed values).
+Keys left out take the defaults below. Units are in the key names or in the meanings.
 
 The store is chosen on the command line (`--store`, or `$RADIOVECTOR_STORE`), not in the config: the same
 analysis can be committed to a local store or a shared one. Changing a value reruns only the steps that depend on
