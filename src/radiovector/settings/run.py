@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from pydantic import Field, field_validator, model_validator
+from pydantic import ConfigDict, Field, field_validator, model_validator
 
 from radiovector.settings.base import Section
 from radiovector.settings.candidates import CandidatesSettings, DesignSettings
@@ -29,6 +29,8 @@ class Inputs(Section):
     """Input tables, by kind. Each kind has a row schema in config/schemas/tables/<kind>.schema.yaml and is
     validated on ingestion; rejected rows go to the rejects table. Relative paths are resolved against the
     directory of the config file."""
+
+    model_config = ConfigDict(validate_default=False)  # an absent input stays absent (None)
 
     tumour_expression: str | None = _input("tumour-vs-normal expression summaries (OncoDB/TCGA shape)")
     normal_expression: str | None = _input("normal-tissue expression, gene x tissue (HPA shape)")
