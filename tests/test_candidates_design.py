@@ -54,7 +54,7 @@ def test_design_section_is_checked():
         resolve_params({"chunk_size": 10})
     with pytest.raises(ConfigError, match="chunk_size"):
         resolve_params({**PARAMS, "chunk_size": 0})
-    with pytest.raises(ConfigError, match="unknown design"):
+    with pytest.raises(ConfigError, match="design.chunksize: unknown key; did you mean chunk_size"):
         resolve_params({**PARAMS, "chunksize": 10})
     with pytest.raises(ConfigError, match="nuclide"):
         validate_config({"inputs": {"candidates": "x.csv"}, "design": {**PARAMS, "nuclides": ["Xx-999"]}})

@@ -128,7 +128,7 @@ def test_percent_id_per_organ_units_use_mass() -> None:
 
 
 def test_resolve_params_errors() -> None:
-    with pytest.raises(ConfigError, match="unknown dosimetry config key"):
+    with pytest.raises(ConfigError, match="dosimetry.rbe: unknown key"):
         resolve_params({"rbe": 5})
     with pytest.raises(ConfigError):
         resolve_params({"tumour_mass_g": -1})

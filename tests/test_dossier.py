@@ -71,9 +71,9 @@ def test_deterministic() -> None:
 
 
 def test_unknown_setting_is_named() -> None:
-    with pytest.raises(ConfigError, match="did you mean 'max_target_rank'"):
+    with pytest.raises(ConfigError, match="dossier.max_target_rnak: unknown key; did you mean max_target_rank"):
         resolve_params({"max_target_rnak": 3})
-    with pytest.raises(ConfigError, match="must be in"):
+    with pytest.raises(ConfigError, match="dossier.weights.target: must be less than or equal to 1"):
         resolve_params({"weights": {"target": 2}})
 
 

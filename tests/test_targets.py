@@ -255,7 +255,7 @@ def test_duplicates_and_unmapped_are_reported():
 # ------------------------------------------------------------------------------------ params and bad input
 def test_params_validation():
     assert resolve_params()["organ_panel"] == DEFAULT_ORGAN_PANEL
-    with pytest.raises(ConfigError, match="did you mean 'weights'"):
+    with pytest.raises(ConfigError, match="targets.weight: unknown key; did you mean weights"):
         resolve_params({"weight": {}})
     with pytest.raises(ConfigError, match="kidney"):
         resolve_params({"organ_panel": {"kidney": 2}})

@@ -111,7 +111,7 @@ def test_config_error_writes_nothing(tmp_path: Path, capsys: pytest.CaptureFixtu
     config = write_config(tmp_path, title=123)
     store = tmp_path / "store"
     code, _, err = run_cli(["run", "--config", str(config), "--store", str(store)], capsys)
-    assert code == 1 and "config key 'title' is invalid" in err and "Traceback" not in err
+    assert code == 1 and "config.yaml: title: must be a valid string (got 123)" in err and "Traceback" not in err
     assert not store.exists()
 
 

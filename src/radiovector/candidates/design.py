@@ -14,41 +14,18 @@ import pandas as pd
 
 from radiovector.candidates import scoring
 from radiovector.candidates.enumerate import DesignSpace, enumerate_chunk
-from radiovector.candidates.stage import check_scoring_settings, score_candidates
-from radiovector.errors import ConfigError
+from radiovector.candidates.stage import score_candidates
+from radiovector.settings import resolve
+from radiovector.settings.candidates import DesignSettings
 
-DEFAULTS = {
-    "building_blocks": "",  # CSV id, role, smiles (radiovector.candidates.enumerate); relative to the config file
-    "chunk_size": 50000,  # conjugates per workflow job (plain wildcard {chunk}); bounds memory per job
-    "nuclides": [],  # nuclides checked for every conjugate (chelator compatibility)
-    "profile": "renal_small_molecule",  # desirability profile (data/profiles.yaml or `profiles` below)
-    "profiles": {},  # extra or overriding profiles (same layout as data/profiles.yaml)
-    "top_n": 1000,  # best-scoring conjugates kept in the gathered design_space table (plus the Pareto front)
-    "alerts": True,  # PAINS/Brenk alerts per conjugate
-    "qed_sa": True,  # QED and SA score per conjugate
-}
+#: Config keys (``design:`` section) and defaults (declared by :class:`radiovector.settings.candidates.DesignSettings`).
+DEFAULTS = DesignSettings.defaults()
 
 
 def resolve_params(params: dict | None) -> dict:
-    """Check the ``design`` config section; an empty section means no design-space screening."""
-    merged = {**DEFAULTS, **(params or {})}
-    unknown = sorted(set(merged) - set(DEFAULTS))
-    if unknown:
-        raise ConfigError(f"unknown design setting(s) {unknown}", hint=f"known settings: {sorted(DEFAULTS)}")
-    if not params:
-        return merged
-    if not isinstance(merged["building_blocks"], str) or not merged["building_blocks"].strip():
-        raise ConfigError("design.building_blocks is missing",
-                          hint="give a CSV of building blocks (id, role, smiles), e.g. "
-                               "../resources/example/building_blocks.csv")
-    for key in ("chunk_size", "top_n"):
-        value = merged[key]
-        if isinstance(value, bool) or not isinstance(value, int) or value < 1:
-            raise ConfigError(f"design.{key} must be a positive integer, got {value!r}")
-    for key in ("alerts", "qed_sa"):
-        if not isinstance(merged[key], bool):
-            raise ConfigError(f"design.{key} must be true or false, got {merged[key]!r}")
-    return check_scoring_settings(merged)
+    """Check the ``design`` config section; without ``building_blocks`` there is no design-space screening (and no
+    other setting may differ from its default). Raises :class:`~radiovector.errors.ConfigError` naming the key."""
+    return resolve(DesignSettings, params, "design")
 
 
 def pareto_front(values: np.ndarray) -> np.ndarray:

@@ -26,18 +26,14 @@ from radiovector.candidates.similarity import ReferenceSet, bulk_max_tanimoto
 from radiovector.errors import ConfigError, InputError
 from radiovector.io.tables import reject, rejects_frame
 from radiovector.nuclides.names import canonical_name
+from radiovector.settings import resolve
+from radiovector.settings.candidates import CandidatesSettings
 
 __all__ = ["score_candidates", "resolve_params", "MIN_ROWS_PER_JOB"]
 
-DEFAULTS = {
-    "nuclides": [],  # scored for every candidate; empty -> each row's own `nuclide`
-    "profile": "renal_small_molecule",
-    "profiles": {},  # extra or overriding profiles (same layout as data/profiles.yaml)
-    "pareto_max_rows": 5000,  # Pareto ranks are computed among the best-scoring rows only beyond this
-    "source": "candidates",
-    "alerts": True,  # PAINS/Brenk FilterCatalog (the slowest step); false only for huge enumerated spaces
-    "qed_sa": True,  # QED and SA score; false leaves them NaN (faster, for huge enumerated spaces)
-}
+#: Config keys (``candidates:`` section) and defaults (declared by
+#: :class:`radiovector.settings.candidates.CandidatesSettings`; ``peptides`` is read by radiovector.peptides).
+DEFAULTS = CandidatesSettings.defaults()
 
 
 def nuclide_column(nuclide: str) -> str:
@@ -45,22 +41,10 @@ def nuclide_column(nuclide: str) -> str:
 
 
 def resolve_params(params: dict | None) -> dict:
-    merged = {**DEFAULTS, **(params or {})}
-    unknown = sorted(set(merged) - set(DEFAULTS) - {"top_n", "peptides"})  # peptides: radiovector.peptides
-    if unknown:
-        raise ConfigError(f"unknown candidates setting(s) {unknown}", hint=f"known settings: {sorted(DEFAULTS)}")
-    return check_scoring_settings(merged)
-
-
-def check_scoring_settings(merged: dict) -> dict:
-    """Check the settings candidate and design-space scoring share: ``nuclides`` (a list, or a comma/semicolon
-    separated string; each must be known) and the desirability ``profile``. Returns ``merged`` normalised."""
-    nucs = merged["nuclides"]
-    if isinstance(nucs, str):
-        nucs = [n for n in nucs.replace(";", ",").split(",") if n.strip()]
-    merged["nuclides"] = check_nuclides(list(nucs))
-    scoring.resolve_profile(merged["profile"], merged["profiles"])
-    return merged
+    """``params`` (the ``candidates:`` section) validated over :data:`DEFAULTS`: ``nuclides`` normalised (a list, or
+    a comma/semicolon separated string; each must have chelator compatibility data), the desirability profiles
+    checked. Raises :class:`ConfigError` naming the key."""
+    return resolve(CandidatesSettings, params, "candidates")
 
 
 def _text(value) -> str:

@@ -14,95 +14,23 @@ import pandas as pd
 from radiovector.dosimetry import chains as ch
 from radiovector.dosimetry import physics as ph
 from radiovector.dosimetry.spheres import CLASSES, SphereModel
-from radiovector.errors import ConfigError
+from radiovector.settings import resolve
+from radiovector.settings.dosimetry import DosimetrySettings
 from radiovector.vocab.organs import canonical_organ, is_remainder, is_whole_body
 
 #: Gy per MBq injected, per (h/g of TIAC concentration) per (MeV absorbed per decay):
 #: 3600 s/h x 1e6 Bq/MBq x 1.602e-13 J/MeV / 1e-3 kg/g.
 GY_FACTOR = 3600.0 * 1e6 * ph.MEV_TO_J / 1e-3
 
-#: Config keys (``dosimetry:`` section) and defaults.
-DEFAULTS: dict = {
-    "nuclides": [],  # restrict to these nuclides of pk_tia (empty: every nuclide present)
-    "tiac_column": "tiac",  # pk_tia column used as the TIAC (tiac, tiac_model_avg or tiac_nca)
-    "tumour_organs": ["tumour", "tumor"],  # organ names treated as the tumour
-    "tumour_mass_g": 0.2,  # measured tumour mass (g); a number, or {compound: g}
-    "body_mass_g": 25.0,  # mouse body mass when pk_tia has no body_mass_g (Brown et al. 1997 reference mouse)
-    "organ_masses_g": {},  # organ -> mass (g), overriding pk_tia's organ_mass_g
-    "default_organ_mass_g": 0.1,  # sphere mass for organs without any mass (flag organ_mass_assumed)
-    "blood_organ": "blood",  # organ name of the blood curve (red-marrow model)
-    "marrow_organ": "red marrow",  # name of the derived red-marrow row
-    "marrow_rmblr": 0.36,  # red-marrow-to-blood activity concentration ratio (Sgouros 1993)
-    "marrow_cavity_diameter_um": 900.0,  # sphere for marrow self-absorption: mouse long-bone marrow cavity
-    "photon_cross_dose": True,  # add photon cross-dose (uniform-body approximation)
-    "rbe_alpha": 5.0,  # RBE of alpha particles for the weighted dose (Sgouros et al. 2010, MIRD Pamphlet 22)
-    "max_daughter_half_life_h": 8760.0,  # daughters living longer (and their progeny) are left out
-    "redistributing_daughter": {},  # parent -> daughter, overriding the default choice
-    "ti_organs": ["kidney", "red marrow", "salivary gland"],  # organs with a TI column
-    # Dose limits (Gy) for the maximum tolerated activity; human clinical tolerance doses, applied to mouse
-    # doses only to rank candidates. Kidney 23 Gy, liver 30 Gy, whole lung 17.5 Gy, parotid/salivary 32 Gy:
-    # Emami B et al., Int J Radiat Oncol Biol Phys 1991;21:109-122 (TD5/5). Red marrow 2 Gy: Benua RS et al.,
-    # Am J Roentgenol 1962;87:171-182 (blood dose limit), as used for marrow by Sgouros 1993.
-    "dose_limits_gy": {"kidney": 23.0, "red marrow": 2.0, "salivary gland": 32.0, "liver": 30.0, "lung": 17.5},
-    "mta_dose": "rbe_weighted",  # dose compared with the limits: rbe_weighted | absorbed
-    # radionuclide choice by tumour size
-    "therapy_nuclides": ["Lu-177", "Y-90", "Tb-161", "Cu-67", "I-131", "Sc-47", "Ac-225", "Pb-212", "Th-227",
-                         "Bi-213", "At-211"],
-    "compatibility_levels": ["compatible", "possible"],
-    "size_radii_um": [10, 25, 50, 100, 250, 500, 1000, 2500, 5000, 10000, 20000],  # single cell to 4 cm lesion
-    "reference_uptake_pct_id_per_g": 10.0,  # uptake retained (physical decay only) when kinetics are missing
-}
+#: Config keys (``dosimetry:`` section) and defaults (declared, with units, references and allowed values, by
+#: :class:`radiovector.settings.dosimetry.DosimetrySettings`).
+DEFAULTS: dict = DosimetrySettings.defaults()
 
 def resolve_params(params: dict | None) -> dict:
-    """Merge user params over :data:`DEFAULTS`; unknown keys or bad values raise ConfigError with a hint."""
-    params = dict(params or {})
-    unknown = sorted(set(params) - set(DEFAULTS))
-    if unknown:
-        raise ConfigError(f"unknown dosimetry config key(s) {unknown}", hint=f"known keys: {sorted(DEFAULTS)}")
-    out = {**DEFAULTS, **{k: v for k, v in params.items() if v is not None}}
-    for key in ("nuclides", "therapy_nuclides", "tumour_organs", "ti_organs", "compatibility_levels"):
-        if isinstance(out[key], str):
-            out[key] = [out[key]]
-        out[key] = list(out[key])
-    for key in ("body_mass_g", "default_organ_mass_g", "marrow_rmblr", "marrow_cavity_diameter_um", "rbe_alpha",
-                "max_daughter_half_life_h", "reference_uptake_pct_id_per_g"):
-        try:
-            out[key] = float(out[key])
-        except (TypeError, ValueError) as exc:
-            raise ConfigError(f"dosimetry.{key}={out[key]!r} must be a number") from exc
-        if not out[key] > 0 and key != "marrow_rmblr":
-            raise ConfigError(f"dosimetry.{key}={out[key]} must be > 0")
-    if not 0 <= out["marrow_rmblr"] <= 10:
-        raise ConfigError(f"dosimetry.marrow_rmblr={out['marrow_rmblr']} out of range",
-                          hint="Sgouros 1993 uses 0.36 (no specific marrow uptake); 0-1 is typical")
-    if out["tiac_column"] not in ("tiac", "tiac_model_avg", "tiac_nca"):
-        raise ConfigError(f"dosimetry.tiac_column={out['tiac_column']!r}", hint="use tiac, tiac_model_avg or tiac_nca")
-    if out["mta_dose"] not in ("rbe_weighted", "absorbed"):
-        raise ConfigError(f"dosimetry.mta_dose={out['mta_dose']!r}", hint="use rbe_weighted or absorbed")
-    for key in ("organ_masses_g", "dose_limits_gy", "redistributing_daughter"):
-        if not isinstance(out[key], dict):
-            raise ConfigError(f"dosimetry.{key} must be a mapping, got {out[key]!r}")
-    try:
-        out["organ_masses_g"] = {canonical_organ(k): float(v) for k, v in out["organ_masses_g"].items()}
-        out["dose_limits_gy"] = {canonical_organ(k): float(v) for k, v in out["dose_limits_gy"].items()}
-        tm = out["tumour_mass_g"]
-        out["tumour_mass_g"] = {str(k): float(v) for k, v in tm.items()} if isinstance(tm, dict) else float(tm)
-        out["size_radii_um"] = sorted(float(r) for r in out["size_radii_um"])
-    except (TypeError, ValueError, AttributeError) as exc:
-        raise ConfigError(f"dosimetry: masses, limits and radii must be numbers: {exc}") from exc
-    masses = list(out["organ_masses_g"].values()) + (
-        list(out["tumour_mass_g"].values()) if isinstance(out["tumour_mass_g"], dict) else [out["tumour_mass_g"]])
-    if any(not m > 0 for m in masses) or any(not r > 0 for r in out["size_radii_um"]):
-        raise ConfigError("dosimetry: organ/tumour masses and size_radii_um must be > 0")
-    out["tumour_organs"] = [canonical_organ(o) for o in out["tumour_organs"]]
-    out["ti_organs"] = [canonical_organ(o) for o in out["ti_organs"]]
-    from radiovector.nuclides import canonical_name
-
-    out["nuclides"] = [canonical_name(n) for n in out["nuclides"]]
-    out["therapy_nuclides"] = [canonical_name(n) for n in out["therapy_nuclides"]]
-    out["redistributing_daughter"] = {canonical_name(k): (canonical_name(v) if v else "")
-                                      for k, v in out["redistributing_daughter"].items()}
-    return out
+    """``params`` (the ``dosimetry:`` section) validated over :data:`DEFAULTS` (keys given as None take the
+    default): nuclide and organ names canonical, single names read as lists, radii sorted. Unknown keys or bad values
+    raise :class:`~radiovector.errors.ConfigError` naming the key."""
+    return resolve(DosimetrySettings, params, "dosimetry", drop_none=True)
 
 
 # --------------------------------------------------------------------------------------------------------------

@@ -14,25 +14,16 @@ exist, else the configured preference order).
 
 from __future__ import annotations
 
-import copy
-import difflib
 from typing import Any
 
 import numpy as np
 import pandas as pd
 
-from radiovector.errors import ConfigError
+from radiovector.settings import resolve
+from radiovector.settings.dossier import DossierSettings
 
-DEFAULTS: dict[str, Any] = {
-    # a target is listed for a tumour type when it ranks at most this high there ...
-    "max_target_rank": 50,
-    # ... and every candidate is listed at least for the tumour type where its target ranks best
-    "always_best_tumour_type": True,
-    "weights": {"target": 0.5, "candidate": 0.5},
-    "compatibility_factor": {"compatible": 1.0, "possible": 0.5, "incompatible": 0.0, "no_chelator": 0.0},
-    # therapy nuclides in order of preference when no dose estimate decides
-    "therapy_preference": ["Lu-177", "Ac-225", "Tb-161", "Y-90", "Cu-67", "Pb-212", "I-131", "Sc-47"],
-}
+#: Config keys (``dossier:`` section) and defaults (declared by :class:`radiovector.settings.dossier.DossierSettings`).
+DEFAULTS: dict[str, Any] = DossierSettings.defaults()
 
 COLUMNS = [
     "tumour_type", "target", "candidate_id", "nuclide", "dossier_rank", "dossier_score", "recommended",
@@ -43,31 +34,9 @@ COLUMNS = [
 
 
 def resolve_params(params: dict[str, Any] | None = None) -> dict[str, Any]:
-    """Defaults merged with ``params`` (the ``dossier:`` config section); unknown keys are errors."""
-    out = copy.deepcopy(DEFAULTS)
-    for key, value in (params or {}).items():
-        if key not in DEFAULTS:
-            close = difflib.get_close_matches(key, list(DEFAULTS), n=1)
-            raise ConfigError(
-                f"unknown dossier setting {key!r}" + (f" (did you mean {close[0]!r}?)" if close else ""),
-                hint=f"known settings: {sorted(DEFAULTS)}",
-            )
-        if isinstance(DEFAULTS[key], dict):
-            unknown = set(value) - set(DEFAULTS[key])
-            if unknown:
-                raise ConfigError(f"dossier.{key}: unknown keys {sorted(unknown)}", hint=f"use {sorted(DEFAULTS[key])}")
-            out[key] = {**DEFAULTS[key], **value}
-        else:
-            out[key] = value
-    if int(out["max_target_rank"]) < 1:
-        raise ConfigError("dossier.max_target_rank must be at least 1")
-    for name, weight in out["weights"].items():
-        if not 0 <= float(weight) <= 1:
-            raise ConfigError(f"dossier.weights.{name}={weight} must be in [0, 1]")
-    for name, factor in out["compatibility_factor"].items():
-        if not 0 <= float(factor) <= 1:
-            raise ConfigError(f"dossier.compatibility_factor.{name}={factor} must be in [0, 1]")
-    return out
+    """Defaults merged with ``params`` (the ``dossier:`` config section); unknown keys and bad values raise
+    :class:`~radiovector.errors.ConfigError` naming the key."""
+    return resolve(DossierSettings, params, "dossier")
 
 
 def _target_rows(targets: pd.DataFrame, candidates: pd.DataFrame, p: dict[str, Any]) -> pd.DataFrame:

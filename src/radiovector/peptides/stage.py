@@ -27,14 +27,12 @@ from radiovector.peptides.monomers import MonomerLibrary, load_library
 from radiovector.peptides.notation import NotationError, Peptide, parse_helm, parse_native
 from radiovector.peptides.properties import analogue_sequence, molecule_properties, sequence_properties
 from radiovector.peptides.similarity import KnownPeptides, known_rows, self_score
-from radiovector.peptides.stability import PROTEASES, cleavage_sites, summarise
+from radiovector.peptides.stability import cleavage_sites, summarise
+from radiovector.settings import resolve
+from radiovector.settings.candidates import CandidatesSettings, PeptideSettings
 
-PEPTIDE_DEFAULTS = {
-    "profile": "peptide",  # desirability profile for peptides (candidates.profile is for small molecules)
-    "monomer_files": [],  # extra monomer CSVs (same columns as data/monomers.csv); later files override names
-    "reference_peptides": None,  # CSV id,sequence of known ligands (default: data/known_peptides.csv)
-    "proteases": list(PROTEASES),  # protease rules scanned
-}
+#: The ``candidates.peptides`` defaults (declared by :class:`radiovector.settings.candidates.PeptideSettings`).
+PEPTIDE_DEFAULTS = PeptideSettings.defaults()
 #: Peptide columns added to the candidates table (NaN/empty for small molecules after concatenation).
 PEPTIDE_COLUMNS = (
     "sequence", "notation", "monoisotopic_mass", "n_residues", "n_noncanonical", "n_d_residues", "n_n_methyl",
@@ -48,24 +46,12 @@ _HELM_START = re.compile(r"^\s*PEPTIDE\d+\{")
 
 
 def resolve_peptide_params(params: dict | None) -> tuple[dict, dict]:
-    """Split ``params`` (the ``candidates`` config section) into candidate-stage params and peptide settings
-    (``params['peptides']``, defaults :data:`PEPTIDE_DEFAULTS`)."""
-    cand = dict(params or {})
-    pep = cand.pop("peptides", None) or {}
-    if not isinstance(pep, dict):
-        raise ConfigError("candidates.peptides must be a mapping", hint=f"keys: {sorted(PEPTIDE_DEFAULTS)}")
-    unknown = sorted(set(pep) - set(PEPTIDE_DEFAULTS))
-    if unknown:
-        raise ConfigError(f"unknown candidates.peptides setting(s) {unknown}",
-                          hint=f"known settings: {sorted(PEPTIDE_DEFAULTS)}")
-    merged = {**PEPTIDE_DEFAULTS, **pep}
-    files = merged["monomer_files"] or []
-    merged["monomer_files"] = [files] if isinstance(files, str) else list(files)
-    bad = sorted(set(merged["proteases"]) - set(PROTEASES))
-    if bad:
-        raise ConfigError(f"candidates.peptides.proteases: unknown protease(s) {bad}", hint=f"use {list(PROTEASES)}")
-    cand["profile"] = merged["profile"]
-    return cand, merged
+    """Validate ``params`` (the ``candidates`` config section) and split it into candidate-stage params (with the
+    peptide profile) and peptide settings (``params['peptides']``, defaults :data:`PEPTIDE_DEFAULTS`)."""
+    cand = resolve(CandidatesSettings, params, "candidates")
+    pep = cand.pop("peptides")
+    cand["profile"] = pep["profile"]
+    return cand, pep
 
 
 def detect_notation(sequence: str) -> str:

@@ -16,12 +16,14 @@ from dataclasses import dataclass
 import numpy as np
 import pandas as pd
 
-from radiovector.errors import InputError, RadioVectorError
+from radiovector.errors import InputError
 from radiovector.io.tables import reject_rows, rejects_frame
 from radiovector.nuclides import canonical_name, decay_constant_per_h
 from radiovector.pk.fit import FitResult, correlation, fit_candidates, fit_model, param_cv, select, sigma_for
-from radiovector.pk.models import DEFAULT_MODELS, MODELS
+from radiovector.pk.models import MODELS
 from radiovector.pk.nca import nca_tiac
+from radiovector.settings import resolve
+from radiovector.settings.pk import PkSettings
 from radiovector.vocab.organs import (
     REFERENCE_BODY_MASS_G,
     REMAINDER,
@@ -32,68 +34,16 @@ from radiovector.vocab.organs import (
 )
 from radiovector.vocab.organs import SOURCE as MASS_SOURCE
 
-#: Config keys (``pk:`` section) and defaults.
-DEFAULTS: dict = {
-    "models": list(DEFAULT_MODELS),  # candidate models, any of mono, uptake2, uptake3, bi, tri
-    "error_model": "auto",  # auto (sd when every point of a curve has sd > 0, else relative) | sd | relative
-    "n_starts": 2,  # multi-start seeds per model (best grid points over the rate parameters)
-    "n_bootstrap": 1000,  # bootstrap replicates per curve for the TIA confidence interval (0 = off)
-    "ci_level": 0.95,  # two-sided confidence level of tiac_low/tiac_high
-    "seed": 20240601,  # base seed; each curve's stream is seeded from it and the curve's key (deterministic)
-    "therapy_nuclides": [],  # nuclides to re-decay the biological kinetics with (theranostic extrapolation)
-    "nca_t0": "first",  # first: hold the first value back to t=0 | zero: linear rise from 0
-    "nca_tail_points": 3,  # points used for the NCA terminal slope
-    "cv_flag": 0.5,  # flag fits with any parameter CV above this
-    "corr_flag": 0.95,  # flag fits with any |parameter correlation| above this
-    "extrapolation_flag": 0.2,  # flag TIAs with more than this fraction beyond the last time point
-    "min_points": 2,  # curves with fewer distinct time points are rejected
-    "parsimony_delta": 2.0,  # select the fewest-parameter model within this AICc of the best (0 = plain min AICc)
-    "body_mass_g": REFERENCE_BODY_MASS_G,  # mouse body mass for standard organ masses (body_mass_g column wins)
-    "organ_mass_fractions": {},  # organ -> fraction of body weight, overriding/extending the standard table
-    "curve_points": 200,  # points per fitted curve in pk_curves
-    "n_jobs": 1,  # worker processes over curves
-    "input_name": "biodistribution",  # 'input' column of rejects
-    "source": "",  # 'source' column of rejects (file path)
-}
+#: Config keys (``pk:`` section) and defaults (declared by :class:`radiovector.settings.pk.PkSettings`).
+DEFAULTS: dict = PkSettings.defaults()
 PCT_UNITS = {"%ID/g": ("h/g", 0.01), "%ID": ("h", 0.01), "Bq/g": ("Bq h/g", 1.0), "Bq": ("Bq h", 1.0)}
 _BQ_TO_PCT = {"Bq": "%ID", "Bq/g": "%ID/g"}
 
 
 def resolve_params(params: dict | None) -> dict:
-    """Merge user params over :data:`DEFAULTS`, rejecting unknown keys and bad values."""
-    params = dict(params or {})
-    unknown = sorted(set(params) - set(DEFAULTS))
-    if unknown:
-        raise RadioVectorError(f"unknown pk config key(s) {unknown}", hint=f"known keys: {sorted(DEFAULTS)}")
-    out = {**DEFAULTS, **{k: v for k, v in params.items() if v is not None}}
-    bad = [m for m in out["models"] if m not in MODELS]
-    if bad or not out["models"]:
-        raise RadioVectorError(f"pk.models: unknown model(s) {bad}", hint=f"choose from {list(MODELS)}")
-    if out["error_model"] not in ("auto", "sd", "relative"):
-        raise RadioVectorError(f"pk.error_model={out['error_model']!r}", hint="use auto, sd or relative")
-    if out["nca_t0"] not in ("first", "zero"):
-        raise RadioVectorError(f"pk.nca_t0={out['nca_t0']!r}", hint="use first or zero")
-    if not 0 < float(out["ci_level"]) < 1:
-        raise RadioVectorError(f"pk.ci_level={out['ci_level']} must be in (0, 1)")
-    try:
-        out["parsimony_delta"] = float(out["parsimony_delta"])
-        out["body_mass_g"] = float(out["body_mass_g"])
-    except (TypeError, ValueError) as exc:
-        raise RadioVectorError(f"pk.parsimony_delta / pk.body_mass_g must be numbers: {exc}") from exc
-    if not out["parsimony_delta"] >= 0:
-        raise RadioVectorError(f"pk.parsimony_delta={out['parsimony_delta']} must be >= 0", hint="2 is standard")
-    if not out["body_mass_g"] > 0:
-        raise RadioVectorError(f"pk.body_mass_g={out['body_mass_g']} must be > 0 (grams)")
-    fr = out["organ_mass_fractions"] or {}
-    if not isinstance(fr, dict) or not all(isinstance(v, int | float) and 0 < v < 1 for v in fr.values()):
-        raise RadioVectorError(f"pk.organ_mass_fractions={fr!r}",
-                               hint="a mapping organ -> fraction of body weight in (0, 1), e.g. {thyroid: 0.0001}")
-    out["organ_mass_fractions"] = {str(k): float(v) for k, v in fr.items()}
-    if isinstance(out["therapy_nuclides"], str):
-        out["therapy_nuclides"] = [out["therapy_nuclides"]]
-    out["therapy_nuclides"] = [canonical_name(n) for n in out["therapy_nuclides"]]
-    out["models"] = [m for m in MODELS if m in out["models"]]  # canonical order, simplest first
-    return out
+    """``params`` (the ``pk:`` section) validated over :data:`DEFAULTS` (keys given as None take the default);
+    unknown keys and bad values raise :class:`~radiovector.errors.ConfigError` naming the key."""
+    return resolve(PkSettings, params, "pk", drop_none=True)
 
 
 @dataclass
