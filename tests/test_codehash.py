@@ -3,7 +3,6 @@ a stage imports reruns that stage and no other."""
 
 from __future__ import annotations
 
-import re
 import shutil
 import subprocess
 import sys
@@ -11,6 +10,7 @@ from pathlib import Path
 
 import pytest
 from conftest import REPO
+from rules_text import directive, rule_blocks
 
 from radiovector.codehash import code_hash, code_versions, package_dir, scan_imports, script_closure
 
@@ -110,22 +110,12 @@ def test_an_import_of_a_missing_library_module_is_an_error(tmp_path: Path) -> No
         script_closure(script, pkg)
 
 
-def rule_blocks() -> dict[str, str]:
-    """Rule name -> its text, for every rule in rules/*.smk."""
-    blocks: dict[str, str] = {}
-    for path in sorted((REPO / "rules").glob("*.smk")):
-        parts = re.split(r"^\s*rule (\w+):\s*$", path.read_text(), flags=re.M)
-        for name, body in zip(parts[1::2], parts[2::2], strict=True):
-            blocks[name] = body
-    return blocks
-
-
 def test_every_rule_with_a_script_passes_that_scripts_code_version() -> None:
     blocks = rule_blocks()
     with_script = {name: body for name, body in blocks.items() if "script:" in body}
     assert {"ingest", "score_candidates", "fit_pk", "report", "manifest", "dossier"} <= set(with_script)
     for name, body in with_script.items():
-        script = re.search(r'script:\s*\n\s*"\.\./scripts/([\w.]+)"', body).group(1)
+        script = Path(directive(body, "script")).name
         assert f'code=CODE_VERSION["{script}"]' in body, f"rule {name} must pass code=CODE_VERSION[{script!r}]"
 
 

@@ -2,12 +2,12 @@
 
 A rule's ``script:`` imports modules of this package, which import others, possibly lazily inside functions.
 :func:`script_closure` follows those imports statically (``ast``; nothing is imported or executed): every
-``import radiovector.x.y`` / ``from radiovector.x import y`` / relative import / ``import_module("radiovector.x")``
-with a literal name, anywhere in a module, adds the module file, its parent packages' ``__init__.py`` (importing
-``a.b.c`` runs ``a/__init__`` and ``a/b/__init__``) and, for every package touched, its data files
-(:data:`DATA_SUFFIXES`, in the package directory and its non-package subdirectories such as ``data/``).
-:func:`code_hash` fingerprints the script plus that closure; :func:`third_party_imports` lists the top-level
-names of everything else the closure imports (used to check the rules' conda environments).
+``import radiovector.x.y``, ``from radiovector.x import y``, relative import, and ``import_module("radiovector.x")``
+or ``importlib.resources.files("pkg")`` with a literal name, anywhere in a module, adds the module file, its parent
+packages' ``__init__.py`` (importing ``a.b.c`` runs ``a/__init__`` and ``a/b/__init__``) and, for every package
+touched, its data files (:data:`DATA_SUFFIXES`, in the package directory and its non-package subdirectories such
+as ``data/``). :func:`code_hash` fingerprints the script plus that closure; :func:`third_party_imports` lists the
+top-level names of everything else the closure imports (used to check the rules' conda environments).
 
 Not seen: imports whose module name is computed at run time (``import_module(f"...{name}")``); the package
 ``__init__`` modules that do this (lazy attribute maps) are themselves in the closure, and the scripts import the
@@ -35,8 +35,8 @@ def package_dir() -> Path:
 
 @dataclass
 class ImportScan:
-    """Imports found in one file: absolute module names (relative ones resolved) and, separately, the names
-    an ``import_module``/``__import__`` call with a literal argument asks for."""
+    """Imports found in one file: absolute module names (relative ones resolved, literal ``import_module``
+    arguments included) and the ``module.name`` of every ``from module import name``."""
 
     modules: set[str] = field(default_factory=set)
     from_names: set[str] = field(default_factory=set)  # "pkg.mod.name" for `from pkg.mod import name`
@@ -75,7 +75,11 @@ def _resolve_from(node: ast.ImportFrom, module: str | None, is_package: bool, pa
 
 
 def _is_dynamic_import(func: ast.expr) -> bool:
+    """``import_module(...)``, ``__import__(...)`` or ``resources.files(...)`` (package data read by name)."""
     name = func.attr if isinstance(func, ast.Attribute) else func.id if isinstance(func, ast.Name) else ""
+    if name == "files":
+        return isinstance(func, ast.Attribute) and isinstance(func.value, (ast.Name, ast.Attribute)) and (
+            ast.unparse(func.value).endswith("resources"))
     return name in ("import_module", "__import__")
 
 
