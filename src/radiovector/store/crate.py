@@ -114,7 +114,8 @@ def export_run(
 
     run_id = store.resolve_run_id(run_ref)
     row = store.find_run(run_id)
-    assert row is not None
+    if row is None:  # resolved a moment ago: removed in between
+        raise StoreError(f"run {run_id} disappeared from the store at {store.location} during export")
     config = json.loads(row["config_json"])
     inputs: dict[str, dict[str, Any]] = json.loads(row["inputs_json"] or "{}")
     tables_meta: dict[str, dict[str, Any]] = json.loads(row["tables_json"] or "{}")
