@@ -1,5 +1,4 @@
 # Shared definitions for all rule files: input paths, result tables, code versions.
-import hashlib
 import sys
 from pathlib import Path
 
@@ -30,16 +29,9 @@ REPORT_INPUTS = {}
 # ingest summary format, so that their checksums land in the run's inputs like every other input.
 EXTRA_INPUT_SUMMARIES = []
 
-# A fingerprint of each library package's files (code and data). Rules pass the fingerprints of the packages
-# they use as a parameter, so that a change in the library, not only in the rule's script, reruns them.
-_PACKAGE_DIR = PROJECT_ROOT / "src" / "radiovector"
-CODE_VERSION = {
-    package: hashlib.sha256(
-        b"".join(
-            path.relative_to(_PACKAGE_DIR).as_posix().encode() + path.read_bytes()
-            for path in sorted((_PACKAGE_DIR / package).rglob("*"))
-            if path.is_file() and "__pycache__" not in path.parts
-        )
-    ).hexdigest()[:16]
-    for package in ("io", "targets", "candidates", "peptides", "pk", "nuclides", "dosimetry", "dossier", "report")
-}
+# A fingerprint of each script and of every library file it imports, directly or through other modules, lazily
+# or not, with the data files of the packages involved (radiovector.codehash). A rule passes its script's
+# fingerprint as `params: code=CODE_VERSION["<script>.py"]`, so that a change in any of those files reruns it.
+from radiovector.codehash import code_versions  # noqa: E402
+
+CODE_VERSION = code_versions(PROJECT_ROOT / "scripts", PROJECT_ROOT / "src" / "radiovector")

@@ -28,7 +28,7 @@ rule design_chunk:
     params:
         design=DESIGN,
         chunk_size=DESIGN["chunk_size"],
-        code=CODE_VERSION["candidates"],
+        code=CODE_VERSION["score_design.py"],
     wildcard_constraints:
         chunk=r"\d{5}",
     log:
@@ -59,7 +59,7 @@ rule design_gather:
         design=DESIGN,
         chunk_size=DESIGN["chunk_size"],
         blocks=DESIGN_BLOCKS,
-        code=CODE_VERSION["candidates"],
+        code=CODE_VERSION["score_design.py"],
     log:
         "logs/design/gather.log",
     conda:

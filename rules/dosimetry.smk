@@ -20,7 +20,7 @@ if "biodistribution" in INPUTS:
             ),
         params:
             dosimetry=config["dosimetry"],
-            code=CODE_VERSION["dosimetry"] + CODE_VERSION["nuclides"],
+            code=CODE_VERSION["compute_doses.py"],
         log:
             "logs/dosimetry.log",
         conda:

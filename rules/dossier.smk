@@ -14,7 +14,7 @@ if TARGET_INPUTS <= set(INPUTS) and CANDIDATE_INPUTS:
             contract("dossier").path,
         params:
             dossier=config["dossier"],
-            code=CODE_VERSION["dossier"] + CODE_VERSION["nuclides"],
+            code=CODE_VERSION["dossier.py"],
         log:
             "logs/dossier.log",
         conda:

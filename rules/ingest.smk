@@ -11,7 +11,7 @@ rule ingest:
         summary="ingest/{input_name}.json",
     params:
         schema_dir=str(SCHEMA_DIR),
-        code=CODE_VERSION["io"],
+        code=CODE_VERSION["ingest.py"],
     wildcard_constraints:
         input_name="|".join(INPUTS),
     log:

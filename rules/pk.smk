@@ -19,7 +19,7 @@ if "biodistribution" in config["inputs"]:
         params:
             pk=config["pk"],
             source=INPUT_PATHS.get("biodistribution", ""),
-            code=CODE_VERSION["pk"] + CODE_VERSION["nuclides"],
+            code=CODE_VERSION["fit_pk.py"],
         threads: 2
         log:
             "logs/pk.log",

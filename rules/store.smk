@@ -10,6 +10,7 @@ rule manifest:
         "manifest.json",
     params:
         tables=table_outputs(RESULT_TABLES),
+        code=CODE_VERSION["manifest.py"],
     log:
         "logs/manifest.log",
     conda:
@@ -33,7 +34,7 @@ rule report:
         title=config["title"],
         top_n=config["report"]["top_n"],
         figures=REPORT_FIGURES,
-        code=CODE_VERSION["report"],
+        code=CODE_VERSION["report.py"],
         captions={section: str(PROJECT_ROOT / "docs" / "report" / f"{stage}.rst") for section, stage in
                   [("Pharmacokinetics", "pk"), ("Targets", "targets"), ("Candidates", "candidates"),
                    ("Design space", "design"), ("Dosimetry", "dosimetry")]},

@@ -21,7 +21,7 @@ if TARGET_INPUTS <= set(INPUTS):
             ),
         params:
             targets=config["targets"],
-            code=CODE_VERSION["targets"] + CODE_VERSION["io"],
+            code=CODE_VERSION["rank_targets.py"],
         log:
             "logs/targets.log",
         conda:

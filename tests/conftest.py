@@ -12,6 +12,8 @@ from radiovector.cli import main
 
 REPO = Path(__file__).resolve().parents[1]
 EXAMPLE_CONFIG = REPO / "config" / "config.yaml"
+#: The workflow tests' config: the example on small subsets (.test/derive.py), Snakemake catalog layout.
+TEST_CONFIG = REPO / ".test" / "config" / "config.yaml"
 SHARED_DATA = REPO.parent / "shared" / "data"
 
 
@@ -20,10 +22,11 @@ def store_path(tmp_path: Path) -> Path:
     return tmp_path / "store"
 
 
-def write_config(tmp_path: Path, **overrides: object) -> Path:
-    """A copy of the example config with absolute input paths, a private workdir and ``overrides`` applied."""
-    config = yaml.safe_load(EXAMPLE_CONFIG.read_text())
-    config["inputs"] = {k: str((EXAMPLE_CONFIG.parent / v).resolve()) for k, v in config["inputs"].items()}
+def write_config(tmp_path: Path, base: Path = EXAMPLE_CONFIG, **overrides: object) -> Path:
+    """A copy of the ``base`` config (default: the example) with absolute input paths, a private workdir and
+    ``overrides`` applied."""
+    config = yaml.safe_load(base.read_text())
+    config["inputs"] = {k: str((base.parent / v).resolve()) for k, v in config["inputs"].items()}
     config["workdir"] = str(tmp_path / "work")
     for key, value in overrides.items():
         config[key] = value

@@ -1,4 +1,5 @@
-"""End-to-end: the Snakemake workflow and `radiovector run` on the bundled example data."""
+"""End-to-end: the Snakemake workflow and `radiovector run` on the test config (.test/config/config.yaml: the
+bundled example cut small) and a dry run on the default config."""
 
 from __future__ import annotations
 
@@ -9,7 +10,7 @@ from pathlib import Path
 
 import pandas as pd
 import pytest
-from conftest import REPO, run_cli, write_config
+from conftest import REPO, TEST_CONFIG, run_cli, write_config
 
 from radiovector.store import ResultsStore
 
@@ -48,7 +49,7 @@ def test_snakemake_dry_run_on_default_config(tmp_path: Path) -> None:
 
 def test_run_commits_a_complete_reproducible_run(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
     store = tmp_path / "store"
-    config = write_config(tmp_path)
+    config = write_config(tmp_path, TEST_CONFIG)
     code, out, err = run_cli(["run", "--config", str(config), "--store", str(store), "--json"], capsys)
     assert code == 0, err
     summary = json.loads(out)
@@ -74,7 +75,7 @@ def test_run_commits_a_complete_reproducible_run(tmp_path: Path, capsys: pytest.
     assert [r["input"] for r in json.loads(out)] == sorted(summary["inputs"])
 
     # a second run with a fresh workdir reproduces every result table exactly
-    config2 = write_config(tmp_path / "again")
+    config2 = write_config(tmp_path / "again", TEST_CONFIG)
     code, out, err = run_cli(["run", "--config", str(config2), "--store", str(store), "--json"], capsys)
     assert code == 0, err
     second = json.loads(out)["run_id"]
@@ -96,7 +97,7 @@ def test_bad_input_fails_cleanly_and_is_recorded(tmp_path: Path, capsys: pytest.
     bad.write_text(
         "compound,radionuclide,organ,time,value,unit,decay_corrected\nX,Lu-177,kidney,1,2,%ID/g,true\n"
     )
-    config = write_config(tmp_path, inputs={"biodistribution": str(bad)})
+    config = write_config(tmp_path, TEST_CONFIG, inputs={"biodistribution": str(bad)})
     store = tmp_path / "store"
     code, out, err = run_cli(["run", "--config", str(config), "--store", str(store)], capsys)
     assert code == 1
@@ -108,7 +109,7 @@ def test_bad_input_fails_cleanly_and_is_recorded(tmp_path: Path, capsys: pytest.
 
 
 def test_config_error_writes_nothing(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
-    config = write_config(tmp_path, title=123)
+    config = write_config(tmp_path, TEST_CONFIG, title=123)
     store = tmp_path / "store"
     code, _, err = run_cli(["run", "--config", str(config), "--store", str(store)], capsys)
     assert code == 1 and "config.yaml: title: must be a valid string (got 123)" in err and "Traceback" not in err
@@ -139,7 +140,7 @@ def test_rerun_does_no_work_and_a_weight_change_reruns_only_its_dependents(
     store = str(tmp_path / "store")
     runs = []
     for targets in ({}, {}, {"weights": {"level": 0.4}}):
-        config = write_config(tmp_path, targets=targets)
+        config = write_config(tmp_path, TEST_CONFIG, targets=targets)
         code, out, err = run_cli(["run", "--config", str(config), "--store", store, "--json"], capsys)
         assert code == 0, err
         runs.append(json.loads(out)["run_id"])
@@ -151,3 +152,4 @@ def test_rerun_does_no_work_and_a_weight_change_reruns_only_its_dependents(
     code, out, _ = run_cli(["runs", "diff", runs[1], runs[2], "--table", "targets", "--store", store, "--json"], capsys)
     changed = json.loads(out)
     assert changed["changed"] > 0 and "score" in changed["changed_columns"]
+

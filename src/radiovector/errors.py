@@ -30,3 +30,9 @@ class InputError(RadioVectorError):
 
 class StoreError(RadioVectorError):
     """The results store cannot be opened, written or queried."""
+
+
+class InvariantError(RadioVectorError):
+    """A computed result breaks a physical or bookkeeping invariant (energy absorbed above energy emitted, a
+    negative dose, a fraction outside [0, 1], rows lost): a bug, or an input outside the model's domain. Raised
+    explicitly (never an ``assert``, which ``python -O`` removes); the message names the quantity and the values."""

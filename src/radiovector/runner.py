@@ -95,7 +95,8 @@ def run_snakemake(
             bufsize=1,
         ) as proc,
     ):
-        assert proc.stdout is not None
+        if proc.stdout is None:  # stdout=PIPE always gives a stream
+            raise RuntimeError("snakemake subprocess has no stdout pipe")
         for line in proc.stdout:
             log.write(line)
             lines.append(line.rstrip("\n"))

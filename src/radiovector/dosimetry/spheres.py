@@ -19,7 +19,7 @@ import numpy as np
 import pandas as pd
 
 from radiovector.dosimetry import physics as ph
-from radiovector.errors import InputError
+from radiovector.errors import InputError, InvariantError
 
 #: Smallest and largest sphere the model is meant for: a 10 um-radius cell (4.19 ng) to 1 kg.
 MIN_MASS_G = ph.sphere_mass_g_from_radius_cm(10e-4)
@@ -142,9 +142,12 @@ class SphereModel:
         # physical limits: energy absorbed <= energy emitted, fractions in [0, 1]
         for cls in CLASSES:
             absorbed, emitted = out[f"{cls}_absorbed_mev"], out[f"{cls}_emitted_mev"]
-            if not (np.all(absorbed <= emitted * (1 + 1e-9) + 1e-15) and np.all(absorbed >= -1e-15)):
-                raise ArithmeticError(f"{nuclide}: {cls} energy absorbed outside [0, emitted] "
-                                      f"({absorbed.tolist()} of {emitted.tolist()} MeV)")
+            bad = (absorbed > emitted * (1 + 1e-9) + 1e-15) | (absorbed < -1e-15)
+            if np.any(bad):
+                raise InvariantError(
+                    f"{nuclide}: {cls} energy absorbed per decay outside [0, emitted] for sphere mass(es) "
+                    f"{self.masses_g[bad].tolist()} g: absorbed {absorbed[bad].tolist()} MeV, emitted "
+                    f"{emitted[bad].tolist()} MeV")
         return out
 
 

@@ -14,6 +14,7 @@ import pandas as pd
 from radiovector.dosimetry import chains as ch
 from radiovector.dosimetry import physics as ph
 from radiovector.dosimetry.spheres import CLASSES, SphereModel
+from radiovector.errors import InvariantError
 from radiovector.settings import resolve
 from radiovector.settings.dosimetry import DosimetrySettings
 from radiovector.vocab.organs import canonical_organ, is_remainder, is_whole_body
@@ -250,8 +251,14 @@ def _doses(rows: pd.DataFrame, en: ChainEnergies, p: dict) -> tuple[pd.DataFrame
         })
         # physical limits: doses are finite and non-negative where the TIAC is
         ok = np.isfinite(conc)
-        if not (np.all(dose[ok] >= 0) and np.all(rbe_dose[ok] >= dose[ok] - 1e-15)):
-            raise ArithmeticError(f"{compound} {nuclide}: negative dose or RBE-weighted dose below the absorbed dose")
+        bad = ok & ((dose < 0) | (rbe_dose < dose - 1e-15))
+        if np.any(bad):
+            raise InvariantError(
+                f"{compound} ({radionuclide} kinetics) with {nuclide}: negative absorbed dose, or RBE-weighted "
+                f"dose below the absorbed dose, in organ(s) {grp['organ'].to_numpy()[bad].tolist()}: dose "
+                f"{dose[bad].tolist()} Gy/MBq, RBE-weighted {rbe_dose[bad].tolist()} Gy/MBq, TIAC "
+                f"{conc[bad].tolist()} h/g",
+                hint="a negative time-integrated activity in pk_tia gives a negative dose")
         out.append(frame)
         if len(e["members"]) > 1:
             for m_name, k, leaves, absd in e["members"]:
@@ -439,8 +446,12 @@ def nuclide_by_size(doses: pd.DataFrame, ti: pd.DataFrame, candidate_nuclides: p
         ascending=False, method="first").astype(int)
     out["best_at_size"] = out["rank_at_size"] == 1
     out = out.sort_values(["candidate_id", "nuclide", "radius_um"], kind="stable").reset_index(drop=True)
-    if not out["absorbed_fraction"].dropna().between(0, 1 + 1e-9).all():
-        raise ArithmeticError("nuclide_by_size: absorbed fraction outside [0, 1]")
+    fraction = out["absorbed_fraction"]
+    outside = fraction.notna() & ~fraction.between(0, 1 + 1e-9)
+    if outside.any():
+        bad = out.loc[outside, ["candidate_id", "nuclide", "radius_um", "absorbed_fraction"]]
+        raise InvariantError(f"absorbed fraction outside [0, 1] for {int(outside.sum())} sphere(s), e.g. "
+                             f"{bad.head(3).to_dict('records')}")
     return out[SIZE_COLUMNS]
 
 

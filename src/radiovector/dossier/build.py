@@ -19,6 +19,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from radiovector.errors import InvariantError
 from radiovector.settings import resolve
 from radiovector.settings.dossier import DossierSettings
 
@@ -186,6 +187,10 @@ def build_dossier(
     rows["max_rank"] = int(p["max_target_rank"])
     rows["reason"] = [_reason(r, bool(r["pk_measured"])) for _, r in rows.iterrows()]
     out = rows[COLUMNS].reset_index(drop=True)
-    assert (out["dossier_score"].between(0, 1)).all()
+    outside = ~out["dossier_score"].between(0, 1)
+    if outside.any():
+        bad = out.loc[outside, ["tumour_type", "target", "candidate_id", "nuclide", "dossier_score"]]
+        raise InvariantError(f"dossier_score outside [0, 1] in {int(outside.sum())} row(s), e.g. "
+                             f"{bad.head(3).to_dict('records')}")
     out["dossier_score"] = out["dossier_score"].astype(np.float64)
     return out

@@ -25,7 +25,7 @@ import pyarrow as pa
 import yaml
 
 from radiovector.contracts import contract
-from radiovector.errors import InputError, RadioVectorError
+from radiovector.errors import InputError, InvariantError, RadioVectorError
 from radiovector.paths import schema_dir
 
 #: Per-column JSON Schema keywords this validator understands.
@@ -342,7 +342,9 @@ def validate_table(
         elif kind == "boolean":
             accepted[name] = accepted[name].astype("boolean")
     result = ValidatedTable(accepted=accepted, rejects=rejects, rows_in=len(frame))
-    assert result.rows_in == result.rows_accepted + result.rows_rejected
+    if result.rows_in != result.rows_accepted + result.rows_rejected:
+        raise InvariantError(f"{source}: {result.rows_in} rows in but {result.rows_accepted} accepted + "
+                             f"{result.rows_rejected} rejected (input {input_name!r})")
     return result
 
 

@@ -55,7 +55,8 @@ class FitResult:
 def sigma_for(y: np.ndarray, sd: np.ndarray | None, error_model: str) -> np.ndarray:
     """Per-point standard deviations used as weights (1/sigma^2)."""
     if error_model == "sd":
-        assert sd is not None
+        if sd is None:
+            raise ValueError("sigma_for: error_model 'sd' needs the measured standard deviations (sd is None)")
         return np.asarray(sd, float)
     floor = REL_FLOOR * max(float(np.max(y)), 1e-300)
     return np.maximum(np.asarray(y, float), floor)

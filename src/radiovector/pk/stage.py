@@ -16,7 +16,7 @@ from dataclasses import dataclass
 import numpy as np
 import pandas as pd
 
-from radiovector.errors import InputError
+from radiovector.errors import InputError, InvariantError
 from radiovector.io.tables import reject_rows, rejects_frame
 from radiovector.nuclides import canonical_name, decay_constant_per_h
 from radiovector.pk.fit import FitResult, correlation, fit_candidates, fit_model, param_cv, select, sigma_for
@@ -251,8 +251,10 @@ def _fit_curve(c: Curve, p: dict) -> dict:
         if f.ok:
             cvals, b = m.coefs(f.x)
             lam_eff = b + c.lam
-            if not np.all(lam_eff >= c.lam - 1e-15):  # holds by construction (biological rates >= 0)
-                raise ArithmeticError(f"{c.key}: effective decay constant below the physical one")
+            if np.any(lam_eff < c.lam - 1e-15):  # holds by construction: biological rates are >= 0
+                raise InvariantError(
+                    f"{c.compound}/{c.radionuclide}/{c.organ}, model {f.model}: effective decay constant "
+                    f"{float(lam_eff.min())!r}/h below the physical one {c.lam!r}/h (a negative biological rate)")
             row["lambda_eff_min_per_h"] = float(lam_eff[cvals != 0].min()) if np.any(cvals != 0) else c.lam
             corr = correlation(f)
             if corr is not None and f.p > 1:

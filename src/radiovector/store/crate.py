@@ -95,8 +95,8 @@ def export_run(
     """
     run_id = store.resolve_run_id(run_ref)
     row = store.find_run(run_id)
-    if row is None:
-        raise StoreError(f"run {run_id} vanished from the store while exporting it")
+    if row is None:  # resolved a moment ago: removed in between
+        raise StoreError(f"run {run_id} disappeared from the store at {store.location} during export")
     inputs: dict[str, dict[str, Any]] = json.loads(row["inputs_json"] or "{}")
     tables_meta: dict[str, dict[str, Any]] = json.loads(row["tables_json"] or "{}")
     out = Path(path)

@@ -438,8 +438,10 @@ class ResultsStore:
 
     def get_run(self, ref: str) -> dict[str, Any]:
         """The ``runs`` row of one run, with its JSON columns decoded."""
-        row = self.find_run(self.resolve_run_id(ref))
-        assert row is not None
+        run_id = self.resolve_run_id(ref)
+        row = self.find_run(run_id)
+        if row is None:  # resolved a moment ago: removed in between
+            raise RunNotFound(f"run {run_id} disappeared from the store at {self.location} while being read")
         for col in ("config_json", "inputs_json", "tables_json", "versions_json", "origin_json"):
             value = row.pop(col)
             row[col.removesuffix("_json")] = json.loads(value) if value else None
@@ -503,7 +505,8 @@ class ResultsStore:
         report: dict[str, dict[str, int]] = {}
         for name in self.table_names():
             table = self._open(name)
-            assert table is not None
+            if table is None:  # listed a moment ago: removed in between
+                raise StoreError(f"table {name!r} disappeared from the store at {self.location} during compaction")
             try:
                 metrics = table.optimize.compact()
                 removed = table.vacuum(dry_run=False) if vacuum else []
@@ -526,7 +529,8 @@ class ResultsStore:
             if name == RUNS:
                 continue
             table = self._open(name)
-            assert table is not None
+            if table is None:  # listed a moment ago: removed in between
+                raise StoreError(f"table {name!r} disappeared from the store at {self.location} during clean-up")
             present = set(pc.unique(table.to_pyarrow_table(columns=["run_id"])["run_id"]).to_pylist())
             orphans = present - visible
             if not orphans:
