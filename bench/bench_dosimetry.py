@@ -76,8 +76,8 @@ def synthetic_tia(n_candidates: int, seed: int = 1) -> pd.DataFrame:
 
 def bench_doses(n_candidates: int) -> None:
     from radiovector.dosimetry import compute_doses
+    from radiovector.dosimetry.organ_doses import GY_FACTOR
     from radiovector.dosimetry.spheres import SphereModel
-    from radiovector.dosimetry.stage import GY_FACTOR
 
     tia = synthetic_tia(n_candidates)
     t0 = time.perf_counter()

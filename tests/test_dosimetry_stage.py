@@ -13,7 +13,7 @@ import typer
 from typer.testing import CliRunner
 
 from radiovector.dosimetry import compute_doses, resolve_params, sphere
-from radiovector.dosimetry.stage import GY_FACTOR
+from radiovector.dosimetry.organ_doses import GY_FACTOR
 from radiovector.errors import ConfigError
 
 

@@ -104,7 +104,7 @@ def test_doses_never_negative() -> None:
 
 def test_absorbed_fraction_by_size_within_unit_interval(monkeypatch: pytest.MonkeyPatch) -> None:
     from radiovector.dosimetry import compute_doses
-    from radiovector.dosimetry.stage import ChainEnergies
+    from radiovector.dosimetry.energies import ChainEnergies
 
     cand = pd.DataFrame({"candidate_id": ["C1"], "nuclide": ["Lu-177"], "chelator": ["dota"],
                          "compatibility": ["compatible"]})

@@ -25,7 +25,7 @@ __all__ = [
 _WHERE = {
     "FitResult": "fit", "akaike_weights": "fit", "fit_model": "fit", "select": "fit", "MODELS": "models",
     "Model": "models", "nca_tiac": "nca", "DEFAULTS": "stage", "fit_biodistribution": "stage",
-    "prepare_curves": "stage", "resolve_params": "stage",
+    "prepare_curves": "curves", "resolve_params": "stage",
 }
 
 
