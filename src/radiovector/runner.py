@@ -162,7 +162,7 @@ def run_pipeline(
     workdir = Path(config["workdir"]).expanduser().resolve()
     workdir.mkdir(parents=True, exist_ok=True)
     resolved_config = workdir / "config.resolved.yaml"
-    resolved_config.write_text(yaml.safe_dump(config, sort_keys=True))
+    resolved_config.write_text(yaml.safe_dump(config, sort_keys=False))  # key order is meaning (organ panel)
     commit, dirty = git_state(project_root())
     status(f"run {run_id}: running the workflow in {workdir}")
     code, lines = run_snakemake(
