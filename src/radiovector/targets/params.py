@@ -58,6 +58,11 @@ DEFAULT_PARAMS: dict[str, Any] = {
         "surfy_ml_weight": 0.5,  # + weight * SURFY machine-learning score
         "cspa_categories": {"1 - high confidence": 1.0, "2 - putative": 0.7, "3 - unspecific": 0.4},
         "default_score": 1.0,  # any other source giving no score (e.g. a custom curated list)
+        # --- issue 13: HPA subcellular location ("Plasma membrane"), scored by its antibody reliability grade
+        # (cell-line immunofluorescence: noisy for tissue-restricted proteins, so below SURFY/CSPA), and a
+        # user-curated surface-gene list (every listed gene joins the universe).
+        "hpa_reliability": {"Enhanced": 0.8, "Validated": 0.8, "Supported": 0.6, "Approved": 0.4, "Uncertain": 0.2},
+        "curated_score": 1.0,
     },
     # Genes ranked: "surface" (genes with surface evidence in any source) or "all".
     "universe": "surface",
@@ -69,6 +74,13 @@ DEFAULT_PARAMS: dict[str, Any] = {
     "tumour_types": None,
     # Rows kept per tumour type in plots and printed tables (the parquet output keeps every gene).
     "top_n": 25,
+    # --- issue 13 (new keys) ---
+    # Tumour median (input units, TPM) below which the reason says the data cannot support the target.
+    "low_tumour_tpm": 5.0,
+    # Calibrated parameters merged under the user's own: None (the defaults above), "bundled" (the package's
+    # leave-one-tumour-type-out calibration, radiovector/targets/data/calibrated_params.yaml) or a path to a
+    # file written by `radiovector evaluate-targets --fit`.
+    "calibration": None,
 }
 
 
@@ -105,8 +117,15 @@ def resolve_params(params: dict[str, Any] | None = None) -> dict[str, Any]:
 
     Raises :class:`ConfigError` naming the offending key.
     """
-    replace = {"organ_panel", "surface.cspa_categories", "tumour_types", "quantiles"}
-    out = _merge(DEFAULT_PARAMS, params or {}, "", replace)
+    replace = {"organ_panel", "surface.cspa_categories", "surface.hpa_reliability", "tumour_types", "quantiles"}
+    params = dict(params or {})
+    calibration = params.get("calibration", DEFAULT_PARAMS["calibration"])
+    base = DEFAULT_PARAMS
+    if calibration is not None:
+        from radiovector.targets.calibration import load_calibrated
+
+        base = _merge(DEFAULT_PARAMS, load_calibrated(calibration), "", replace)
+    out = _merge(base, params, "", replace)
     for name, weight in out["weights"].items():
         if isinstance(weight, bool) or not isinstance(weight, int | float) or weight < 0:
             raise ConfigError(f"targets parameter 'weights.{name}' must be a number >= 0, got {weight!r}")
@@ -124,6 +143,11 @@ def resolve_params(params: dict[str, Any] | None = None) -> dict[str, Any]:
     _check_number(out, "missing_organ_risk", 0, 1)
     _check_number(out, "missing_contrast_score", 0, 1)
     _check_number(out, "prevalence_threshold", 0)
+    _check_number(out, "low_tumour_tpm", 0)
+    _check_number(out["surface"], "curated_score", 0, 1)
+    for grade, value in out["surface"]["hpa_reliability"].items():
+        if isinstance(value, bool) or not isinstance(value, int | float) or not 0 <= value <= 1:
+            raise ConfigError(f"targets parameter 'surface.hpa_reliability.{grade}' must be in [0, 1], got {value!r}")
     _check_number(out, "contrast_saturation_log2", 1e-9)
     for lo, hi in (
         ("level_floor_ntpm", "level_saturation_ntpm"),
