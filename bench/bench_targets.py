@@ -2,7 +2,7 @@
 
     python bench/bench_targets.py summary  [--shared ../shared/data]      # 20 OncoDB types vs full HPA
     python bench/bench_targets.py samples  [--genes 20000 --samples 10000] # synthetic sample-level matrix
-    python bench/bench_targets.py recall   [--shared ../shared/data]       # recall@10/20 of clinical targets
+    python bench/bench_targets.py recall   [--shared ../shared/data] [--fit] # evaluate-targets, 20 types, timed
 
 Each timing is printed next to a plain pandas baseline measured in the same run, with the ratio.
 """
@@ -25,28 +25,6 @@ from radiovector.targets import (
     read_tumour_summary,
     summarise_samples,
 )
-
-# Known clinical radioligand / antibody-drug-conjugate targets per TCGA type (approved or in clinical trials);
-# the references are in docs/methods/targets.md. Types without a defensible cell-surface target are left out.
-KNOWN_TARGETS: dict[str, list[str]] = {
-    "BLCA": ["NECTIN4", "TACSTD2", "ERBB2"],
-    "BRCA": ["ERBB2", "TACSTD2"],
-    "CHOL": ["ERBB2"],
-    "COAD": ["CEACAM5", "GUCY2C"],
-    "READ": ["CEACAM5", "GUCY2C"],
-    "GBM": ["EGFR"],
-    "HNSC": ["EGFR"],
-    "KIRC": ["CA9", "ENPP3"],
-    "LIHC": ["GPC3"],
-    "LUAD": ["TACSTD2", "ERBB2", "MET", "CEACAM5"],
-    "LUSC": ["TACSTD2"],
-    "PAAD": ["MSLN", "CLDN18"],
-    "PCPG": ["SSTR2", "SLC6A2"],
-    "PRAD": ["FOLH1", "STEAP1", "GRPR"],
-    "SARC": ["FAP"],
-    "THCA": ["SLC5A5", "TSHR"],
-    "UCEC": ["ERBB2", "FOLR1", "TACSTD2"],
-}
 
 
 def peak_rss_mb() -> float:
@@ -187,41 +165,49 @@ def bench_samples(n_genes: int, n_samples: int, n_types: int = 10) -> None:
     )
 
 
-def recall(shared: Path) -> None:
-    out = bench_summary(shared)
-    ranked = out["result"]
-    # the baseline ranks the same universe of genes by log2 fold change alone
-    base = ranked.sort_values(
-        ["tumour_type", "log2_fold_change", "gene_key"], ascending=[True, False, True], kind="mergesort"
-    ).rename(columns={"tumour_type": "cancer_type"})
-    base["rank"] = base.groupby("cancer_type").cumcount() + 1
-    rows = []
-    for code, genes in KNOWN_TARGETS.items():
-        for gene in genes:
-            r = ranked[(ranked["tumour_type"] == code) & (ranked["gene_symbol"] == gene)]["rank"]
-            b = base[(base["cancer_type"] == code) & (base["gene_symbol"] == gene)]["rank"]
-            rows.append(
-                {
-                    "tumour_type": code,
-                    "gene": gene,
-                    "rank": int(r.iloc[0]) if len(r) else None,
-                    "baseline_rank": int(b.iloc[0]) if len(b) else None,
-                    "n": int((ranked["tumour_type"] == code).sum()),
-                }
-            )
-    table = pd.DataFrame(rows)
-    print("\nknown clinical targets: rank (method) vs rank (log2FC baseline) among surface genes")
-    print(table.to_string(index=False))
-    for k in (10, 20, 50):
-        m = table.groupby("tumour_type").apply(lambda g, k=k: (g["rank"] <= k).mean(), include_groups=False)
-        b = table.groupby("tumour_type").apply(
-            lambda g, k=k: (g["baseline_rank"] <= k).mean(), include_groups=False
-        )
-        print(
-            f"recall@{k}: method {m.mean():.3f}  baseline {b.mean():.3f}  (macro over {len(m)} types; "
-            f"micro: method {(table['rank'] <= k).mean():.3f}, "
-            f"baseline {(table['baseline_rank'] <= k).mean():.3f})"
-        )
+def recall(shared: Path, fit: bool = False) -> None:
+    """evaluate-targets on the 20 OncoDB types (SURFY + CSPA + HPA subcellular), bundled known-target list; the
+    baselines are computed in the same run and timed separately."""
+    from radiovector.targets import calibration as cal
+    from radiovector.targets import read_surface, resolve_params
+    from radiovector.targets.evaluate import baseline_scores, evaluate_ranking, load_known, rank_by
+
+    t_start = time.perf_counter()
+    tumour, normal, surface, t_load = load_shared(shared)
+    t0 = time.perf_counter()
+    hpa, _ = read_surface(shared / "surfaceome/hpa_subcellular_location.tsv.gz")
+    surface = pd.concat([surface, hpa], ignore_index=True)
+    t_load += time.perf_counter() - t0
+    known = load_known()
+    t0 = time.perf_counter()
+    targets = rank_targets(tumour, normal, surface)["targets"]
+    t_rank = time.perf_counter() - t0
+    t0 = time.perf_counter()
+    base = baseline_scores(targets, normal)
+    for name in base.columns:
+        rank_by(targets, base[name].to_numpy())
+    t_base = time.perf_counter() - t0
+    extra = {}
+    if fit:
+        t0 = time.perf_counter()
+        feats, result = cal.fit(targets, normal, known, resolve_params(), n_candidates=300)
+        extra = cal.heldout_rankings(feats, result, targets)
+        print(f"  leave-one-type-out fit (300 candidates + logistic) {time.perf_counter() - t0:7.2f} s")
+    t0 = time.perf_counter()
+    out = evaluate_ranking(targets, normal, known, tumour=tumour, extra=extra)
+    t_eval = time.perf_counter() - t0
+    total = time.perf_counter() - t_start
+    print(f"evaluation of {targets['tumour_type'].nunique()} tumour types ({len(targets)} ranked rows)")
+    print(f"  read inputs                     {t_load:7.2f} s")
+    print(f"  rank_targets (composite)        {t_rank:7.2f} s")
+    print(f"  baselines (3 scores + ranks)    {t_base:7.2f} s   ratio composite / baselines = {t_rank / t_base:.0f}")
+    print(f"  evaluation incl. baselines      {t_eval:7.2f} s")
+    print(f"  total                           {total:7.2f} s   peak RSS {peak_rss_mb():.0f} MB")
+    wide = out["target_evaluation"].pivot_table(
+        index=["tumour_type", "gene"], columns="method", values="rank", aggfunc="first", sort=False
+    )
+    print(wide.to_string())
+    print(out["target_evaluation_summary"].to_string(index=False))
 
 
 def main(argv: list[str] | None = None) -> None:
@@ -232,6 +218,7 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--shared", type=Path, default=Path(__file__).resolve().parents[1] / "../shared/data")
     parser.add_argument("--genes", type=int, default=20000)
     parser.add_argument("--samples", type=int, default=10000)
+    parser.add_argument("--fit", action="store_true", help="recall: also the leave-one-type-out calibration")
     args = parser.parse_args(argv)
     if args.what in ("summary", "recall") and not (args.shared / "expression").is_dir():
         sys.exit(f"shared data not found at {args.shared} (use --shared)")
@@ -240,7 +227,7 @@ def main(argv: list[str] | None = None) -> None:
     elif args.what == "samples":
         bench_samples(args.genes, args.samples)
     else:
-        recall(args.shared)
+        recall(args.shared, args.fit)
 
 
 if __name__ == "__main__":

@@ -28,9 +28,15 @@ OLD_DEFAULTS = {
         "contrast_saturation_log2": 3.0, "missing_organ_risk": 1.0, "missing_contrast_score": 0.0,
         "surface": {"surfy_base": 0.5, "surfy_ml_weight": 0.5,
                     "cspa_categories": {"1 - high confidence": 1.0, "2 - putative": 0.7, "3 - unspecific": 0.4},
-                    "default_score": 1.0},
+                    "default_score": 1.0,
+                    "hpa_reliability": {"Enhanced": 0.8, "Validated": 0.8, "Supported": 0.6, "Approved": 0.4,
+                                        "Uncertain": 0.2},
+                    "curated_score": 1.0},
         "universe": "surface", "prevalence_threshold": 10.0, "quantiles": [0.1, 0.25, 0.75, 0.9],
         "tumour_types": None, "top_n": 25,
+        # added by issue 13 (HPA subcellular location, curated lists, data-limit reasons, calibration); the
+        # previous keys keep their values
+        "low_tumour_tpm": 5.0, "calibration": None,
     },
     "candidates": {
         "nuclides": [], "profile": "renal_small_molecule", "profiles": {}, "pareto_max_rows": 5000,
@@ -209,3 +215,19 @@ def test_the_example_config_is_valid_against_the_generated_schema() -> None:
     from radiovector.settings.run import RunConfig
 
     RunConfig.model_validate(config)  # and the filled-in config still passes the models
+
+
+def test_a_named_calibration_lies_under_the_users_keys_in_a_run_config(tmp_path: Path) -> None:
+    """load_config fills every default; a calibration must be laid under the user's keys before that, or the
+    filled defaults would hide it (the stage sees the same values as resolve_params on the raw section)."""
+    from radiovector.config import load_config
+    from radiovector.targets.params import resolve_params as targets
+
+    path = tmp_path / "c.yaml"
+    bio = Path(__file__).resolve().parents[1] / "resources" / "example" / "biodistribution.csv"
+    path.write_text(yaml.safe_dump({"inputs": {"biodistribution": str(bio)},
+                                    "targets": {"calibration": "bundled", "weights": {"level": 0.4}}}))
+    filled = load_config(path)["targets"]
+    assert filled["weights"]["level"] == 0.4  # the user's key wins
+    assert filled["contrast_saturation_log2"] == 8.0 and filled["organ_panel"]["kidney"] == 0.5  # calibrated
+    assert targets(filled) == targets({"calibration": "bundled", "weights": {"level": 0.4}})

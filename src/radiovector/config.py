@@ -13,6 +13,7 @@ from radiovector.errors import ConfigError
 from radiovector.paths import schema_dir
 from radiovector.settings.base import parse
 from radiovector.settings.run import RunConfig
+from radiovector.settings.targets import with_calibration
 
 
 def config_schema() -> dict[str, Any]:
@@ -48,6 +49,8 @@ def validate_config(config: dict[str, Any], source: str = "config") -> dict[str,
     parse(RunConfig, config, source=source)
     schema = config_schema()
     resolved = copy.deepcopy(config)
+    if isinstance(resolved.get("targets"), dict):  # a named calibration is laid under the user's keys first
+        resolved["targets"] = with_calibration(resolved["targets"])
     errors = sorted(_DefaultingValidator(schema).iter_errors(resolved), key=lambda e: list(e.absolute_path))
     if errors:  # the models and the schema disagree: a bug, but say where
         where = ".".join(str(p) for p in errors[0].absolute_path) or "(top level)"

@@ -24,6 +24,19 @@ def register(app: typer.Typer) -> None:
             "--tumour-type PRAD -o results/targets"
         ),
     )(rank_targets_command)
+    app.command(
+        "evaluate-targets",
+        help=(
+            "Rank every tumour type of the inputs and report how well known targets are found: per known pair and "
+            "overall (micro and macro) rank, recall@k and median rank, for the composite score and for baselines "
+            "computed in the same run on the same genes (log2 fold change, tumour level, a ten-line "
+            "organ-penalised score); a figure and tables. --fit also chooses the score's parameters by "
+            "leave-one-tumour-type-out cross-validation on the list and writes them with their provenance.\n\n"
+            "Example: radiovector evaluate-targets --tumour resources/example/tumour_expression.tsv.gz "
+            "--normal resources/example/normal_expression.tsv.gz -S resources/example/surfaceome.tsv "
+            "-o results/evaluation   (KNOWN.csv omitted: the bundled known-target list)"
+        ),
+    )(evaluate_targets_command)
 
 
 def _pairs(values: list[str], option: str) -> dict[str, float]:
@@ -66,6 +79,14 @@ _H = {
     "weight": "Component weight, e.g. -w safety=0.4 (level, contrast, safety, surface, prevalence).",
     "organ": "Organ panel replacing the default, e.g. --organ kidney=1,bone_marrow=1,salivary_gland=0.8.",
     "top_n": "Rows per tumour type in the printed table and plots (default 25).",
+    "curated": "Curated surface-gene list (gene_symbol/ensembl_gene/entrez_id + reason): every listed gene joins "
+    "the ranked universe and is reported as curated.",
+    "known": "Known-target list (CSV: tumour_type, gene[, agent, stage, reference]); default: the bundled list.",
+    "k": "Cut-off for recall@k (repeatable; default 10, 20, 50).",
+    "fit": "Choose the score's parameters by leave-one-tumour-type-out search on the known list; write "
+    "calibrated_params.yaml (use it with targets: {calibration: FILE}) and report the held-out ranks.",
+    "candidates": "Parameter sets tried by --fit (besides the configured one; default 300, seeded).",
+    "calibration": "Parameters to rank with: 'bundled' (the package's calibration) or a file from --fit.",
 }
 
 
@@ -81,6 +102,7 @@ def rank_targets_command(
     organ: Annotated[list[str] | None, typer.Option("--organ", help=_H["organ"])] = None,
     top_n: Annotated[int | None, typer.Option("--top-n", min=1, help=_H["top_n"])] = None,
     plots: Annotated[bool, typer.Option("--plots/--no-plots", help="Write the PNG figures.")] = True,
+    curated: Annotated[Path | None, typer.Option("--curated", help=_H["curated"])] = None,
 ) -> None:
     from rich.table import Table
 
@@ -98,10 +120,13 @@ def rank_targets_command(
     if top_n is not None:
         params["top_n"] = top_n
     resolved = resolve_params(params)
-    for path in (tumour, normal, *surfaceome, *([sample_sheet] if sample_sheet else [])):
+    optional = [x for x in (sample_sheet, curated) if x is not None]
+    for path in (tumour, normal, *surfaceome, *optional):
         if not Path(path).is_file():
             raise InputError(f"input file not found: {path}", hint="check the path")
-    result = rank_targets_from_files(tumour, normal, surfaceome, params, sample_sheet=sample_sheet)
+    result = rank_targets_from_files(
+        tumour, normal, surfaceome, params, sample_sheet=sample_sheet, curated=curated
+    )
     paths, plot_dir = _outputs(out)
     for name, path in paths.items():
         path.parent.mkdir(parents=True, exist_ok=True)
@@ -151,5 +176,112 @@ def rank_targets_command(
         f"({100 * unmapped / max(total, 1):.1f}%); {len(result['rejects'])} rejected input rows; "
         f"tables in {paths['targets'].parent}"
         + (f", {len(written)} figures in {plot_dir}" if written else ""),
+        highlight=False,
+    )
+
+
+def evaluate_targets_command(
+    known: Annotated[Path | None, typer.Argument(help=_H["known"], show_default=False)] = None,
+    tumour: Annotated[list[Path] | None, typer.Option("--tumour", "-t", help=_H["tumour"] + " Repeatable.")] = None,
+    normal: Annotated[Path | None, typer.Option("--normal", "-n", help=_H["normal"])] = None,
+    surfaceome: Annotated[list[Path] | None, typer.Option("--surfaceome", "-S", help=_H["surfaceome"])] = None,
+    out: Annotated[Path, typer.Option("--out", "-o", help="Output directory.")] = Path("evaluation"),
+    curated: Annotated[Path | None, typer.Option("--curated", help=_H["curated"])] = None,
+    tumour_type: Annotated[list[str] | None, typer.Option("--tumour-type", help=_H["tumour_type"])] = None,
+    config: Annotated[Path | None, typer.Option("--config", "-c", help=_H["config"])] = None,
+    weight: Annotated[list[str] | None, typer.Option("--weight", "-w", help=_H["weight"])] = None,
+    organ: Annotated[list[str] | None, typer.Option("--organ", help=_H["organ"])] = None,
+    calibration: Annotated[str | None, typer.Option("--calibration", help=_H["calibration"])] = None,
+    k: Annotated[list[int] | None, typer.Option("--k", min=1, help=_H["k"])] = None,
+    fit: Annotated[bool, typer.Option("--fit", help=_H["fit"])] = False,
+    n_candidates: Annotated[int, typer.Option("--candidates", min=0, help=_H["candidates"])] = 300,
+) -> None:
+    import time
+
+    from rich.table import Table
+
+    from radiovector.cli.common import console, err_console
+    from radiovector.targets import calibration as cal
+    from radiovector.targets import rank_targets, resolve_params
+    from radiovector.targets.evaluate import DEFAULT_KS, evaluate_ranking, load_known, plot_rank_distributions
+    from radiovector.targets.pipeline import load_inputs
+
+    if not tumour or normal is None or not surfaceome:
+        raise InputError(
+            "evaluate-targets needs --tumour (repeatable), --normal and at least one --surfaceome",
+            hint="the same ranking inputs as rank-targets",
+        )
+    params = config_section(config, "targets")
+    if weight:
+        params["weights"] = {**params.get("weights", {}), **_pairs(weight, "--weight")}
+    if organ:
+        params["organ_panel"] = _pairs(organ, "--organ")
+    if tumour_type:
+        params["tumour_types"] = list(tumour_type)
+    if calibration:
+        params["calibration"] = calibration
+    resolved = resolve_params(params)
+    ks = tuple(sorted(set(k))) if k else DEFAULT_KS
+    for path in (*tumour, normal, *surfaceome, *([curated] if curated else [])):
+        if not Path(path).is_file():
+            raise InputError(f"input file not found: {path}", hint="check the path")
+    known_table = load_known(known)
+    t0 = time.perf_counter()
+    summary, normal_table, evidence, _ = load_inputs(list(tumour), normal, list(surfaceome), None, params, curated)
+    t_read = time.perf_counter() - t0
+    t0 = time.perf_counter()
+    result = rank_targets(summary, normal_table, evidence, params)
+    t_rank = time.perf_counter() - t0
+    targets = result["targets"]
+    extra = {}
+    doc = None
+    if fit:
+        t0 = time.perf_counter()
+        feats, search = cal.fit(targets, normal_table, known_table, resolved, n_candidates, ks)
+        extra = cal.heldout_rankings(feats, search, targets)
+        data = f"{summary['cancer_type'].nunique()} tumour types from {len(tumour)} file(s); surface: " + ", ".join(
+            sorted({p.name for p in surfaceome})
+        )
+        doc = cal.calibration_document(search, feats, known, ks, data)
+        cal.write_calibration(doc, out / "calibrated_params.yaml")
+        err_console.print(f"fitted in {time.perf_counter() - t0:.1f} s", highlight=False)
+    t0 = time.perf_counter()
+    evaluation = evaluate_ranking(targets, normal_table, known_table, ks, tumour=summary, extra=extra)
+    t_eval = time.perf_counter() - t0
+    for name, frame in evaluation.items():
+        write_table(name, frame, out / f"{name}.parquet")
+        frame.to_csv(out / f"{name}.csv", index=False)
+    figure = plot_rank_distributions(evaluation["target_evaluation"], out / "rank_distributions.png", ks)
+
+    pairs = evaluation["target_evaluation"]
+    wide = pairs.pivot_table(index=["tumour_type", "gene"], columns="method", values="rank", aggfunc="first",
+                             sort=False)
+    methods = list(dict.fromkeys(pairs["method"]))
+    table = Table(title="Known targets: rank per method")
+    for col in ("pair", *methods, "note"):
+        table.add_column(col, justify="left" if col in ("pair", "note") else "right")
+    notes = pairs.drop_duplicates(["tumour_type", "gene"]).set_index(["tumour_type", "gene"])["note"]
+    for key in notes.index:
+        row = wide.loc[key] if key in wide.index else None
+        cells = ["-" if row is None or row.get(m) is None or row.get(m) != row.get(m) else str(int(row[m]))
+                 for m in methods]
+        table.add_row(f"{key[0]} {key[1]}", *cells, notes[key])
+    console.print(table)
+    summary_table = Table(title="Recall@k (pairs in the universe)")
+    for col in ("method", *[f"@{x} micro/macro" for x in ks], "median rank"):
+        summary_table.add_column(col, justify="left" if col == "method" else "right")
+    s = evaluation["target_evaluation_summary"]
+    for method in methods:
+        sub = s[s["method"] == method].set_index("k")
+        summary_table.add_row(
+            method,
+            *[f"{sub.loc[x, 'recall_micro']:.3f}/{sub.loc[x, 'recall_macro']:.3f}" for x in ks],
+            f"{sub['median_rank'].iloc[0]:.0f}",
+        )
+    console.print(summary_table)
+    err_console.print(
+        f"read {t_read:.1f} s, ranked {targets['tumour_type'].nunique()} tumour types in {t_rank:.1f} s, evaluated "
+        f"(with baselines) in {t_eval:.1f} s; tables and {figure.name} in {out}"
+        + ("; calibrated_params.yaml written" if doc else ""),
         highlight=False,
     )

@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from typing import Annotated, Literal
+import copy
+from typing import Annotated, Any, Literal
 
 from pydantic import Field, model_validator
 
@@ -55,6 +56,15 @@ class SurfaceScores(Section):
     )
     default_score: float = Field(1.0, description="score of any other source without a score of its own "
                                                   "(e.g. a custom curated list)")
+    hpa_reliability: Annotated[dict[str, Fraction], StrKeys] = Field(
+        default_factory=lambda: {"Enhanced": 0.8, "Validated": 0.8, "Supported": 0.6, "Approved": 0.4,
+                                 "Uncertain": 0.2},
+        description="HPA subcellular location ('Plasma membrane'): antibody reliability grade -> score in [0, 1], "
+                    "below SURFY/CSPA because cell-line staining is noisy for tissue-restricted proteins (replaced "
+                    "whole when given)",
+    )
+    curated_score: Fraction = Field(1.0, description="score of a gene on a user-curated surface list (--curated); "
+                                                     "in [0, 1]")
 
 
 class TargetsSettings(Section):
@@ -94,6 +104,12 @@ class TargetsSettings(Section):
                                                              "input)")
     top_n: int = Field(25, ge=1, description="rows per tumour type in plots and printed tables (the table keeps "
                                              "every gene)")
+    low_tumour_tpm: float = Field(5.0, ge=0, description="tumour median (input units, TPM) below which the reason "
+                                                         "says the data cannot support the target")
+    calibration: str | None = Field(
+        None, description="calibrated parameters laid under the user's own: null (the defaults), bundled (the "
+                          "package's leave-one-tumour-type-out calibration, docs/methods/targets.md) or a file "
+                          "written by `radiovector evaluate-targets --fit`")
 
     @model_validator(mode="after")
     def _saturation_above_floor(self) -> TargetsSettings:
@@ -101,3 +117,29 @@ class TargetsSettings(Section):
             if getattr(self, hi) <= getattr(self, lo):
                 raise ValueError(f"{hi} must be greater than {lo}")
         return self
+
+
+#: Keys whose mapping or list replaces the default whole instead of being merged key by key.
+REPLACED_WHOLE = {"organ_panel", "surface.cspa_categories", "surface.hpa_reliability", "tumour_types", "quantiles"}
+
+
+def _layer(base: dict[str, Any], over: dict[str, Any], path: str = "") -> dict[str, Any]:
+    out = copy.deepcopy(base)
+    for key, value in over.items():
+        where = f"{path}.{key}" if path else key
+        if isinstance(value, dict) and isinstance(out.get(key), dict) and where not in REPLACED_WHOLE:
+            out[key] = _layer(out[key], value, where)
+        else:
+            out[key] = copy.deepcopy(value)
+    return out
+
+
+def with_calibration(section: dict[str, Any] | None) -> dict[str, Any]:
+    """The ``targets:`` section with the calibration it names laid under it (the user's keys win); unchanged
+    without one. Idempotent, so a section already expanded (and default-filled) by ``load_config`` stays as is."""
+    section = dict(section or {})
+    if section.get("calibration") is None:
+        return section
+    from radiovector.targets.calibration import load_calibrated
+
+    return _layer(load_calibrated(section["calibration"]), section)

@@ -42,6 +42,18 @@ CSPA_COLUMNS = {
     "ENTREZ_gene_ID": "entrez_id",
     "CSPA category": "cspa_category",
 }
+HPA_SUBCELLULAR_COLUMNS = {
+    "Gene": "ensembl_gene",
+    "Gene name": "gene_symbol",
+    "Reliability": "reliability",
+    "Enhanced": "enhanced",
+    "Validated": "validated",
+    "Supported": "supported",
+    "Approved": "approved",
+    "Uncertain": "uncertain",
+}
+#: HPA reliability grades, best first (Enhanced in current releases, Validated in older ones).
+HPA_GRADES = ("enhanced", "validated", "supported", "approved", "uncertain")
 GENE_ID_NAMES = ("ensembl_gene", "gene_id", "geneid", "gene", "entrez_id", "gene_symbol", "symbol", "name")
 EVIDENCE_COLUMNS = [
     "source",
@@ -53,6 +65,7 @@ EVIDENCE_COLUMNS = [
     "ml_score",
     "category",
     "evidence_score",
+    "reason",
 ]
 
 
@@ -273,6 +286,8 @@ def read_surface(path: str | Path) -> tuple[pd.DataFrame, pd.DataFrame]:
         cat = cat.map(lambda v: None if v is None else sorted(v.split(";"))[0])
         cspa = surfy.assign(source="CSPA", label=None, ml_score=np.nan, category=cat)[cat.notna()]
         return _finish_evidence(pd.concat([surfy, cspa], ignore_index=True)), rejects
+    if {"Gene", "Reliability"} <= cols or {"ensembl_gene", "reliability"} <= cols:
+        return read_hpa_subcellular(raw, path)
     if "ID_link" in cols or ("cspa_category" in cols and "surfaceome_label" not in cols):
         raw = raw.rename(columns={k: v for k, v in CSPA_COLUMNS.items() if k in cols})
         table, rejects = _validate(raw, "cspa", "cspa", str(path))
@@ -285,6 +300,55 @@ def read_surface(path: str | Path) -> tuple[pd.DataFrame, pd.DataFrame]:
     table, rejects = _validate(raw, "surface_evidence", "surface_evidence", str(path))
     table["source"] = table["source"].fillna(Path(path).name.split(".")[0])
     return _finish_evidence(table), rejects
+
+
+def read_hpa_subcellular(raw: pd.DataFrame, path: str | Path) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """HPA subcellular location (raw download or schema ``hpa_subcellular``) as surface evidence.
+
+    A gene is evidence when "Plasma membrane" is among its locations; its ``category`` is the best reliability
+    grade that lists the plasma membrane (Enhanced/Validated, Supported, Approved, Uncertain), scored by the
+    targets parameter ``surface.hpa_reliability``. Genes without the plasma membrane are not evidence.
+    """
+    raw = raw.rename(columns={k: v for k, v in HPA_SUBCELLULAR_COLUMNS.items() if k in raw.columns})
+    table, rejects = _validate(raw, "hpa_subcellular", "hpa_subcellular", str(path))
+    grade = pd.Series(None, index=table.index, dtype=object)
+    for col in reversed(HPA_GRADES):  # the best grade listing the plasma membrane wins
+        if col in table.columns:
+            hit = table[col].astype(object).fillna("").astype(str).str.contains("Plasma membrane", regex=False)
+            grade[hit] = col.capitalize()
+    pm = table[grade.notna()]
+    evidence = pd.DataFrame(
+        {
+            "source": "HPA",
+            "gene_symbol": pm["gene_symbol"],
+            "ensembl_gene": pm["ensembl_gene"],
+            "category": grade[grade.notna()],
+        }
+    )
+    return _finish_evidence(evidence), rejects
+
+
+def read_curated(path: str | Path) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """A user-curated surface-gene list (schema ``curated_surface``: an identifier and a ``reason``).
+
+    Returns evidence rows with source "curated"; every listed gene joins the ranked universe and is reported as
+    curated with its reason (``targets.surface_curated``, ``targets.curated_reason``).
+    """
+    raw = read_raw_table(path)
+    if not set(raw.columns) & {"ensembl_gene", "entrez_id", "gene_symbol"}:
+        raise InputError(
+            f"{path}: the curated surface list needs a gene_symbol, ensembl_gene or entrez_id column; "
+            f"found {sorted(raw.columns)}",
+            hint="one row per gene: gene_symbol,reason (e.g. CA9,girentuximab PET/therapy in ccRCC)",
+        )
+    table, rejects = _validate(raw, "curated_surface", "curated_surface", str(path))
+    no_id = table.reindex(columns=["ensembl_gene", "entrez_id", "gene_symbol"]).isna().all(axis=1)
+    if no_id.any():
+        extra = reject_rows("curated_surface", str(path), table.loc[no_id, "row_number"], "gene_symbol",
+                            [""] * int(no_id.sum()), "no gene identifier (gene_symbol, ensembl_gene, entrez_id)")
+        rejects = pd.concat([r for r in (rejects, extra) if len(r)], ignore_index=True)
+        table = table[~no_id]
+    return _finish_evidence(table.assign(source="curated")), rejects
 
 
 def _finish_evidence(frame: pd.DataFrame) -> pd.DataFrame:

@@ -11,7 +11,7 @@ from __future__ import annotations
 from typing import Any
 
 from radiovector.settings import resolve
-from radiovector.settings.targets import DEFAULT_ORGAN_PANEL, TargetsSettings
+from radiovector.settings.targets import DEFAULT_ORGAN_PANEL, TargetsSettings, with_calibration
 
 __all__ = ["DEFAULT_ORGAN_PANEL", "DEFAULT_PARAMS", "resolve_params"]
 
@@ -20,9 +20,10 @@ DEFAULT_PARAMS: dict[str, Any] = TargetsSettings.defaults()
 
 
 def resolve_params(params: dict[str, Any] | None = None) -> dict[str, Any]:
-    """``params`` (the ``targets:`` section) validated, over the defaults; nested mappings (``weights``,
-    ``surface``) are merged key by key, ``organ_panel`` and ``surface.cspa_categories`` are replaced whole.
+    """``params`` (the ``targets:`` section) validated, over the calibrated parameters when ``calibration`` names
+    a calibration file, then the defaults; nested mappings (``weights``, ``surface``) are merged key by key,
+    ``organ_panel``, ``surface.cspa_categories`` and ``surface.hpa_reliability`` are replaced whole.
 
     Raises :class:`~radiovector.errors.ConfigError` naming the offending key path.
     """
-    return resolve(TargetsSettings, params, "targets")
+    return resolve(TargetsSettings, with_calibration(params), "targets")

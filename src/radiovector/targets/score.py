@@ -68,28 +68,43 @@ def harmonise(
     return np.interp(tumour_log, uniq, ref_q), "quantile"
 
 
+SURFACE_FLAGS = {"SURFY": "surface_surfy", "CSPA": "surface_cspa", "HPA": "surface_hpa", "CURATED": "surface_curated"}
+_SURFACE_COLUMNS = [
+    "gene_key", "surface_score", "surface_sources", "surface_n_sources", *SURFACE_FLAGS.values(),
+    "hpa_reliability", "curated_reason",
+]
+
+
 def surface_scores(evidence: pd.DataFrame, bridge: pd.DataFrame, p: dict[str, Any]) -> pd.DataFrame:
     """Best surface-evidence score per gene key, with the sources that support it.
 
     SURFY: ``surfy_base`` for a "surface" call + ``surfy_ml_weight`` x machine-learning score (capped at 1);
-    CSPA: the score of its confidence category; other sources: their ``evidence_score`` or ``default_score``.
+    CSPA: the score of its confidence category; HPA subcellular location: the score of the reliability grade that
+    lists the plasma membrane (``hpa_reliability``); a curated list: ``curated_score``; other sources: their
+    ``evidence_score`` or ``default_score``. Also per gene: which of SURFY/CSPA/HPA/curated support it, how many
+    sources do, the HPA grade and the curated reason.
     """
     cfg = p["surface"]
     if evidence is None or len(evidence) == 0:
-        return pd.DataFrame(columns=["gene_key", "surface_score", "surface_sources"])
+        return pd.DataFrame(columns=_SURFACE_COLUMNS)
     ev = evidence.copy()
-    for col in ("label", "ml_score", "category", "evidence_score", "source"):
+    for col in ("label", "ml_score", "category", "evidence_score", "source", "reason"):
         if col not in ev.columns:
             ev[col] = None
     src = ev["source"].fillna("custom").astype(str)
+    upper = src.str.upper()
     score = pd.Series(np.nan, index=ev.index, dtype="float64")
-    surfy = src.str.upper() == "SURFY"
+    surfy = upper == "SURFY"
     base = np.where(ev["label"].astype(object).eq("surface").fillna(False), cfg["surfy_base"], 0.0)
     ml = pd.to_numeric(ev["ml_score"], errors="coerce").fillna(0.0).to_numpy()
     score[surfy] = np.minimum(1.0, base + cfg["surfy_ml_weight"] * ml)[surfy.to_numpy()]
-    cspa = src.str.upper() == "CSPA"
+    cspa = upper == "CSPA"
     score[cspa] = ev.loc[cspa, "category"].map(lambda c: cfg["cspa_categories"].get(c, 0.0)).astype("float64")
-    other = ~(surfy | cspa)
+    hpa = upper == "HPA"
+    score[hpa] = ev.loc[hpa, "category"].map(lambda c: cfg["hpa_reliability"].get(c, 0.0)).astype("float64")
+    curated = upper == "CURATED"
+    score[curated] = cfg["curated_score"]
+    other = ~(surfy | cspa | hpa | curated)
     given = pd.to_numeric(ev.loc[other, "evidence_score"], errors="coerce")
     score[other] = given.fillna(cfg["default_score"])
     mapped = map_to_ensembl(ev, bridge)
@@ -98,9 +113,24 @@ def surface_scores(evidence: pd.DataFrame, bridge: pd.DataFrame, p: dict[str, An
     per_source = ev.groupby(["gene_key", "src"], sort=True)["score"].max().reset_index()
     per_source["label"] = per_source["src"] + " " + per_source["score"].map(lambda v: f"{v:.2f}")
     out = per_source.groupby("gene_key", sort=True).agg(
-        surface_score=("score", "max"), surface_sources=("label", "; ".join)
+        surface_score=("score", "max"), surface_sources=("label", "; ".join), surface_n_sources=("src", "size")
     )
-    return out.reset_index()
+    up = per_source.assign(up=per_source["src"].str.upper())
+    for name, column in SURFACE_FLAGS.items():
+        out[column] = out.index.isin(up.loc[up["up"] == name, "gene_key"])
+    hpa_rows = ev[ev["src"].str.upper() == "HPA"]
+    if len(hpa_rows):
+        best = hpa_rows.sort_values(["gene_key", "score"], ascending=[True, False]).drop_duplicates("gene_key")
+        out["hpa_reliability"] = best.set_index("gene_key")["category"].reindex(out.index)
+    else:
+        out["hpa_reliability"] = None
+    cur_rows = ev[ev["src"].str.upper() == "CURATED"]
+    if len(cur_rows):
+        reasons = cur_rows.groupby("gene_key")["reason"].agg(lambda r: "; ".join(sorted({str(x) for x in r})))
+        out["curated_reason"] = reasons.reindex(out.index)
+    else:
+        out["curated_reason"] = None
+    return out.reset_index()[_SURFACE_COLUMNS]
 
 
 def _organ_matrix(normal: pd.DataFrame, panel: dict[str, float]) -> pd.DataFrame:
@@ -180,11 +210,59 @@ def _organ_scores(
     return risk, pen, (1 - blend) * worst + blend * mean_pen
 
 
+def component_scores(
+    level_ntpm: np.ndarray,
+    lfc: np.ndarray,
+    organ_ntpm: np.ndarray,
+    surface: np.ndarray,
+    prevalence: np.ndarray,
+    organ_weights: np.ndarray,
+    p: dict[str, Any],
+) -> tuple[dict[str, np.ndarray], np.ndarray, np.ndarray]:
+    """The component scores of genes from their features (one value per gene; ``organ_ntpm`` [genes, organs]).
+
+    Returns (components by name, per-organ penalties [genes, organs], combined organ penalty). The single place
+    where the score's parameters act: :func:`rank_targets` and the calibration (:mod:`radiovector.targets.evaluate`)
+    both call it.
+    """
+    _, pen, penalty = _organ_scores(organ_ntpm, organ_weights, p)
+    comp = {
+        "level": ramp(
+            log1p2(level_ntpm), np.log2(1 + p["level_floor_ntpm"]), np.log2(1 + p["level_saturation_ntpm"])
+        ),
+        "contrast": np.where(
+            np.isnan(lfc), p["missing_contrast_score"], ramp(lfc, 0.0, p["contrast_saturation_log2"])
+        ),
+        "safety": 1.0 - penalty,
+        "surface": np.asarray(surface, dtype="float64"),
+        "prevalence": np.nan_to_num(np.asarray(prevalence, dtype="float64"), nan=0.0),
+    }
+    return comp, pen, penalty
+
+
+def active_components(p: dict[str, Any], lfc: np.ndarray, prevalence: np.ndarray) -> list[str]:
+    """Components with a positive weight that are defined for the tumour type (contrast needs any fold change,
+    prevalence any sample-level value)."""
+    active = [k for k in COMPONENTS if p["weights"].get(k, 0) > 0]
+    if np.isnan(lfc).all():
+        active = [k for k in active if k != "contrast"]
+    if np.isnan(np.asarray(prevalence, dtype="float64")).all():
+        active = [k for k in active if k != "prevalence"]
+    return active
+
+
+def combine_scores(comp: dict[str, np.ndarray], active: list[str], p: dict[str, Any]) -> np.ndarray:
+    """The weighted mean sum_k w_k s_k / sum_k w_k over the active components."""
+    total = sum(p["weights"][k] for k in active)
+    n = len(next(iter(comp.values())))
+    return sum(p["weights"][k] * comp[k] for k in active) / total if total > 0 else np.zeros(n)
+
+
 def _fmt(v: float, spec: str = ".3g") -> str:
     return "n/a" if v is None or not np.isfinite(v) else format(v, spec)
 
 
-def _reason(row: dict[str, Any], active: list[str]) -> str:
+def _reason(row: dict[str, Any], active: list[str], p: dict[str, Any]) -> str:
     name = row["gene_symbol"] or row["gene_key"]
     parts = [f"{name}: tumour {_fmt(row['tumour_median_tpm'])} TPM (level {_fmt(row['level_score'], '.2f')})"]
     if "contrast" in active:
@@ -203,7 +281,23 @@ def _reason(row: dict[str, Any], active: list[str]) -> str:
         )
     if row["normal_data"] == "partial":
         parts.append("some panel organs without data")
+    parts.extend(_limitations(row, p))
     return "; ".join(parts)
+
+
+def _limitations(row: dict[str, Any], p: dict[str, Any]) -> list[str]:
+    """Where the data cannot support the gene as a target, said plainly (appended to the reason)."""
+    out = []
+    tpm = row["tumour_median_tpm"]
+    if tpm is not None and np.isfinite(tpm) and tpm < p["low_tumour_tpm"]:
+        out.append(f"data limit: tumour RNA < {_fmt(p['low_tumour_tpm'])} TPM, bulk RNA cannot support this target")
+    if row.get("surface_curated"):
+        out.append(f"curated surface gene: {row.get('curated_reason') or 'no reason given'}")
+    elif row.get("surface_hpa") and row.get("surface_n_sources") == 1:
+        out.append(
+            f"surface evidence only from HPA cell-line staining ({row.get('hpa_reliability')}): not in SURFY or CSPA"
+        )
+    return out
 
 
 def rank_targets(
@@ -259,6 +353,9 @@ def rank_targets(
     t = t.merge(surf, on="gene_key", how="left")
     t["surface_score"] = t["surface_score"].fillna(0.0)
     t["surface_sources"] = t["surface_sources"].fillna("none")
+    t["surface_n_sources"] = t["surface_n_sources"].fillna(0).astype("int64")
+    for flag in SURFACE_FLAGS.values():
+        t[flag] = t[flag].astype("boolean").fillna(False).astype(bool)
     symbols = bridge.dropna(subset=["gene_symbol"]).drop_duplicates("ensembl_gene").set_index("ensembl_gene")
     fill = t["ensembl_gene"].map(symbols["gene_symbol"]) if len(symbols) else None
     if fill is not None:
@@ -300,28 +397,13 @@ def rank_targets(
         computed = np.log2((g["tumour_median"] + 1.0) / (g["normal_median"] + 1.0)).to_numpy(dtype="float64")
         lfc = np.where(np.isnan(lfc), computed, lfc)
         organ_ntpm = organ_wide.reindex(g["ensembl_gene"].fillna("")).to_numpy(dtype="float64")
-        risk, pen, penalty = _organ_scores(organ_ntpm, weights, p)
         known = (~np.isnan(organ_ntpm)).sum(axis=1)
-        comp = {
-            "level": ramp(
-                log1p2(level_ntpm),
-                np.log2(1 + p["level_floor_ntpm"]),
-                np.log2(1 + p["level_saturation_ntpm"]),
-            ),
-            "contrast": np.where(
-                np.isnan(lfc), p["missing_contrast_score"], ramp(lfc, 0.0, p["contrast_saturation_log2"])
-            ),
-            "safety": 1.0 - penalty,
-            "surface": g["surface_score"].to_numpy(dtype="float64"),
-            "prevalence": g["prevalence"].fillna(0.0).to_numpy(dtype="float64"),
-        }
-        active = [k for k in COMPONENTS if p["weights"].get(k, 0) > 0]
-        if np.isnan(lfc).all():
-            active = [k for k in active if k != "contrast"]
-        if g["prevalence"].isna().all():
-            active = [k for k in active if k != "prevalence"]
-        total = sum(p["weights"][k] for k in active)
-        score = sum(p["weights"][k] * comp[k] for k in active) / total if total > 0 else np.zeros(len(g))
+        prevalence = g["prevalence"].to_numpy(dtype="float64")
+        comp, pen, penalty = component_scores(
+            level_ntpm, lfc, organ_ntpm, g["surface_score"].to_numpy(dtype="float64"), prevalence, weights, p
+        )
+        active = active_components(p, lfc, prevalence)
+        score = combine_scores(comp, active, p)
         worst = pen.argmax(axis=1) if len(organs) else np.zeros(len(g), int)
         worst_pen = pen[np.arange(len(g)), worst] if len(organs) else np.zeros(len(g))
         limiting = np.where(worst_pen > 0, np.array(organs, dtype=object)[worst], "none")
@@ -352,6 +434,11 @@ def rank_targets(
             known == len(organs), "complete", np.where(known == 0, "missing", "partial")
         )
         out["surface_sources"] = g["surface_sources"]
+        out["surface_n_sources"] = g["surface_n_sources"].to_numpy()
+        for flag in SURFACE_FLAGS.values():
+            out[flag] = g[flag].to_numpy()
+        out["hpa_reliability"] = g["hpa_reliability"].astype(object).where(g["hpa_reliability"].notna(), None)
+        out["curated_reason"] = g["curated_reason"].astype(object).where(g["curated_reason"].notna(), None)
         out["mapped_by"] = g["mapped_by"].fillna("unmapped")
         out["_order"] = out["normal_data"].map(_NORMAL_ORDER)
         out["_sym"] = out["gene_symbol"].fillna("~")
@@ -363,7 +450,7 @@ def rank_targets(
             .reset_index(drop=True)
         )
         out.insert(1, "rank", np.arange(1, len(out) + 1, dtype="int64"))
-        out["reason"] = [_reason(r, active) for r in out.to_dict("records")]
+        out["reason"] = [_reason(r, active, p) for r in out.to_dict("records")]
         frames.append(out)
 
     targets = pd.concat(frames, ignore_index=True) if frames else pd.DataFrame()
