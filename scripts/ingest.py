@@ -6,7 +6,7 @@ from pathlib import Path
 sys.path.insert(0, str(Path(snakemake.scriptdir).parent / "src"))  # noqa: F821  (use this checkout's package)
 
 from radiovector.contracts import write_table  # noqa: E402
-from radiovector.io.tables import TableSchema, read_raw_table, sha256_file, validate_table  # noqa: E402
+from radiovector.io.tables import TableSchema, input_summary, read_raw_table, validate_table  # noqa: E402
 from radiovector.scripting import run_script, write_json, write_parquet  # noqa: E402
 
 
@@ -17,19 +17,7 @@ def main(smk):
     result = validate_table(read_raw_table(source), schema, name, str(source), with_row_number=True)
     write_parquet(result.accepted, smk.output.table)
     write_table("rejects", result.rejects, smk.output.rejects)
-    write_json(
-        {
-            "input": name,
-            "path": str(source),
-            "sha256": sha256_file(source),
-            "size_bytes": source.stat().st_size,
-            "schema": name,
-            "rows_in": result.rows_in,
-            "rows_accepted": result.rows_accepted,
-            "rows_rejected": result.rows_rejected,
-        },
-        smk.output.summary,
-    )
+    write_json(input_summary(name, source, result), smk.output.summary)
 
 
 run_script(snakemake, main)  # noqa: F821

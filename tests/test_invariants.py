@@ -58,6 +58,17 @@ def test_validation_never_loses_rows(monkeypatch: pytest.MonkeyPatch) -> None:
         tables.validate_table(frame, schema, "t", "t.csv")
 
 
+def test_structure_reader_never_loses_rows(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
+    from radiovector.candidates import io
+
+    path = tmp_path / "c.smi"
+    path.write_text("CCO a\nCCN b\n")
+    real = io.read_candidates
+    monkeypatch.setattr(io, "read_candidates", lambda p, s=None: (lambda a, r, n: (a, r, n + 1))(*real(p, s)))
+    with pytest.raises(InvariantError, match="3 rows in but 2 accepted"):
+        io.read_structure_input("candidates", path)
+
+
 def test_sigma_for_sd_needs_sd() -> None:
     from radiovector.pk.fit import sigma_for
 

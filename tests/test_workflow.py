@@ -11,6 +11,7 @@ from pathlib import Path
 import pandas as pd
 import pytest
 from conftest import REPO, TEST_CONFIG, run_cli, write_config
+from structure_files import write_fasta, write_sdf
 
 from radiovector.store import ResultsStore
 
@@ -153,3 +154,28 @@ def test_rerun_does_no_work_and_a_weight_change_reruns_only_its_dependents(
     changed = json.loads(out)
     assert changed["changed"] > 0 and "score" in changed["changed_columns"]
 
+
+def test_workflow_reads_sdf_candidates_and_fasta_peptides(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    """The workflow reads the structure formats score-candidates reads; rejects carry the SDF record number and the
+    FASTA header line."""
+    data = TEST_CONFIG.parents[1] / "data"
+    candidates = pd.read_csv(data / "candidates.csv", dtype=str, keep_default_na=False)
+    peptides = pd.read_csv(data / "peptides.csv", dtype=str, keep_default_na=False)
+    sdf, fasta = tmp_path / "candidates.sdf.gz", tmp_path / "peptides.fasta"
+    write_sdf(sdf, candidates, bad_at=2)
+    write_fasta(fasta, peptides, empty_record="no-sequence")
+    config = write_config(tmp_path, TEST_CONFIG, inputs={"candidates": str(sdf), "peptides": str(fasta)})
+    store = tmp_path / "store"
+    code, out, err = run_cli(["run", "--config", str(config), "--store", str(store), "--json"], capsys)
+    assert code == 0, err
+    summary = json.loads(out)
+    assert summary["status"] == "succeeded"
+    assert {k: summary["inputs"]["candidates"][k] for k in ("rows_in", "rows_accepted", "rows_rejected")} == {
+        "rows_in": len(candidates) + 1, "rows_accepted": len(candidates), "rows_rejected": 1}
+    assert summary["inputs"]["peptides"]["rows_rejected"] == 1
+    results = ResultsStore(store)
+    rejects = results.read("rejects", summary["run_id"]).to_pandas().set_index("input")
+    assert rejects.loc["candidates", "row_number"] == 2 and rejects.loc["candidates", "source"] == str(sdf)
+    assert rejects.loc["peptides", "row_number"] == 2 * len(peptides) + 1  # the header line of the last record
+    scored = results.read("candidates", summary["run_id"]).to_pandas()
+    assert {"PSMA-617", "FAPI-46", "octreotide"} <= set(scored["candidate_id"])

@@ -45,21 +45,40 @@ class ImportScan:
 def scan_imports(path: Path, module: str | None = None) -> ImportScan:
     """Every import in ``path`` at any depth (module level, functions, ``if`` blocks). ``module`` is the dotted
     name of the file (for relative imports; ``None`` for a script, where relative imports are an error)."""
-    tree = ast.parse(path.read_bytes(), filename=str(path))
+    source = path.read_bytes()
+    tree = ast.parse(source, filename=str(path))
     is_package = path.name == "__init__.py"
     scan = ImportScan()
-    for node in ast.walk(tree):
+    for node in _statements(tree.body):  # import statements sit in statement lists only: a cheap walk
         if isinstance(node, ast.Import):
             scan.modules.update(alias.name for alias in node.names)
         elif isinstance(node, ast.ImportFrom):
             base = _resolve_from(node, module, is_package, path)
             scan.modules.add(base)
             scan.from_names.update(f"{base}.{alias.name}" for alias in node.names if alias.name != "*")
-        elif isinstance(node, ast.Call) and _is_dynamic_import(node.func) and node.args:
-            arg = node.args[0]
-            if isinstance(arg, ast.Constant) and isinstance(arg.value, str):
-                scan.modules.add(arg.value)
+    if any(marker in source for marker in _DYNAMIC_MARKERS):  # calls hide in expressions: the full walk
+        for node in ast.walk(tree):
+            if isinstance(node, ast.Call) and _is_dynamic_import(node.func) and node.args:
+                arg = node.args[0]
+                if isinstance(arg, ast.Constant) and isinstance(arg.value, str):
+                    scan.modules.add(arg.value)
     return scan
+
+
+_DYNAMIC_MARKERS = (b"import_module", b"__import__", b"files(")
+_BLOCKS = ("body", "orelse", "finalbody", "handlers", "cases")
+
+
+def _statements(nodes: list[ast.stmt]) -> Iterable[ast.AST]:
+    """Every statement at any depth (inside functions, classes, if/try/with/for/match blocks)."""
+    stack: list[ast.AST] = list(nodes)
+    while stack:
+        node = stack.pop()
+        yield node
+        for name in _BLOCKS:
+            child = getattr(node, name, None)
+            if isinstance(child, list):
+                stack.extend(child)
 
 
 def _resolve_from(node: ast.ImportFrom, module: str | None, is_package: bool, path: Path) -> str:

@@ -1,6 +1,10 @@
 """Read candidate structures: SMILES files (.smi), CSV/TSV/Parquet tables (validated against the
 ``candidates`` table schema) and SDF (.sdf, .sdf.gz). Every input row ends up either in the accepted frame
-(with its 1-based ``row_number`` and ``source``) or in the rejects frame with a reason."""
+(with its 1-based ``row_number`` and ``source``) or in the rejects frame with a reason.
+
+:func:`read_structure_input` is the workflow's reader of the ``candidates`` and ``peptides`` inputs: the same
+readers as ``radiovector score-candidates`` (:func:`read_candidates`, :func:`radiovector.peptides.io.read_peptides`),
+so every format the command line reads, the workflow reads too."""
 
 from __future__ import annotations
 
@@ -11,8 +15,15 @@ import pandas as pd
 from rdkit import Chem
 
 from radiovector.candidates.rdlog import RDKitLog
-from radiovector.errors import InputError
-from radiovector.io.tables import TableSchema, read_raw_table, reject, rejects_frame, validate_table
+from radiovector.errors import InputError, InvariantError
+from radiovector.io.tables import (
+    TableSchema,
+    ValidatedTable,
+    read_raw_table,
+    reject,
+    rejects_frame,
+    validate_table,
+)
 
 SDF_SUFFIXES = (".sdf", ".sd", ".mol")
 
@@ -112,3 +123,33 @@ def read_candidates(path: str | Path, schema: TableSchema | None = None) -> tupl
         rejects = pd.concat([sdf_rejects, rejects], ignore_index=True)
     rejects["row_number"] = rejects["row_number"].astype("int64")
     return accepted, rejects, rows_in
+
+
+#: Workflow inputs read by :func:`read_structure_input`, and the formats each accepts besides CSV/TSV/Parquet.
+STRUCTURE_INPUTS = {"candidates": ("SDF (.sdf, .sdf.gz)", "SMILES (.smi)"), "peptides": ("FASTA (.fasta, .fa)",)}
+
+
+def read_structure_input(name: str, path: str | Path, schema: TableSchema | None = None) -> ValidatedTable:
+    """Read the workflow input ``name`` (``candidates`` or ``peptides``) in any format ``score-candidates``
+    reads, as the ingest step stores it: accepted rows typed by ``schema`` with ``row_number`` (1-based data row
+    of a table, line of a SMILES file, record of an SDF, header line of a FASTA record) as the last column, and
+    the rejects numbered the same way."""
+    if name not in STRUCTURE_INPUTS:
+        raise ValueError(f"read_structure_input reads {sorted(STRUCTURE_INPUTS)}, not {name!r}")
+    schema = schema or TableSchema.load(name)
+    if name == "peptides":
+        from radiovector.peptides.io import read_peptides
+
+        accepted, rejects, rows_in = read_peptides(path, schema)
+    else:
+        accepted, rejects, rows_in = read_candidates(path, schema)
+    for column in schema.columns:  # an empty file gives no rows to type: keep the columns of a table input
+        if column not in accepted.columns:
+            accepted[column] = pd.Series(dtype=object)
+    columns = [c for c in accepted.columns if c not in ("row_number", "source")]
+    accepted = accepted[[*columns, "row_number"]].astype({"row_number": "int64"}).reset_index(drop=True)
+    result = ValidatedTable(accepted=accepted, rejects=rejects, rows_in=rows_in)
+    if result.rows_in != result.rows_accepted + result.rows_rejected:
+        raise InvariantError(f"{path}: {rows_in} rows in but {result.rows_accepted} accepted + "
+                             f"{result.rows_rejected} rejected (input {name!r})")
+    return result

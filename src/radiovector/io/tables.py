@@ -348,6 +348,22 @@ def validate_table(
     return result
 
 
+def input_summary(input_name: str, source: str | Path, result: ValidatedTable) -> dict[str, Any]:
+    """What the ingest step records for one input file (the run's ``inputs`` table): path, sha256, size, schema
+    and the row counts, ``rows_in = rows_accepted + rows_rejected``."""
+    source = Path(source)
+    return {
+        "input": input_name,
+        "path": str(source),
+        "sha256": sha256_file(source),
+        "size_bytes": source.stat().st_size,
+        "schema": input_name,
+        "rows_in": result.rows_in,
+        "rows_accepted": result.rows_accepted,
+        "rows_rejected": result.rows_rejected,
+    }
+
+
 def load_input(path: str | Path, schema: TableSchema | str, input_name: str | None = None) -> ValidatedTable:
     """Read and validate one input file; the convenience entry point for library users."""
     if isinstance(schema, str):

@@ -35,8 +35,9 @@ class Inputs(Section):
     tumour_expression: str | None = _input("tumour-vs-normal expression summaries (OncoDB/TCGA shape)")
     normal_expression: str | None = _input("normal-tissue expression, gene x tissue (HPA shape)")
     surfaceome: str | None = _input("cell-surface evidence per protein (SURFY shape)")
-    candidates: str | None = _input("candidate structures (CSV with id and smiles)")
-    peptides: str | None = _input("peptide candidates (CSV with id and sequence, native notation or HELM)")
+    candidates: str | None = _input("candidate structures (CSV/TSV/Parquet with id and smiles, SDF, SMILES)")
+    peptides: str | None = _input("peptide candidates (CSV/TSV/Parquet with id and sequence, native notation or "
+                                  "HELM; FASTA)")
     biodistribution: str | None = _input("biodistribution, %ID/g per organ and time point")
     cspa: str | None = _input("Cell Surface Protein Atlas evidence (optional second surface source)")
 
