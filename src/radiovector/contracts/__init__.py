@@ -170,7 +170,10 @@ class TableContract:
         if not self.key or table.num_rows == 0:
             return
         where = f" ({source})" if source else ""
-        keys = table.select(list(self.key)).to_pandas()
+        keyed = table.select(list(self.key))
+        if keyed.group_by(list(self.key)).aggregate([]).num_rows == table.num_rows:  # Arrow: fast when unique
+            return
+        keys = keyed.to_pandas()
         dup = keys.duplicated(keep=False)
         if dup.any():
             example = keys[dup].head(2).to_dict("records")
