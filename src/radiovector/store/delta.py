@@ -363,10 +363,17 @@ class ResultsStore:
         return problems
 
     def _require_intact(self) -> None:
-        """Check the log of every table afresh; :class:`DamagedStore` if one is damaged (before writes and deletes)."""
+        """Check the log of every table afresh; :class:`DamagedStore` if one is damaged (before writes and deletes).
+        A log that is damaged in another way (a gap) fails when the table is opened."""
         self._log_checked.clear()
         for name in self.table_names():
-            self._open(name)
+            problems = self.log_problems(name)
+            if problems:
+                raise DamagedStore(
+                    f"the Delta log of table {name!r} in {self.location} is damaged: {'; '.join(problems[:3])}",
+                    hint=damage_hint(name),
+                )
+            self._log_checked.add(name)
 
     def table_names(self) -> list[str]:
         """Names of the tables that exist in the store (``runs`` first)."""
@@ -423,14 +430,16 @@ class ResultsStore:
         table = self._open(name)
         return None if table is None else pa.schema(table.schema().to_arrow())
 
-    def _append(self, name: str, data: pa.Table | pd.DataFrame, run_id: str, commit_id: str | None = None) -> None:
+    def _append(self, name: str, data: pa.Table | pd.DataFrame, run_id: str, commit_id: str | None = None,
+                handle: DeltaTable | None = None) -> DeltaTable | None:
         """Append one table of run ``run_id`` as one Delta commit, retrying when another writer wins a race.
 
         Every row carries ``run_id`` and ``commit_id`` (the commit attempt; a fresh one if not given), and so does
         the Delta commit's metadata (for orphan ages). Each attempt aligns the table with the store's current
         schema (:func:`align_to_store`), so a column another writer added meanwhile is filled, not lost. The table
         is written as one record batch: delta-rs writes the batches of a multi-chunk table in parallel and does not
-        keep their order, and the row order of a run's tables must be reproducible.
+        keep their order, and the row order of a run's tables must be reproducible. ``handle`` is the table, already
+        open (saves opening it again); returns it as of this commit.
         """
         commit_id = commit_id or uuid.uuid4().hex
         props = CommitProperties(
@@ -439,21 +448,26 @@ class ResultsStore:
         )
         last_error: Exception | None = None
         for attempt in range(_COMMIT_ATTEMPTS):
-            table, added = align_to_store(name, data, self._stored_schema(name))
+            if handle is None:
+                handle = self._open(name)
+            elif attempt:
+                handle.update_incremental()  # another writer may have changed the schema
+            stored = None if handle is None else pa.schema(handle.schema().to_arrow())
+            table, added = align_to_store(name, data, stored)
             for column, value in (("run_id", run_id), ("commit_id", commit_id)):
                 at = table.schema.get_field_index(column)
                 table = table.set_column(at, column, pa.array([value] * table.num_rows, pa.string()))
             table = table.combine_chunks()
             try:
                 write_deltalake(
-                    self.table_uri(name),
+                    self.table_uri(name) if handle is None else handle,
                     table,
                     mode="append",
                     schema_mode="merge" if added else None,
-                    storage_options=self.storage_options,
+                    storage_options=self.storage_options if handle is None else None,
                     commit_properties=props,
                 )
-                return
+                return handle
             except SchemaMismatchError as exc:
                 if attempt + 1 < _COMMIT_ATTEMPTS and self._stored_schema(name) != table.schema:
                     continue  # another writer changed the schema meanwhile: align again
@@ -507,28 +521,30 @@ class ResultsStore:
         commit_id = uuid.uuid4().hex
         runs_row = _set_column(runs_row, "commit_id", pa.array([commit_id], pa.string()))
         runs_row = _set_column(runs_row, "committed_at", pa.array([datetime.now(UTC)], pa.timestamp("us", tz="UTC")))
+        handles = {name: self._open(name) for name in [*sorted(tables), RUNS]}
         expected: dict[str, int] = {}
-        for name in sorted(tables):  # every table checked against its contract and the store before any write
-            expected[name] = align_to_store(name, tables[name], self._stored_schema(name))[0].num_rows
-        align_to_store(RUNS, runs_row, self._stored_schema(RUNS))
+        for name, handle in handles.items():  # every table checked against its contract and the store first
+            stored = None if handle is None else pa.schema(handle.schema().to_arrow())
+            expected[name] = align_to_store(name, runs_row if name == RUNS else tables[name], stored)[0].num_rows
         written: list[str] = []
         try:
-            for name in sorted(tables):
+            for name in [*sorted(tables), RUNS]:
                 written.append(name)  # before the append: a failing append may still have committed
-                self._append(name, tables[name], run_id, commit_id)
-            written.append(RUNS)
-            self._append(RUNS, runs_row, run_id, commit_id)
+                data = runs_row if name == RUNS else tables[name]
+                handles[name] = self._append(name, data, run_id, commit_id, handles[name])
         except Exception:
             self._withdraw(commit_id, written)
             raise
-        if self._winning_commit(run_id) != commit_id:
+        if self._winning_commit(run_id, handles[RUNS]) != commit_id:
             self._withdraw(commit_id, written)
             raise StoreError(
                 f"run {run_id} is already in the store at {self.location}: another process committed it at the same "
                 "moment; this copy was withdrawn, so the store holds exactly one; runs are never overwritten",
                 hint=f"nothing to do; `radiovector runs show {run_id}` shows the run",
             )
-        lost = {n: (have, want) for n, want in expected.items() if (have := self._attempt_rows(n, commit_id)) != want}
+        lost = {n: (have, want) for n, want in expected.items()
+                if (have := self._attempt_rows(n, commit_id, handles[n])) != want
+                and (have := self._attempt_rows(n, commit_id, handles[n], exact=True)) != want}
         if lost:
             self._withdraw(commit_id, written)
             raise StoreError(
@@ -538,13 +554,27 @@ class ResultsStore:
             )
         return run_id
 
-    def _attempt_rows(self, name: str, commit_id: str) -> int:
-        """Rows of table ``name`` written by commit attempt ``commit_id`` (files of other attempts are skipped by
-        their statistics)."""
-        table = self._open(name)
-        if table is None:
+    def _attempt_rows(self, name: str, commit_id: str, handle: DeltaTable | None = None, exact: bool = False) -> int:
+        """Rows of table ``name`` written by commit attempt ``commit_id``, as of now.
+
+        Counted from the Delta log's file statistics (each append writes files that hold one commit id), or with
+        ``exact`` by reading the files (after a concurrent compaction merged files, or in a wide format-1 table
+        without statistics for ``commit_id``).
+        """
+        if handle is None:
+            handle = self._open(name)
+        else:
+            handle.update_incremental()
+        if handle is None:
             return 0
-        return int(_dataset(table).count_rows(filter=pc.field("commit_id") == commit_id))
+        if exact:
+            return int(_dataset(handle).count_rows(filter=pc.field("commit_id") == commit_id))
+        actions = pa.table(handle.get_add_actions(flatten=True))
+        low, high = "min.commit_id", "max.commit_id"
+        if low not in actions.column_names or high not in actions.column_names:
+            return 0
+        mine = pc.and_(pc.equal(actions[low], commit_id), pc.equal(actions[high], commit_id))
+        return int(pc.sum(actions.filter(mine)["num_records"]).as_py() or 0)
 
     def _withdraw(self, commit_id: str, names: Iterable[str]) -> None:
         """Delete the rows of commit attempt ``commit_id`` from tables ``names`` (best effort: rows left behind are
@@ -571,21 +601,24 @@ class ResultsStore:
         raise StoreError(f"could not delete rows from table {name!r}: {last_error}")
 
     # ------------------------------------------------------------------ reading
-    def _runs_table(self) -> pa.Table:
-        """The committed runs rows, one per run id (the winner of concurrent attempts), in log order. Rows of a
-        format-1 store read with null ``commit_id`` and ``committed_at``."""
+    def _runs_table(self, run_id: str | None = None) -> pa.Table:
+        """The committed runs rows (of ``run_id`` only, if given), one per run id (the winner of concurrent
+        attempts). Rows of a format-1 store read with null ``commit_id`` and ``committed_at``."""
         table = self._open(RUNS)
         if table is None:
             return RUNS_SCHEMA.empty_table()
-        rows = table.to_pyarrow_table()
+        rows = table.to_pyarrow_table(filters=None if run_id is None else [("run_id", "=", run_id)])
         for fld in RUNS_SCHEMA:
             if fld.name not in rows.column_names:
                 rows = rows.append_column(fld, pa.nulls(rows.num_rows, fld.type))
         return _winners(table, rows.select(RUNS_SCHEMA.names).cast(RUNS_SCHEMA))
 
-    def _winning_commit(self, run_id: str) -> str | None:
+    def _winning_commit(self, run_id: str, table: DeltaTable | None = None) -> str | None:
         """The commit id of the ``runs`` row of ``run_id`` that readers see (the earliest in the log), read afresh."""
-        table = self._open(RUNS)
+        if table is None:
+            table = self._open(RUNS)
+        else:
+            table.update_incremental()
         if table is None:
             return None
         rows = table.to_pyarrow_table(columns=["run_id", "commit_id", "committed_at"],
@@ -604,7 +637,7 @@ class ResultsStore:
 
     def find_run(self, run_id: str) -> dict[str, Any] | None:
         """The committed ``runs`` row of exactly ``run_id``, or None."""
-        rows = self._runs_table().filter(pc.field("run_id") == run_id).to_pylist()
+        rows = self._runs_table(run_id).to_pylist()
         return rows[0] if rows else None
 
     def resolve_run_id(self, ref: str) -> str:
