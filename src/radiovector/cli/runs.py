@@ -25,12 +25,12 @@ app = typer.Typer(
     no_args_is_help=True,
 )
 
-LIST_COLUMNS = ["run_id", "status", "title", "started_at", "duration_s", "git_commit", "user", "host"]
+LIST_COLUMNS = ["run_id", "status", "title", "started_at", "committed_at", "duration_s", "git_commit", "user", "host"]
 
 
 @app.command("list")
 def list_runs(store: str = StoreOption, as_json: bool = JsonOption) -> None:
-    """List the committed runs, oldest first.
+    """List the committed runs in the order this store committed them (committed_at), oldest first.
 
     Example: radiovector runs list --store results/store
     """
