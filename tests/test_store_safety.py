@@ -220,6 +220,7 @@ def test_forged_crates_are_refused_before_any_write(crate: Path, tmp_path: Path)
         "extending_id": ({RUN_FILE: _run_doc(crate, run_id=RUN + "0")}, "invalid run id"),
         "bad_status": ({RUN_FILE: _run_doc(crate, status="hacked")}, "invalid run record"),
         "bad_time": ({RUN_FILE: _run_doc(crate, started_at="yesterday")}, "invalid run record"),
+        "bad_tables_json": ({RUN_FILE: _run_doc(crate, tables_json="{not json")}, "invalid run record"),
         "undeclared_table": ({RUN_FILE: _run_doc(crate, tables_json=json.dumps(
             {**tables_json, "evil": {"rows": 3}})), "tables/evil.parquet": buffer.getvalue()}, "no contract declares"),
         "uncastable_column": ({"tables/targets.parquet": buffer.getvalue()}, "cannot be read as float64"),

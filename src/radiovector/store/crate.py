@@ -489,8 +489,15 @@ def verify_crate(path: str | os.PathLike[str]) -> dict[str, Any]:
         entity = graph.get(rel)
         if entity is None or entity.get("sha256") != sha:
             raise _refuse(path, f"{METADATA} does not describe {rel} with its checksum")
-    run = run_doc.get("run") or {}
-    tables = json.loads(run.get("tables_json") or "{}")
+    run = run_doc.get("run")
+    try:
+        if not isinstance(run, dict):
+            raise ValueError("no run record")
+        tables = json.loads(run.get("tables_json") or "{}")
+        if not isinstance(tables, dict):
+            raise ValueError("tables_json is not an object")
+    except (ValueError, TypeError) as exc:
+        raise _refuse(path, f"{RUN_FILE} holds an invalid run record ({exc})") from exc
     for name in tables:
         if f"tables/{name}.parquet" not in listed:
             raise _refuse(path, f"result table {name!r} of the run record is missing from the crate")
