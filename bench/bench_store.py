@@ -2,6 +2,9 @@
 
 1. committing a run with 1,000,000 result rows (target < 10 s); baseline: the same table written once with
    pyarrow.parquet (no Delta log, no run_id, no commit protocol);
+   1b. committing small runs (12 tables of 100 rows) into a store that already holds 20 runs: the per-commit
+   overhead of the commit protocol's checks (log health, contract and schema checks, read-back of the runs row,
+   row counts); baseline: the same 12 tables written with pyarrow.parquet;
 2. `runs sql` aggregating over 100 stored runs (target < 1 s, from a cold start: open store + query); baseline:
    DuckDB over the same rows held in memory as one Arrow table;
 3. `snakemake -n` on the default config (target < 3 s); baseline: `snakemake --version` (interpreter and import
@@ -60,6 +63,21 @@ def bench_commit(tmp: Path) -> None:
           f"ratio {figure / baseline:.1f}x")
 
 
+def bench_small_commits(tmp: Path, runs: int = 20) -> None:
+    from radiovector.contracts import contracts
+
+    names = sorted(sorted(contracts(), key=lambda n: len(contract(n).columns))[:13])
+    names = [n for n in names if n != "runs"][:12]
+    tables = {name: contract(name).example(100) for name in names}
+    store = ResultsStore(tmp / "small-store")
+    for _ in range(runs):
+        store.commit_run(record(), tables)
+    figures = sorted(timed(lambda: ResultsStore(tmp / "small-store").commit_run(record(), tables)) for _ in range(5))
+    base = timed(lambda: [pq.write_table(t, tmp / f"{n}.parquet") for n, t in tables.items()])
+    print(f"commit a small run (12 tables x 100 rows, store with {runs} runs): median {figures[2] * 1000:.0f} ms; "
+          f"plain parquet writes {base * 1000:.0f} ms; ratio {figures[2] / base:.0f}x")
+
+
 def bench_sql(tmp: Path) -> None:
     store = ResultsStore(tmp / "sql-store")
     tables = []
@@ -102,5 +120,6 @@ if __name__ == "__main__":
     with tempfile.TemporaryDirectory() as tmpdir:
         tmp = Path(tmpdir)
         bench_commit(tmp)
+        bench_small_commits(tmp)
         bench_sql(tmp)
         bench_dry_run(tmp)

@@ -90,7 +90,9 @@ def test_round_trip_gives_identical_tables_and_records_the_origin(
             assert target.read(name, run_id).equals(source.read(name, run_id)), name
     a, b = source.find_run(run_id), target.find_run(run_id)
     assert a is not None and b is not None
-    assert {k: v for k, v in a.items() if k != "origin_json"} == {k: v for k, v in b.items() if k != "origin_json"}
+    local = {"origin_json", "commit_id", "committed_at"}  # facts of the store that holds the run
+    assert {k: v for k, v in a.items() if k not in local} == {k: v for k, v in b.items() if k not in local}
+    assert b["commit_id"] != a["commit_id"] and b["committed_at"] > a["committed_at"]
     origin = target.get_run(run_id)["origin"]
     assert origin["institution"] == "Lab B" and origin["person"] == "A. Chemist"
     assert datetime.fromisoformat(origin["imported_at"]) <= datetime.now(UTC)
@@ -263,7 +265,7 @@ def test_row_order_survives_chunked_tables_and_the_round_trip(tmp_path: Path) ->
     chunked = pa.concat_tables([frame.slice(s, 10_000) for s in range(0, 300_000, 10_000)])
     store = ResultsStore(tmp_path / "a")
     now = datetime.now(UTC)
-    record = RunRecord(run_id="20260101T000000Z-0rder0", status="succeeded", started_at=now, finished_at=now,
+    record = RunRecord(run_id="20260101T000000Z-0a0de0", status="succeeded", started_at=now, finished_at=now,
                        config={}, tables={"pk_curves": {"rows": 300_000, "key": list(contract("pk_curves").key)}})
     run_id = store.commit_run(record, {"pk_curves": chunked})
     assert store.read("pk_curves", run_id)["time_h"].to_pylist() == [float(i) for i in range(300_000)]

@@ -139,3 +139,25 @@ def test_two_clients_committing_at_once_are_both_intact(s3_env: SeaweedS3) -> No
 
 def test_client_killed_mid_commit_leaves_no_half_visible_run(s3_env: SeaweedS3) -> None:
     check_kill_mid_commit(_uri(), rows=80_000, n_tables=10)
+
+
+def test_empty_log_file_on_s3_is_refused(s3_env: SeaweedS3, capsys: pytest.CaptureFixture[str]) -> None:
+    """The damage check lists and reads _delta_log through the object store: a 0-byte newest runs log entry is
+    refused (not read as "no change"), and `runs check` reports it."""
+    from datetime import UTC, datetime
+
+    from deltalake.fs import DeltaStorageHandler
+
+    from radiovector.store import RunRecord, new_run_id
+
+    uri = _uri()
+    store = ResultsStore(uri)
+    for _ in range(2):
+        now = datetime.now(UTC)
+        store.commit_run(RunRecord(run_id=new_run_id(), status="succeeded", started_at=now, finished_at=now,
+                                   config={}), {})
+    handler = DeltaStorageHandler(uri, options=store.storage_options)
+    handler.open_output_stream("runs/_delta_log/00000000000000000001.json").close()  # now 0 bytes
+    for args in (["list"], ["check"]):
+        code, _, err = run_cli(["runs", *args, "--store", uri], capsys)
+        assert code == 1 and "00000000000000000001.json is empty" in err, err

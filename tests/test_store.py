@@ -78,7 +78,10 @@ def test_rows_of_uncommitted_runs_are_invisible_and_cleaned(store_path: Path) ->
     assert store.read("targets").num_rows == 3
     assert store.sql("SELECT count(*) AS n FROM targets").to_pylist() == [{"n": 3}]
     assert store.clean_orphans(grace=timedelta(minutes=30)) == {}  # too recent: might still be committing
-    assert store.clean_orphans(grace=timedelta(0)) == {"targets": 4}
+    with pytest.raises(StoreError, match="below the safe minimum"):
+        store.clean_orphans(grace=timedelta(0))
+    assert store.orphan_rows() == {"targets": 4}
+    assert store.clean_orphans(grace=timedelta(0), force=True) == {"targets": 4}
     assert store.read("targets", good).num_rows == 3
 
 

@@ -25,12 +25,12 @@ app = typer.Typer(
     no_args_is_help=True,
 )
 
-LIST_COLUMNS = ["run_id", "status", "title", "started_at", "duration_s", "git_commit", "user", "host"]
+LIST_COLUMNS = ["run_id", "status", "title", "started_at", "committed_at", "duration_s", "git_commit", "user", "host"]
 
 
 @app.command("list")
 def list_runs(store: str = StoreOption, as_json: bool = JsonOption) -> None:
-    """List the committed runs, oldest first.
+    """List the committed runs in the order this store committed them (committed_at), oldest first.
 
     Example: radiovector runs list --store results/store
     """
@@ -208,19 +208,54 @@ def compact(
 @app.command("clean")
 def clean(
     grace_minutes: float = typer.Option(
-        30.0, help="Only delete rows of incomplete runs written longer ago than this (minutes)."
+        30.0, help="Only delete rows of incomplete runs written longer ago than this (minutes; at least 10)."
+    ),
+    force: bool = typer.Option(
+        False, "--force", help="Allow a grace period below 10 minutes: only when no other process writes the store."
     ),
     store: str = StoreOption,
     as_json: bool = JsonOption,
 ) -> None:
     """Delete rows left by runs that crashed before committing (they are never visible in queries).
 
+    Refused while a table's log is damaged (see `runs check`).
+
     Example: radiovector runs clean --grace-minutes 60
     """
     if grace_minutes < 0:
         raise RadioVectorError("--grace-minutes must not be negative")
-    deleted = open_store(store).clean_orphans(timedelta(minutes=grace_minutes))
+    deleted = open_store(store).clean_orphans(timedelta(minutes=grace_minutes), force=force)
     if as_json:
         print_json({"deleted_rows": deleted})
     else:
         console.print(f"deleted rows of incomplete runs: {deleted or 'none'}")
+
+
+@app.command("check")
+def check(store: str = StoreOption, as_json: bool = JsonOption) -> None:
+    """Check the store's health: every table's Delta log readable and complete, one runs row per run, and rows of
+    incomplete runs counted. Exits with status 1 on damage.
+
+    Example: radiovector runs check --store results/store
+    """
+    from radiovector.store.delta import damage_hint
+
+    report = open_store(store).check()
+    if as_json:
+        print_json(report)
+    else:
+        rows = [{"table": name, **{k: v for k, v in entry.items() if k != "problems"},
+                 "problems": "; ".join(entry["problems"]) or "none"} for name, entry in report["tables"].items()]
+        print_table(rows, title=f"store {report['store']}")
+        orphans = sum(e["orphan_rows"] or 0 for e in report["tables"].values())
+        if orphans:
+            err_console.print(f"{orphans} rows of incomplete runs (invisible); `radiovector runs clean` removes them")
+    if not report["ok"]:
+        damaged = [n for n, e in report["tables"].items() if e["problems"]]
+        raise RadioVectorError(
+            f"the store is damaged: {'; '.join(report['problems'][:5])}",
+            hint=damage_hint(damaged[0]) if damaged else "`radiovector runs clean` withdraws the duplicate rows "
+            "once older than the grace period",
+        )
+    if not as_json:
+        console.print("store is healthy")

@@ -31,11 +31,11 @@ import pyarrow as pa
 import pyarrow.parquet as pq
 import yaml
 
-from radiovector.contracts import contract
+from radiovector.contracts import ContractError, contract, contracts
 from radiovector.errors import StoreError
 from radiovector.io.tables import sha256_file
 from radiovector.store.delta import ResultsStore
-from radiovector.store.records import RUNS_SCHEMA, _user
+from radiovector.store.records import RUNS_SCHEMA, _user, validate_run_id
 
 #: Bumped when the crate layout changes incompatibly; import refuses newer formats.
 CRATE_FORMAT = 1
@@ -489,21 +489,69 @@ def verify_crate(path: str | os.PathLike[str]) -> dict[str, Any]:
         entity = graph.get(rel)
         if entity is None or entity.get("sha256") != sha:
             raise _refuse(path, f"{METADATA} does not describe {rel} with its checksum")
-    run = run_doc.get("run") or {}
-    tables = json.loads(run.get("tables_json") or "{}")
+    run = run_doc.get("run")
+    try:
+        if not isinstance(run, dict):
+            raise ValueError("no run record")
+        tables = json.loads(run.get("tables_json") or "{}")
+        if not isinstance(tables, dict):
+            raise ValueError("tables_json is not an object")
+    except (ValueError, TypeError) as exc:
+        raise _refuse(path, f"{RUN_FILE} holds an invalid run record ({exc})") from exc
     for name in tables:
         if f"tables/{name}.parquet" not in listed:
             raise _refuse(path, f"result table {name!r} of the run record is missing from the crate")
     return {**run_doc, "crate_sha256": sha256_file(path), "members": sorted(listed)}
 
 
-def _runs_row(run: dict[str, Any], origin: dict[str, Any]) -> pa.Table:
-    row = {name: run.get(name) for name in RUNS_SCHEMA.names}
-    for col in ("started_at", "finished_at"):
-        if isinstance(row[col], str):
-            row[col] = datetime.fromisoformat(row[col])
-    row["origin_json"] = json.dumps(origin, sort_keys=True)
-    return pa.Table.from_pylist([row], schema=RUNS_SCHEMA)
+#: Columns of a runs row that are facts of the store holding it, not of the run: set anew on import.
+_STORE_LOCAL = ("commit_id", "committed_at")
+
+
+def _runs_row(path: Path, run: dict[str, Any], origin: dict[str, Any]) -> pa.Table:
+    """The crate's run record as a ``runs`` row of this store (store-local columns cleared, origin recorded)."""
+    row = {name: run.get(name) for name in RUNS_SCHEMA.names if name not in _STORE_LOCAL}
+    try:
+        for col in ("started_at", "finished_at"):
+            if isinstance(row[col], str):
+                row[col] = datetime.fromisoformat(row[col])
+        if row["status"] not in ("succeeded", "failed"):
+            raise ValueError(f"status {row['status']!r} is neither 'succeeded' nor 'failed'")
+        row["origin_json"] = json.dumps(origin, sort_keys=True)
+        return pa.Table.from_pylist([row], schema=RUNS_SCHEMA)
+    except (ValueError, TypeError, pa.ArrowException) as exc:
+        raise _refuse(path, f"{RUN_FILE} holds an invalid run record ({exc})") from exc
+
+
+def _read_tables(path: Path, run_id: str, run: dict[str, Any]) -> dict[str, pa.Table]:
+    """The result tables the crate's run record names, each declared by a contract, with the recorded row count
+    and only rows of ``run_id``."""
+    try:
+        tables_meta = json.loads(run.get("tables_json") or "{}")
+        if not isinstance(tables_meta, dict) or not all(isinstance(m, dict) for m in tables_meta.values()):
+            raise ValueError("not an object of objects")
+    except (ValueError, TypeError) as exc:
+        raise _refuse(path, f"the run record's tables_json is invalid ({exc})") from exc
+    undeclared = sorted(n for n in tables_meta if n not in contracts() or n == "runs")
+    if undeclared:
+        raise _refuse(path, f"the crate holds tables no contract declares: {undeclared[:5]}",
+                      hint="a crate can only bring the tables this version of radiovector declares")
+    tables: dict[str, pa.Table] = {}
+    with zipfile.ZipFile(path) as archive:
+        for name in sorted(tables_meta):
+            try:
+                data = pq.read_table(io.BytesIO(archive.read(f"tables/{name}.parquet")))
+            except (pa.ArrowException, OSError) as exc:
+                raise _refuse(path, f"tables/{name}.parquet is not a readable Parquet file ({exc})") from exc
+            rows = tables_meta[name].get("rows", data.num_rows)
+            if data.num_rows != rows:
+                raise _refuse(path, f"table {name} has {data.num_rows} rows, the run record says {rows!r}")
+            if "run_id" in data.column_names:
+                ids = data["run_id"].unique().to_pylist()
+                if ids and ids != [run_id]:
+                    raise _refuse(path, f"table {name} holds rows of other runs: {ids[:3]}")
+            tables[name] = data
+    return tables
 
 
 def import_run(
@@ -517,7 +565,10 @@ def import_run(
     path = Path(path)
     doc = verify_crate(path)
     run = doc["run"]
-    run_id = run["run_id"]
+    try:
+        run_id = validate_run_id(run.get("run_id"))
+    except StoreError as exc:
+        raise _refuse(path, exc.message, hint=exc.hint) from exc
     if store.find_run(run_id) is not None:
         raise StoreError(
             f"run {run_id} from {path} is already in the store at {store.location}; runs are never overwritten",
@@ -540,20 +591,12 @@ def import_run(
     previous = run.get("origin_json")
     if previous:
         record_origin["previous_origin"] = json.loads(previous)
-    runs_row = _runs_row(run, record_origin)
-    tables_meta = json.loads(run.get("tables_json") or "{}")
-    tables: dict[str, pa.Table] = {}
-    with zipfile.ZipFile(path) as archive:
-        for name in sorted(tables_meta):
-            data = pq.read_table(io.BytesIO(archive.read(f"tables/{name}.parquet")))
-            if data.num_rows != tables_meta[name].get("rows", data.num_rows):
-                raise _refuse(path, f"table {name} has {data.num_rows} rows, the run record says otherwise")
-            if "run_id" in data.column_names:
-                ids = data["run_id"].unique().to_pylist()
-                if ids and ids != [run_id]:
-                    raise _refuse(path, f"table {name} holds rows of other runs: {ids[:3]}")
-            tables[name] = data
-    store.commit_run(runs_row, tables)
+    runs_row = _runs_row(path, run, record_origin)
+    tables = _read_tables(path, run_id, run)
+    try:  # commit_run checks every table against its contract and the store before its first write
+        store.commit_run(runs_row, tables)
+    except ContractError as exc:
+        raise _refuse(path, f"nothing was written: {exc.message}", hint=exc.hint) from exc
     return {
         "run_id": run_id,
         "store": store.location,

@@ -6,6 +6,7 @@ import getpass
 import json
 import os
 import platform
+import re
 import secrets
 import socket
 import subprocess
@@ -19,9 +20,14 @@ from typing import Any
 import pyarrow as pa
 
 from radiovector.contracts import contract
+from radiovector.errors import StoreError
 
-#: Bumped when the layout of the store changes incompatibly.
-STORE_FORMAT = 1
+#: Bumped when the layout of the store changes. 2: every row carries the ``commit_id`` of the commit attempt that
+#: wrote it, and ``runs`` rows carry ``commit_id`` and ``committed_at`` (format-1 rows read as legacy rows).
+STORE_FORMAT = 2
+
+#: The project's run id format (see :func:`new_run_id`).
+RUN_ID_PATTERN = re.compile(r"\d{8}T\d{6}Z-[0-9a-f]{6}")
 
 #: Packages whose versions are recorded with every run.
 TRACKED_PACKAGES = (
@@ -49,6 +55,21 @@ def new_run_id(now: datetime | None = None) -> str:
     """A sortable, unique run id: UTC start time plus 6 random hex digits, e.g. ``20261127T163500Z-3f9a1c``."""
     now = now or datetime.now(UTC)
     return f"{now:%Y%m%dT%H%M%SZ}-{secrets.token_hex(3)}"
+
+
+def validate_run_id(run_id: object) -> str:
+    """``run_id`` if it has the project's format ``YYYYMMDDTHHMMSSZ-xxxxxx``, else :class:`StoreError`.
+
+    Why: ids are addresses (prefixes resolve to runs) and file names (reports/{run_id}.html); an empty id, or one
+    that extends a local id, would make runs unaddressable.
+    """
+    if not isinstance(run_id, str) or RUN_ID_PATTERN.fullmatch(run_id) is None:
+        raise StoreError(
+            f"invalid run id {run_id!r}",
+            hint="run ids are YYYYMMDDTHHMMSSZ-xxxxxx (UTC start time, '-', 6 lower-case hex digits), "
+            "as radiovector.store.new_run_id makes them",
+        )
+    return run_id
 
 
 def package_versions() -> dict[str, str]:
