@@ -12,7 +12,7 @@ from pathlib import Path
 
 import pandas as pd
 import pytest
-from conftest import REPO, write_config
+from conftest import REPO, TEST_CONFIG, write_config
 
 from radiovector.cli import main
 
@@ -25,7 +25,7 @@ CHROMEDRIVER = shutil.which("chromedriver")
 @pytest.fixture(scope="module")
 def report_path(tmp_path_factory: pytest.TempPathFactory) -> Path:
     tmp = tmp_path_factory.mktemp("report")
-    return _run_report(tmp, write_config(tmp))  # workdir tmp/work, so reports land in tmp/reports
+    return _run_report(tmp, write_config(tmp, TEST_CONFIG))  # workdir tmp/work, so reports land in tmp/reports
 
 
 def _run_report(tmp: Path, config: Path) -> Path:

@@ -13,7 +13,7 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-from conftest import run_cli, write_config
+from conftest import TEST_CONFIG, run_cli, write_config
 from seaweed import BUCKET, SeaweedS3, start_seaweed, weed_binary
 from store_contract import check_concurrent_commits, check_kill_mid_commit
 
@@ -50,7 +50,7 @@ def test_full_run_into_s3_then_query_export_and_import(
     s3_env: SeaweedS3, tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
     uri = _uri()
-    config = write_config(tmp_path, pk={"n_bootstrap": 20})
+    config = write_config(tmp_path, TEST_CONFIG, pk={"n_bootstrap": 20})
     code, out, err = run_cli(["run", "--config", str(config), "--store", uri, "--cores", "2", "--json"], capsys)
     assert code == 0, err
     summary = json.loads(out)
