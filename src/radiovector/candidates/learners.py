@@ -1,0 +1,339 @@
+"""Affinity learners on Morgan count fingerprints, chosen by nested cross-validation, with normalised conformal
+prediction intervals (docs/methods/candidates.md, "Affinity model").
+
+* Kernels: Tanimoto on the bit fingerprint (on-bits of the counts) and MinMax on the counts,
+  ``sum(min(a, b)) / sum(max(a, b))`` (the Tanimoto of the counts' unary expansion, so it is a valid kernel).
+* Learners: similarity-weighted kNN (Tanimoto), random forest (counts), SVR with a precomputed Tanimoto or MinMax
+  kernel, and Gaussian-process regression (posterior mean, constant mean, noise/signal ratio ``lam``) with the
+  same kernels.
+* Nested CV: outer folds estimate each learner's error; hyper-parameters are chosen inside each outer training
+  set by an inner CV of the same kind (scaffold groups or random), never on the outer test fold.
+* Intervals: normalised split-conformal on out-of-fold residuals (Papadopoulos et al. 2011): score
+  ``|y - y_hat| / (gamma + d / median(d))`` with ``d = 1 - mean Tanimoto of the k nearest training molecules``.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Callable
+from dataclasses import dataclass, field
+
+import numpy as np
+from scipy import linalg, sparse
+from sklearn.ensemble import RandomForestRegressor
+from sklearn.model_selection import GroupKFold, KFold
+from sklearn.svm import SVR
+
+KERNELS = ("tanimoto", "minmax")
+DIFFICULTY_K = 5  # neighbours in the difficulty estimate
+GAMMA = 0.5  # sensitivity of the normalised nonconformity score (Papadopoulos et al. 2011)
+DOMAIN_QUANTILE = 0.95  # in_domain: difficulty no larger than this quantile of the out-of-fold difficulties
+SPLITS = ("scaffold", "random")
+
+
+# ---------------------------------------------------------------- kernels
+
+def as_counts(x) -> sparse.csr_matrix:
+    """Counts (dense or sparse, molecules x bits) as a CSR int32 matrix capped at 255."""
+    m = sparse.csr_matrix(x, dtype=np.int32)
+    m.eliminate_zeros()
+    if m.nnz and m.data.max() > 255:
+        m.data = np.minimum(m.data, 255)
+    return m
+
+
+def _bits(m: sparse.csr_matrix) -> sparse.csr_matrix:
+    b = m.copy()
+    b.data = np.ones_like(b.data)
+    return b
+
+
+def kernel(a, b, kind: str = "tanimoto", block: int = 4096) -> np.ndarray:
+    """Gram matrix (rows of ``a`` x rows of ``b``) of the Tanimoto kernel on the on-bits or the MinMax kernel on
+    the counts. ``sum(min)`` is the sum over thresholds t of the common bits of (a >= t) and (b >= t), each a sparse
+    x dense float32 product (exact integers); the ratio is taken in float64 as RDKit does. Two empty fingerprints
+    have similarity 1 (as :func:`radiovector.candidates.similarity.bulk_max_tanimoto`)."""
+    if kind not in KERNELS:
+        raise ValueError(f"unknown kernel {kind!r}; use one of {KERNELS}")
+    a, b = as_counts(a), as_counts(b)
+    if kind == "tanimoto":
+        a, b = _bits(a), _bits(b)
+    sa = np.asarray(a.sum(axis=1), dtype=np.float64).ravel()
+    sb = np.asarray(b.sum(axis=1), dtype=np.float64).ravel()
+    out = np.empty((a.shape[0], b.shape[0]), dtype=np.float64)
+    tmax = int(min(a.data.max(initial=0), b.data.max(initial=0)))
+    levels = []  # per threshold: the columns in use and b's dense slice (built once for all blocks of a)
+    for t in range(1, tmax + 1):
+        bt = b >= t
+        cols = np.unique(bt.indices)
+        if not len(cols):
+            break
+        levels.append((t, cols, bt[:, cols].T.astype(np.float32).toarray()))
+    for start in range(0, a.shape[0], block):
+        part = a[start:start + block]
+        common = np.zeros((part.shape[0], b.shape[0]), dtype=np.float32)
+        for t, cols, dense in levels:
+            at = (part >= t)[:, cols].astype(np.float32)
+            if at.nnz:
+                common += at @ dense
+        common = common.astype(np.float64)
+        total = sa[start:start + block, None] + sb[None, :] - common
+        with np.errstate(invalid="ignore", divide="ignore"):
+            out[start:start + block] = np.where(total == 0, 1.0, common / total)
+    return out
+
+
+def difficulty(k_tan: np.ndarray, k: int = DIFFICULTY_K) -> np.ndarray:
+    """``1 - mean Tanimoto of the k most similar training molecules`` per row of a (query x train) Gram matrix."""
+    k = max(1, min(k, k_tan.shape[1]))
+    top = -np.partition(-k_tan, k - 1, axis=1)[:, :k]
+    return 1.0 - top.mean(axis=1)
+
+
+# ---------------------------------------------------------------- learners
+
+class KNN:
+    """Similarity-weighted k-nearest-neighbour regression on a precomputed similarity matrix."""
+
+    def __init__(self, k: int = 5):
+        self.k = k
+
+    def fit(self, kmat: np.ndarray, y: np.ndarray) -> KNN:
+        self.y_ = np.asarray(y, dtype=np.float64)
+        self.mean_ = float(self.y_.mean())
+        return self
+
+    def predict(self, kmat: np.ndarray) -> np.ndarray:
+        k = min(self.k, kmat.shape[1])
+        idx = np.argpartition(-kmat, k - 1, axis=1)[:, :k]
+        w = np.take_along_axis(kmat, idx, axis=1)
+        num = (w * self.y_[idx]).sum(axis=1)
+        den = w.sum(axis=1)
+        with np.errstate(invalid="ignore", divide="ignore"):
+            return np.where(den > 0, num / den, self.mean_)
+
+
+class GP:
+    """Gaussian-process regression posterior mean with a precomputed kernel: constant mean (the training mean),
+    ``K + lam * I`` with ``lam`` = noise variance / signal variance (chosen by inner CV)."""
+
+    def __init__(self, lam: float = 0.1):
+        self.lam = lam
+
+    def fit(self, kmat: np.ndarray, y: np.ndarray) -> GP:
+        y = np.asarray(y, dtype=np.float64)
+        self.mean_ = float(y.mean())
+        reg = kmat + self.lam * np.eye(len(y))
+        self.alpha_ = linalg.cho_solve(linalg.cho_factor(reg, lower=True, check_finite=False), y - self.mean_,
+                                       check_finite=False)
+        return self
+
+    def predict(self, kmat: np.ndarray) -> np.ndarray:
+        return self.mean_ + kmat @ self.alpha_
+
+
+class KernelSVR:
+    """Epsilon-SVR with a precomputed kernel (scikit-learn/libsvm); prediction uses the support vectors only."""
+
+    def __init__(self, C: float = 5.0, epsilon: float = 0.1):
+        self.C, self.epsilon = C, epsilon
+
+    def fit(self, kmat: np.ndarray, y: np.ndarray) -> KernelSVR:
+        svr = SVR(kernel="precomputed", C=self.C, epsilon=self.epsilon, cache_size=500).fit(kmat, y)
+        self.support_ = svr.support_.copy()
+        self.dual_ = svr.dual_coef_.ravel().copy()
+        self.intercept_ = float(svr.intercept_[0])
+        return self
+
+    def predict(self, kmat: np.ndarray) -> np.ndarray:
+        return kmat[:, self.support_] @ self.dual_ + self.intercept_
+
+
+class Forest:
+    """Random forest on the count features (capped at 255)."""
+
+    def __init__(self, n_estimators: int = 200, max_features: float = 0.3, seed: int = 0, n_jobs: int = 1):
+        self.rf = RandomForestRegressor(n_estimators=n_estimators, max_features=max_features, n_jobs=n_jobs,
+                                        random_state=seed)
+
+    def fit(self, x, y) -> Forest:
+        self.rf.fit(x, y)
+        return self
+
+    def predict(self, x, block: int = 4096) -> np.ndarray:
+        out = np.empty(x.shape[0])
+        for start in range(0, x.shape[0], block):
+            part = x[start:start + block]
+            out[start:start + block] = self.rf.predict(part.toarray() if sparse.issparse(part) else part)
+        return out
+
+
+@dataclass(frozen=True)
+class LearnerSpec:
+    name: str
+    kernel: str | None  # None: the learner reads the count features
+    grid: tuple[dict, ...]
+    make: Callable[..., object]
+    description: str
+
+
+def learner_specs(seed: int = 0, n_jobs: int = 1, n_estimators: int = 200) -> dict[str, LearnerSpec]:
+    svr_grid = tuple({"C": c, "epsilon": 0.1} for c in (1.0, 5.0, 20.0))
+    gp_grid = tuple({"lam": lam} for lam in (0.03, 0.1, 0.3, 1.0))
+    specs = [
+        LearnerSpec("knn", "tanimoto", ({"k": 5},), KNN, "similarity-weighted 5-NN, Tanimoto on Morgan bits"),
+        LearnerSpec("rf", None, ({"max_features": 0.3},),
+                    lambda **p: Forest(n_estimators=n_estimators, seed=seed, n_jobs=n_jobs, **p),
+                    f"random forest, {n_estimators} trees, on Morgan counts"),
+        LearnerSpec("svr_tanimoto", "tanimoto", svr_grid, KernelSVR, "SVR, Tanimoto kernel on Morgan bits"),
+        LearnerSpec("svr_minmax", "minmax", svr_grid, KernelSVR, "SVR, MinMax kernel on Morgan counts"),
+        LearnerSpec("gp_tanimoto", "tanimoto", gp_grid, GP, "GP regression, Tanimoto kernel on Morgan bits"),
+        LearnerSpec("gp_minmax", "minmax", gp_grid, GP, "GP regression, MinMax kernel on Morgan counts"),
+    ]
+    return {s.name: s for s in specs}
+
+
+DEFAULT_LEARNERS = ("knn", "rf", "svr_tanimoto", "svr_minmax", "gp_tanimoto", "gp_minmax")
+
+
+@dataclass
+class TrainData:
+    """Training features with the Gram matrices computed once for all molecules (sliced by the CV folds)."""
+
+    counts: sparse.csr_matrix
+    y: np.ndarray
+    groups: np.ndarray
+    _grams: dict = field(default_factory=dict, repr=False)
+
+    def gram(self, kind: str) -> np.ndarray:
+        if kind not in self._grams:
+            self._grams[kind] = kernel(self.counts, self.counts, kind)
+        return self._grams[kind]
+
+    def block(self, spec: LearnerSpec, rows: np.ndarray, cols: np.ndarray):
+        if spec.kernel is None:
+            return self.counts[rows]
+        return self.gram(spec.kernel)[np.ix_(rows, cols)]
+
+
+def make_splits(kind: str, idx: np.ndarray, groups: np.ndarray, n_folds: int, seed: int
+                ) -> list[tuple[np.ndarray, np.ndarray]]:
+    """Folds over the positions ``idx`` as (train, test) arrays of positions in the full data. ``scaffold``: whole
+    Bemis-Murcko scaffold groups held out (GroupKFold); ``random``: shuffled KFold."""
+    if kind not in SPLITS:
+        raise ValueError(f"unknown split {kind!r}; use one of {SPLITS}")
+    idx = np.asarray(idx)
+    if kind == "scaffold":
+        n = max(2, min(n_folds, len(np.unique(groups[idx]))))
+        it = GroupKFold(n_splits=n).split(idx, groups=groups[idx])
+    else:
+        n = max(2, min(n_folds, len(idx)))
+        it = KFold(n_splits=n, shuffle=True, random_state=seed).split(idx)
+    return [(idx[tr], idx[te]) for tr, te in it]
+
+
+def _rmse(a: np.ndarray, b: np.ndarray) -> float:
+    return float(np.sqrt(np.mean((a - b) ** 2)))
+
+
+def fit_learner(spec: LearnerSpec, data: TrainData, train: np.ndarray, split: str, n_inner: int, seed: int,
+                probe: Callable | None = None) -> tuple[object, dict, list]:
+    """Choose ``spec``'s hyper-parameters by an inner CV on ``train`` only, then fit on all of ``train``.
+    Returns (fitted learner, chosen params, inner RMSE per grid point)."""
+    scores = []
+    if len(spec.grid) > 1:
+        inner = make_splits(split, train, data.groups, n_inner, seed + 1)
+        for params in spec.grid:
+            errs = []
+            for tr, va in inner:
+                if probe:
+                    probe(spec.name, "inner", tr, va)
+                est = spec.make(**params).fit(data.block(spec, tr, tr), data.y[tr])
+                errs.append(_rmse(est.predict(data.block(spec, va, tr)), data.y[va]) ** 2 * len(va))
+            scores.append(math.sqrt(sum(errs) / sum(len(va) for _, va in inner)))
+        best = spec.grid[int(np.argmin(scores))]
+    else:
+        best = spec.grid[0]
+    if probe:
+        probe(spec.name, "fit", train, None)
+    est = spec.make(**best).fit(data.block(spec, train, train), data.y[train])
+    return est, dict(best), scores
+
+
+def nested_cv(data: TrainData, specs: dict[str, LearnerSpec], split: str = "scaffold", n_outer: int = 5,
+              n_inner: int = 3, seed: int = 0, probe: Callable | None = None, progress: Callable | None = None
+              ) -> dict:
+    """Outer folds x learners: out-of-fold predictions (``oof``), the params chosen per fold, and the out-of-fold
+    difficulty of each molecule (relative to its outer training set)."""
+    n = len(data.y)
+    folds = make_splits(split, np.arange(n), data.groups, n_outer, seed)
+    k_tan = data.gram("tanimoto")
+    diff = np.full(n, np.nan)
+    fold_of = np.full(n, -1)
+    res = {name: {"oof": np.full(n, np.nan), "params": []} for name in specs}
+    for f, (tr, te) in enumerate(folds):
+        diff[te] = difficulty(k_tan[np.ix_(te, tr)])
+        fold_of[te] = f
+        for name, spec in specs.items():
+            if progress:
+                progress(f"{split} CV fold {f + 1}/{len(folds)}: {name}")
+            est, params, _ = fit_learner(spec, data, tr, split, n_inner, seed, probe)
+            if probe:
+                probe(name, "outer_test", tr, te)
+            res[name]["oof"][te] = est.predict(data.block(spec, te, tr))
+            res[name]["params"].append(params)
+    return {"learners": res, "difficulty": diff, "fold": fold_of, "n_folds": len(folds)}
+
+
+# ---------------------------------------------------------------- conformal
+
+def conformal_quantile(scores: np.ndarray, level: float) -> float:
+    """The ceil((n + 1) level)-th smallest score (split-conformal; infinite if that exceeds n)."""
+    s = np.sort(np.asarray(scores, dtype=np.float64))
+    rank = math.ceil((len(s) + 1) * level)
+    return float(s[rank - 1]) if 1 <= rank <= len(s) else math.inf
+
+
+@dataclass
+class Calibration:
+    """Normalised conformal calibration: sorted scores ``|y - y_hat| / sigma`` and ``sigma = gamma + d / d_scale``;
+    ``domain_max``: the largest difficulty counted as in domain."""
+
+    scores: np.ndarray
+    d_scale: float
+    gamma: float = GAMMA
+    k: int = DIFFICULTY_K
+    domain_max: float = 1.0
+
+    @classmethod
+    def from_oof(cls, y: np.ndarray, pred: np.ndarray, diff: np.ndarray, gamma: float = GAMMA,
+                 k: int = DIFFICULTY_K, domain_quantile: float = DOMAIN_QUANTILE) -> Calibration:
+        d_scale = float(np.median(diff)) or 1.0
+        sigma = gamma + diff / d_scale
+        return cls(np.sort(np.abs(y - pred) / sigma), d_scale, gamma, k,
+                   float(np.quantile(diff, domain_quantile)))
+
+    def sigma(self, diff: np.ndarray) -> np.ndarray:
+        return self.gamma + np.asarray(diff) / self.d_scale
+
+    def interval(self, pred: np.ndarray, diff: np.ndarray, level: float) -> tuple[np.ndarray, np.ndarray]:
+        half = conformal_quantile(self.scores, level) * self.sigma(diff)
+        return pred - half, pred + half
+
+
+def cross_conformal_check(y: np.ndarray, pred: np.ndarray, diff: np.ndarray, fold: np.ndarray,
+                          levels=(0.8, 0.9)) -> dict:
+    """Coverage and mean width of intervals for each outer fold calibrated on the other folds' out-of-fold
+    residuals (an estimate of the coverage the stored calibration gives on new data like the held-out folds)."""
+    out = {}
+    for level in levels:
+        hit = np.zeros(len(y), dtype=bool)
+        width = np.zeros(len(y))
+        for f in np.unique(fold):
+            te, cal = fold == f, fold != f
+            c = Calibration.from_oof(y[cal], pred[cal], diff[cal])
+            lo, hi = c.interval(pred[te], diff[te], level)
+            hit[te] = (y[te] >= lo) & (y[te] <= hi)
+            width[te] = hi - lo
+        out[f"{level:g}"] = {"coverage": float(hit.mean()), "mean_width": float(width.mean())}
+    return out
