@@ -46,7 +46,7 @@ def test_metadata_explains_the_choice(trained):
     assert meta["value_column"] == "pki" and meta["n_train"] == 240 and len(rejects) == 0
     sel = meta["selection"]
     assert sel["split"] == "scaffold" and set(meta["cv"]) == {"scaffold", "random"}
-    learners = {"knn", "rf", "svr_tanimoto", "svr_minmax", "gp_tanimoto", "gp_minmax"}
+    learners = {"knn", "rf", "svr_tanimoto", "svr_minmax", "gp_tanimoto", "gp_minmax", "ensemble"}
     for split in ("random", "scaffold"):
         assert set(meta["cv"][split]["learners"]) == learners
         for who in ("model", "knn_baseline"):

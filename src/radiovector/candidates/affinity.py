@@ -30,14 +30,17 @@ from radiovector.candidates.learners import (
     DEFAULT_LEARNERS,
     DIFFICULTY_K,
     DOMAIN_QUANTILE,
+    ENSEMBLE,
+    ENSEMBLE_MEMBERS,
     SPLITS,
     Calibration,
+    Ensemble,
     TrainData,
     as_counts,
     conformal_quantile,
     cross_conformal_check,
     difficulty,
-    fit_learner,
+    fit_final,
     kernel,
     learner_specs,
     nested_cv,
@@ -148,13 +151,19 @@ class AffinityModel:
             sims[start:start + block] = k_tan.max(axis=1) if k_tan.shape[1] else np.nan
             k = self.calibration.k if self.calibration else DIFFICULTY_K
             diff[start:start + block] = difficulty(k_tan, k)
-            if self.learner_kernel == "tanimoto":
-                feats = k_tan
-            elif self.learner_kernel == "minmax":
-                feats = kernel(part, self.train_counts, "minmax")
+            cache = {"tanimoto": k_tan}
+
+            def feats(kind, part=part, cache=cache):
+                if kind is None:
+                    return part.toarray().astype(np.uint8)
+                if kind not in cache:
+                    cache[kind] = kernel(part, self.train_counts, kind)
+                return cache[kind]
+
+            if isinstance(self.estimator, Ensemble):
+                pred[start:start + block] = self.estimator.predict_with(feats)
             else:
-                feats = part.toarray().astype(np.uint8)
-            pred[start:start + block] = self.estimator.predict(feats)
+                pred[start:start + block] = self.estimator.predict(feats(self.learner_kernel))
         if self.calibration is not None:
             low, high = self.calibration.interval(pred, diff, interval)
             domain = diff <= self.calibration.domain_max
@@ -253,20 +262,23 @@ def _cliff_column(frame: pd.DataFrame, kept: list[int]) -> np.ndarray | None:
 
 
 def _select(data: TrainData, specs: dict, splits: tuple[str, ...], n_folds: int, n_inner: int, seed: int,
-            cliff: np.ndarray | None, progress=None, probe=None) -> dict:
+            cliff: np.ndarray | None, progress=None, probe=None, ensemble: bool = False) -> dict:
     """Nested CV of every learner on every split; the first split selects (lowest out-of-fold RMSE)."""
     runs, cv = {}, {}
     for split in splits:
-        run = nested_cv(data, specs, split, n_folds, n_inner, seed, probe=probe, progress=progress)
+        run = nested_cv(data, specs, split, n_folds, n_inner, seed, probe=probe, progress=progress,
+                        ensemble=ensemble)
         runs[split] = run
         per = {}
         for name, res in run["learners"].items():
             m = metrics(data.y, res["oof"], cliff)
             m["params_per_fold"] = res["params"]
+            m["seconds"] = round(res["seconds"], 2)
             per[name] = m
         cv[split] = {"folds": run["n_folds"], "learners": per}
     first = runs[splits[0]]
-    selected = min(specs, key=lambda name: (cv[splits[0]]["learners"][name]["rmse"], name))
+    scores = cv[splits[0]]["learners"]
+    selected = min(scores, key=lambda name: (scores[name]["rmse"], name))
     for split in splits:
         cv[split]["model"] = cv[split]["learners"][selected]
         if "knn" in cv[split]["learners"]:
@@ -294,22 +306,25 @@ def train_affinity(frame: pd.DataFrame, source: str = "activities", value_column
     if len(y) < 10:
         raise InputError(f"{source}: only {len(y)} usable rows; at least 10 are needed to train and cross-validate",
                          hint="check the rejects and the value column")
-    all_specs = learner_specs(seed, n_jobs, n_estimators or N_ESTIMATORS)
+    all_specs = learner_specs(seed, n_jobs, n_estimators or 100)
     names = tuple(learners or DEFAULT_LEARNERS)
-    unknown = [n for n in names if n not in all_specs]
+    unknown = [n for n in names if n not in all_specs and n != ENSEMBLE]
     if unknown:
-        raise InputError(f"unknown learner(s) {unknown}; choose from {list(all_specs)}")
-    specs = {n: all_specs[n] for n in names}
+        raise InputError(f"unknown learner(s) {unknown}; choose from {[*all_specs, ENSEMBLE]}")
+    ensemble = ENSEMBLE in names
+    if ensemble and not all(m in names for m in ENSEMBLE_MEMBERS):
+        raise InputError(f"the {ENSEMBLE} learner needs its members {list(ENSEMBLE_MEMBERS)} among the learners")
+    specs = {n: all_specs[n] for n in names if n != ENSEMBLE}
     x, _ = featurise(mols)
     data = TrainData(as_counts(x), y, scaffold_groups(mols))
     cliff = _cliff_column(frame, kept)
     splits = (split, *([s for s in SPLITS if s != split] if other_split else []))
-    sel = _select(data, specs, splits, n_folds, n_inner, seed, cliff, progress, probe)
+    sel = _select(data, specs, splits, n_folds, n_inner, seed, cliff, progress, probe, ensemble)
     name = sel["selected"]
     if progress:
         progress(f"fitting {name} on all {len(y)} compounds")
     everything = np.arange(len(y))
-    est, params, _ = fit_learner(specs[name], data, everything, split, n_folds, seed, probe)
+    est, params, est_kernel = fit_final(name, specs, data, everything, split, n_folds, seed, probe)
     first = sel["first"]
     calibration = Calibration.from_oof(y, first["learners"][name]["oof"], first["difficulty"])
     meta = {
@@ -324,12 +339,14 @@ def train_affinity(frame: pd.DataFrame, source: str = "activities", value_column
         "y_mean": float(y.mean()),
         "y_std": float(y.std()),
         "features": {"type": "morgan_counts", "radius": RADIUS, "nbits": NBITS, "cap": 255},
-        "learners": {n: {"kernel": s.kernel, "grid": list(s.grid), "description": s.description}
-                     for n, s in specs.items()},
+        "learners": {**{n: {"kernel": s.kernel, "grid": list(s.grid), "description": s.description}
+                        for n, s in specs.items()},
+                     **({ENSEMBLE: {"kernel": None, "members": list(ENSEMBLE_MEMBERS),
+                                    "description": "mean of the SVR and GP predictions (each member tuned in its "
+                                                   "own inner CV)"}} if ensemble else {})},
         "selection": {"split": split, "criterion": "lowest outer-CV RMSE (nested CV)", "outer_folds": n_folds,
                       "inner_folds": n_inner, "selected": name, "params": params, "seed": seed},
-        "estimator": {"type": name, "kernel": specs[name].kernel, "params": params,
-                      "description": specs[name].description},
+        "estimator": {"type": name, "kernel": est_kernel, "params": params},
         "baseline": {"type": "knn", "n_neighbors": 5, "metric": "tanimoto"},
         "calibration": {"method": "normalised split-conformal on out-of-fold residuals of the selection CV",
                         "score": "|y - y_hat| / (gamma + d / d_scale), d = 1 - mean Tanimoto of the k nearest "
@@ -346,7 +363,7 @@ def train_affinity(frame: pd.DataFrame, source: str = "activities", value_column
     }
     if details is not None:
         details.update(data=data, specs=specs, selection=sel, cliff=cliff, kept=kept)
-    model = AffinityModel(est, None, vcol, ad_threshold, meta, calibration, data.counts, specs[name].kernel)
+    model = AffinityModel(est, None, vcol, ad_threshold, meta, calibration, data.counts, est_kernel)
     return model, rejects
 
 
@@ -377,15 +394,22 @@ def evaluate_predefined_split(frame: pd.DataFrame, split_column: str = "split", 
     everything = np.arange(len(data.y))
     out = {"selected": sel["selected"], "train_s": train_s, "n_train": len(data.y), "n_test": len(y),
            "cv": sel["cv"], "learners": {}}
-    for name, spec in specs.items():
+    cache = {"tanimoto": k_tan}
+
+    def feats(kind):
+        if kind is None:
+            return counts
+        if kind not in cache:
+            cache[kind] = kernel(counts, data.counts, kind)
+        return cache[kind]
+
+    for name in first["learners"]:
         t0 = time.perf_counter()
         if name == sel["selected"]:
-            est = model.estimator
+            est, kind = model.estimator, model.learner_kernel
         else:
-            est, _, _ = fit_learner(spec, data, everything, split, 5, seed)
-        feats = counts if spec.kernel is None else (k_tan if spec.kernel == "tanimoto"
-                                                    else kernel(counts, data.counts, spec.kernel))
-        pred = est.predict(feats)
+            est, _, kind = fit_final(name, specs, data, everything, split, 5, seed)
+        pred = est.predict_with(feats) if isinstance(est, Ensemble) else est.predict(feats(kind))
         cal = Calibration.from_oof(data.y, first["learners"][name]["oof"], first["difficulty"])
         res = metrics(y, pred, cliff)
         for level in levels:

@@ -15,6 +15,7 @@ prediction intervals (docs/methods/candidates.md, "Affinity model").
 from __future__ import annotations
 
 import math
+import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
 
@@ -177,12 +178,26 @@ class LearnerSpec:
     description: str
 
 
-def learner_specs(seed: int = 0, n_jobs: int = 1, n_estimators: int = 200) -> dict[str, LearnerSpec]:
+class Ensemble:
+    """Mean of fitted members, each ``(kernel or None, learner)``."""
+
+    def __init__(self, members: list[tuple[str | None, object]]):
+        self.members = members
+
+    def predict_with(self, feats: Callable[[str | None], object]) -> np.ndarray:
+        return np.mean([est.predict(feats(kind)) for kind, est in self.members], axis=0)
+
+
+ENSEMBLE = "ensemble"
+ENSEMBLE_MEMBERS = ("svr_tanimoto", "svr_minmax", "gp_tanimoto", "gp_minmax")
+
+
+def learner_specs(seed: int = 0, n_jobs: int = 1, n_estimators: int = 100) -> dict[str, LearnerSpec]:
     svr_grid = tuple({"C": c, "epsilon": 0.1} for c in (1.0, 5.0, 20.0))
     gp_grid = tuple({"lam": lam} for lam in (0.03, 0.1, 0.3, 1.0))
     specs = [
         LearnerSpec("knn", "tanimoto", ({"k": 5},), KNN, "similarity-weighted 5-NN, Tanimoto on Morgan bits"),
-        LearnerSpec("rf", None, ({"max_features": 0.3},),
+        LearnerSpec("rf", None, ({"max_features": 0.1},),
                     lambda **p: Forest(n_estimators=n_estimators, seed=seed, n_jobs=n_jobs, **p),
                     f"random forest, {n_estimators} trees, on Morgan counts"),
         LearnerSpec("svr_tanimoto", "tanimoto", svr_grid, KernelSVR, "SVR, Tanimoto kernel on Morgan bits"),
@@ -193,7 +208,7 @@ def learner_specs(seed: int = 0, n_jobs: int = 1, n_estimators: int = 200) -> di
     return {s.name: s for s in specs}
 
 
-DEFAULT_LEARNERS = ("knn", "rf", "svr_tanimoto", "svr_minmax", "gp_tanimoto", "gp_minmax")
+DEFAULT_LEARNERS = ("knn", "rf", "svr_tanimoto", "svr_minmax", "gp_tanimoto", "gp_minmax", ENSEMBLE)
 
 
 @dataclass
@@ -214,6 +229,24 @@ class TrainData:
         if spec.kernel is None:
             return self.counts[rows]
         return self.gram(spec.kernel)[np.ix_(rows, cols)]
+
+
+def ensemble_ready(specs: dict) -> bool:
+    return all(m in specs for m in ENSEMBLE_MEMBERS)
+
+
+def fit_final(name: str, specs: dict[str, LearnerSpec], data: TrainData, train: np.ndarray, split: str,
+              n_inner: int, seed: int, probe: Callable | None = None) -> tuple[object, dict, str | None]:
+    """Fit learner ``name`` (or the ensemble of its members) on ``train``: (estimator, params, kernel)."""
+    if name == ENSEMBLE:
+        members, params = [], {}
+        for m in ENSEMBLE_MEMBERS:
+            est, p, _ = fit_learner(specs[m], data, train, split, n_inner, seed, probe)
+            members.append((specs[m].kernel, est))
+            params[m] = p
+        return Ensemble(members), params, ENSEMBLE
+    est, params, _ = fit_learner(specs[name], data, train, split, n_inner, seed, probe)
+    return est, params, specs[name].kernel
 
 
 def make_splits(kind: str, idx: np.ndarray, groups: np.ndarray, n_folds: int, seed: int
@@ -261,27 +294,34 @@ def fit_learner(spec: LearnerSpec, data: TrainData, train: np.ndarray, split: st
 
 
 def nested_cv(data: TrainData, specs: dict[str, LearnerSpec], split: str = "scaffold", n_outer: int = 5,
-              n_inner: int = 3, seed: int = 0, probe: Callable | None = None, progress: Callable | None = None
-              ) -> dict:
+              n_inner: int = 3, seed: int = 0, probe: Callable | None = None, progress: Callable | None = None,
+              ensemble: bool = False) -> dict:
     """Outer folds x learners: out-of-fold predictions (``oof``), the params chosen per fold, and the out-of-fold
-    difficulty of each molecule (relative to its outer training set)."""
+    difficulty of each molecule (relative to its outer training set). ``ensemble``: also the mean of the
+    :data:`ENSEMBLE_MEMBERS`' out-of-fold predictions (each member tuned in its own inner CV)."""
     n = len(data.y)
     folds = make_splits(split, np.arange(n), data.groups, n_outer, seed)
     k_tan = data.gram("tanimoto")
     diff = np.full(n, np.nan)
     fold_of = np.full(n, -1)
-    res = {name: {"oof": np.full(n, np.nan), "params": []} for name in specs}
+    res = {name: {"oof": np.full(n, np.nan), "params": [], "seconds": 0.0} for name in specs}
     for f, (tr, te) in enumerate(folds):
         diff[te] = difficulty(k_tan[np.ix_(te, tr)])
         fold_of[te] = f
         for name, spec in specs.items():
             if progress:
                 progress(f"{split} CV fold {f + 1}/{len(folds)}: {name}")
+            start = time.perf_counter()
             est, params, _ = fit_learner(spec, data, tr, split, n_inner, seed, probe)
             if probe:
                 probe(name, "outer_test", tr, te)
             res[name]["oof"][te] = est.predict(data.block(spec, te, tr))
             res[name]["params"].append(params)
+            res[name]["seconds"] += time.perf_counter() - start
+    if ensemble and ensemble_ready(specs):
+        res[ENSEMBLE] = {"oof": np.mean([res[m]["oof"] for m in ENSEMBLE_MEMBERS], axis=0),
+                         "params": [{m: res[m]["params"][f] for m in ENSEMBLE_MEMBERS} for f in range(len(folds))],
+                         "seconds": sum(res[m]["seconds"] for m in ENSEMBLE_MEMBERS)}
     return {"learners": res, "difficulty": diff, "fold": fold_of, "n_folds": len(folds)}
 
 
