@@ -148,3 +148,23 @@ def test_knn_is_similarity_weighted_mean_of_nearest():
     y = np.array([1.0, 5.0, 3.0, 100.0])
     pred = L.KNN(k=2).fit(None, y).predict(k)
     assert pred[0] == pytest.approx((0.9 * 1 + 0.5 * 3) / 1.4)
+
+
+def test_ensemble_is_the_mean_of_its_members(example_mols):
+    x, _ = featurise(example_mols[:60])
+    rng = np.random.default_rng(2)
+    data = L.TrainData(L.as_counts(x), rng.normal(7, 1, 60), np.arange(60) % 12)
+    specs = L.learner_specs()
+    train = np.arange(45)
+    ens, params, kind = L.fit_final(L.ENSEMBLE, specs, data, train, "scaffold", 3, 0)
+    assert kind == L.ENSEMBLE and set(params) == set(L.ENSEMBLE_MEMBERS)
+    test = data.counts[45:]
+    feats = {k: L.kernel(test, data.counts[train], k) for k in L.KERNELS}
+    members = []
+    for name in L.ENSEMBLE_MEMBERS:
+        est, _, _ = L.fit_learner(specs[name], data, train, "scaffold", 3, 0)
+        members.append(est.predict(feats[specs[name].kernel]))
+    assert np.allclose(ens.predict_with(feats.get), np.mean(members, axis=0))
+    run = L.nested_cv(data, {n: specs[n] for n in L.ENSEMBLE_MEMBERS}, "random", 3, 2, 0, ensemble=True)
+    oof = np.mean([run["learners"][n]["oof"] for n in L.ENSEMBLE_MEMBERS], axis=0)
+    assert np.allclose(run["learners"][L.ENSEMBLE]["oof"], oof)
