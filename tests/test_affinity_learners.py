@@ -168,3 +168,17 @@ def test_ensemble_is_the_mean_of_its_members(example_mols):
     run = L.nested_cv(data, {n: specs[n] for n in L.ENSEMBLE_MEMBERS}, "random", 3, 2, 0, ensemble=True)
     oof = np.mean([run["learners"][n]["oof"] for n in L.ENSEMBLE_MEMBERS], axis=0)
     assert np.allclose(run["learners"][L.ENSEMBLE]["oof"], oof)
+
+
+def test_model_minmax_from_shared_bits_equals_the_kernel(example_mols):
+    from radiovector.candidates.affinity import AffinityModel, count_matrix
+
+    counts = count_matrix(example_mols)
+    train, query = counts[:80], counts[80:]
+    gp = L.GP(0.1).fit(L.kernel(train, train, "minmax"), np.linspace(5, 9, 80))
+    model = AffinityModel(gp, None, "pki", calibration=L.Calibration(np.linspace(0, 2, 79), 0.5),
+                          train_counts=train, learner_kernel="minmax")
+    k_tan, feats = model._kernels(query)
+    assert np.array_equal(k_tan, L.kernel(query, train, "tanimoto"))
+    assert np.allclose(feats("minmax"), L.kernel(query, train, "minmax"), rtol=0, atol=1e-12)
+    assert np.allclose(model.predict_counts(query)["paffinity_pred"], gp.predict(L.kernel(query, train, "minmax")))

@@ -12,6 +12,7 @@ import json
 import math
 import platform
 import time
+from collections.abc import Callable
 from dataclasses import asdict, dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
@@ -35,6 +36,7 @@ from radiovector.candidates.learners import (
     SPLITS,
     Calibration,
     Ensemble,
+    KernelBasis,
     TrainData,
     as_counts,
     conformal_quantile,
@@ -66,6 +68,19 @@ def featurise(mols: list[Chem.Mol]) -> tuple[np.ndarray, list]:
         x[i] = np.minimum(counts, 255)
         bits.append(gen.GetFingerprint(mol))
     return x, bits
+
+
+def count_matrix(mols: list[Chem.Mol]) -> sparse.csr_matrix:
+    """Morgan count fingerprints (radius 2, 2048) as a sparse matrix (what :func:`featurise` gives, without the bit
+    vectors)."""
+    gen = morgan_generator(RADIUS, NBITS)
+    rows, cols, vals = [], [], []
+    for i, mol in enumerate(mols):
+        fp = gen.GetCountFingerprint(mol).GetNonzeroElements()
+        rows.extend([i] * len(fp))
+        cols.extend(fp.keys())
+        vals.extend(fp.values())
+    return as_counts(sparse.csr_matrix((np.array(vals, dtype=np.int32), (rows, cols)), shape=(len(mols), NBITS)))
 
 
 N_ESTIMATORS = 300
@@ -123,16 +138,40 @@ class AffinityModel:
     calibration: Calibration | None = None
     train_counts: object = None
     learner_kernel: str | None = None
+    _bases: dict = field(default_factory=dict, init=False, repr=False)
 
     def __post_init__(self):
         if self.train_counts is None:
             self.train_counts = bit_matrix(self.train_fps or [])
         self.train_counts = as_counts(self.train_counts)
 
+    def _basis(self, key: str) -> KernelBasis:
+        if key not in self._bases:
+            kind, min_t = ("minmax", 2) if key == "minmax_extra" else (key, 1)
+            self._bases[key] = KernelBasis(self.train_counts, kind, min_t)
+        return self._bases[key]
+
+    def _kernels(self, part) -> tuple[np.ndarray, Callable[[str | None], np.ndarray]]:
+        """Tanimoto Gram rows of ``part`` against the training set, and a getter for the learner's features; the
+        MinMax numerator reuses the Tanimoto's common on-bits and adds the counts' thresholds t >= 2."""
+        tan = self._basis("tanimoto")
+        common_bits = tan.common(part)
+        k_tan = tan.ratio(part, common_bits)
+        cache = {"tanimoto": k_tan}
+
+        def feats(kind):
+            if kind is None:
+                return part.toarray().astype(np.uint8)
+            if kind not in cache:
+                extra = self._basis("minmax_extra")
+                cache[kind] = extra.ratio(part, common_bits + extra.common(part))
+            return cache[kind]
+
+        return k_tan, feats
+
     def predict_mols(self, mols: list[Chem.Mol], interval: float = DEFAULT_INTERVAL) -> pd.DataFrame:
         """Prediction, interval, ``ad_max_tanimoto`` and ``in_domain`` for each molecule (row order kept)."""
-        x, _ = featurise(mols)
-        return self.predict_counts(sparse.csr_matrix(x), interval)
+        return self.predict_counts(count_matrix(mols), interval)
 
     def predict_counts(self, counts, interval: float = DEFAULT_INTERVAL, block: int = 2048) -> pd.DataFrame:
         """As :meth:`predict_mols`, from a sparse (molecules x 2048) matrix of Morgan counts (radius 2); features
@@ -147,19 +186,10 @@ class AffinityModel:
         pred, sims, diff = np.empty(n), np.empty(n), np.empty(n)
         for start in range(0, n, block):
             part = counts[start:start + block]
-            k_tan = kernel(part, self.train_counts, "tanimoto")
+            k_tan, feats = self._kernels(part)
             sims[start:start + block] = k_tan.max(axis=1) if k_tan.shape[1] else np.nan
             k = self.calibration.k if self.calibration else DIFFICULTY_K
             diff[start:start + block] = difficulty(k_tan, k)
-            cache = {"tanimoto": k_tan}
-
-            def feats(kind, part=part, cache=cache):
-                if kind is None:
-                    return part.toarray().astype(np.uint8)
-                if kind not in cache:
-                    cache[kind] = kernel(part, self.train_counts, kind)
-                return cache[kind]
-
             if isinstance(self.estimator, Ensemble):
                 pred[start:start + block] = self.estimator.predict_with(feats)
             else:
@@ -324,7 +354,7 @@ def train_affinity(frame: pd.DataFrame, source: str = "activities", value_column
     if progress:
         progress(f"fitting {name} on all {len(y)} compounds")
     everything = np.arange(len(y))
-    est, params, est_kernel = fit_final(name, specs, data, everything, split, n_folds, seed, probe)
+    est, params, est_kernel = fit_final(name, specs, data, everything, split, n_inner, seed, probe)
     first = sel["first"]
     calibration = Calibration.from_oof(y, first["learners"][name]["oof"], first["difficulty"])
     meta = {
@@ -378,11 +408,11 @@ def evaluate_predefined_split(frame: pd.DataFrame, split_column: str = "split", 
     train_frame = frame[split_col == "train"].reset_index(drop=True)
     test_frame = frame[split_col == "test"].reset_index(drop=True)
     details: dict = {}
-    start = time.perf_counter()
+    start, cpu = time.perf_counter(), time.process_time()
     model, _ = train_affinity(train_frame, "train", value_column, seed=seed, n_jobs=n_jobs,
                               n_estimators=n_estimators, learners=learners, other_split=other_split,
                               split=split, details=details)
-    train_s = time.perf_counter() - start
+    train_s, train_cpu_s = time.perf_counter() - start, time.process_time() - cpu
     mols, y, kept, _, _ = prepare_training_data(test_frame, "test", value_column)
     cliff = _cliff_column(test_frame, kept)
     x, _ = featurise(mols)
@@ -392,8 +422,8 @@ def evaluate_predefined_split(frame: pd.DataFrame, split_column: str = "split", 
     k_tan = kernel(counts, data.counts, "tanimoto")
     diff = difficulty(k_tan)
     everything = np.arange(len(data.y))
-    out = {"selected": sel["selected"], "train_s": train_s, "n_train": len(data.y), "n_test": len(y),
-           "cv": sel["cv"], "learners": {}}
+    out = {"selected": sel["selected"], "train_s": train_s, "train_cpu_s": train_cpu_s, "n_train": len(data.y),
+           "n_test": len(y), "cv": sel["cv"], "learners": {}}
     cache = {"tanimoto": k_tan}
 
     def feats(kind):
@@ -408,7 +438,7 @@ def evaluate_predefined_split(frame: pd.DataFrame, split_column: str = "split", 
         if name == sel["selected"]:
             est, kind = model.estimator, model.learner_kernel
         else:
-            est, _, kind = fit_final(name, specs, data, everything, split, 5, seed)
+            est, _, kind = fit_final(name, specs, data, everything, split, 3, seed)
         pred = est.predict_with(feats) if isinstance(est, Ensemble) else est.predict(feats(kind))
         cal = Calibration.from_oof(data.y, first["learners"][name]["oof"], first["difficulty"])
         res = metrics(y, pred, cliff)

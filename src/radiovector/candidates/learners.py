@@ -49,39 +49,74 @@ def _bits(m: sparse.csr_matrix) -> sparse.csr_matrix:
     return b
 
 
+def _unary(m: sparse.csr_matrix) -> tuple[np.ndarray, np.ndarray]:
+    """Rows and keys ``bit * 256 + t`` of the unary expansion of counts: one entry per t = 1..count."""
+    counts = m.data.astype(np.int64)
+    rows = np.repeat(np.repeat(np.arange(m.shape[0]), np.diff(m.indptr)), counts)
+    bits = np.repeat(m.indices.astype(np.int64), counts)
+    starts = np.repeat(np.cumsum(counts) - counts, counts)
+    t = np.arange(len(rows)) - starts + 1
+    return rows, bits * 256 + t
+
+
+class KernelBasis:
+    """The right-hand side of :func:`kernel` prepared once: the unary expansion of its counts (one column per
+    (bit, threshold t) pair it uses, t >= ``min_t``, as a dense float32 matrix) and its row sums, so that
+    ``sum(min(a, b))`` for any ``a`` is one sparse x dense product over the expanded columns (exact integers), and
+    repeated predictions against a training set do not rebuild it. With ``min_t=2`` it gives the part of the MinMax
+    numerator beyond the common on-bits (which the Tanimoto kernel computes anyway)."""
+
+    def __init__(self, b, kind: str = "tanimoto", min_t: int = 1):
+        if kind not in KERNELS:
+            raise ValueError(f"unknown kernel {kind!r}; use one of {KERNELS}")
+        b = as_counts(b)
+        if kind == "tanimoto":
+            b = _bits(b)
+        self.kind, self.n, self.min_t = kind, b.shape[0], min_t
+        self.sums = np.asarray(b.sum(axis=1), dtype=np.float64).ravel()
+        rows, keys = _unary(b)
+        keep = (keys % 256) >= min_t
+        used, cols = np.unique(keys[keep], return_inverse=True)
+        self.lookup = np.full(int(used.max(initial=0)) + 1, -1, dtype=np.int64)
+        self.lookup[used] = np.arange(len(used))
+        self.dense = np.zeros((len(used), self.n), dtype=np.float32)
+        self.dense[cols, rows[keep]] = 1.0
+
+    def common(self, part: sparse.csr_matrix) -> np.ndarray:
+        """``sum over t >= min_t of |(a >= t) & (b >= t)|`` for every row pair (float64, exact)."""
+        if self.kind == "tanimoto":
+            part = _bits(part)
+        rows, keys = _unary(part)
+        cols = np.full(len(keys), -1, dtype=np.int64)
+        inside = keys < len(self.lookup)
+        cols[inside] = self.lookup[keys[inside]]
+        keep = cols >= 0
+        expanded = sparse.csr_matrix((np.ones(int(keep.sum()), dtype=np.float32), (rows[keep], cols[keep])),
+                                     shape=(part.shape[0], len(self.dense)))
+        return (expanded @ self.dense).astype(np.float64)
+
+    def ratio(self, part: sparse.csr_matrix, common: np.ndarray) -> np.ndarray:
+        """``common / (sum a + sum b - common)``; 1 where both fingerprints are empty."""
+        sa = np.asarray((_bits(part) if self.kind == "tanimoto" else part).sum(axis=1), dtype=np.float64).ravel()
+        total = sa[:, None] + self.sums[None, :] - common
+        with np.errstate(invalid="ignore", divide="ignore"):
+            return np.where(total == 0, 1.0, common / total)
+
+    def __call__(self, a, block: int = 4096) -> np.ndarray:
+        a = as_counts(a)
+        out = np.empty((a.shape[0], self.n), dtype=np.float64)
+        for start in range(0, a.shape[0], block):
+            part = a[start:start + block]
+            out[start:start + block] = self.ratio(part, self.common(part))
+        return out
+
+
 def kernel(a, b, kind: str = "tanimoto", block: int = 4096) -> np.ndarray:
     """Gram matrix (rows of ``a`` x rows of ``b``) of the Tanimoto kernel on the on-bits or the MinMax kernel on
     the counts. ``sum(min)`` is the sum over thresholds t of the common bits of (a >= t) and (b >= t), each a sparse
     x dense float32 product (exact integers); the ratio is taken in float64 as RDKit does. Two empty fingerprints
     have similarity 1 (as :func:`radiovector.candidates.similarity.bulk_max_tanimoto`)."""
-    if kind not in KERNELS:
-        raise ValueError(f"unknown kernel {kind!r}; use one of {KERNELS}")
-    a, b = as_counts(a), as_counts(b)
-    if kind == "tanimoto":
-        a, b = _bits(a), _bits(b)
-    sa = np.asarray(a.sum(axis=1), dtype=np.float64).ravel()
-    sb = np.asarray(b.sum(axis=1), dtype=np.float64).ravel()
-    out = np.empty((a.shape[0], b.shape[0]), dtype=np.float64)
-    tmax = int(min(a.data.max(initial=0), b.data.max(initial=0)))
-    levels = []  # per threshold: the columns in use and b's dense slice (built once for all blocks of a)
-    for t in range(1, tmax + 1):
-        bt = b >= t
-        cols = np.unique(bt.indices)
-        if not len(cols):
-            break
-        levels.append((t, cols, bt[:, cols].T.astype(np.float32).toarray()))
-    for start in range(0, a.shape[0], block):
-        part = a[start:start + block]
-        common = np.zeros((part.shape[0], b.shape[0]), dtype=np.float32)
-        for t, cols, dense in levels:
-            at = (part >= t)[:, cols].astype(np.float32)
-            if at.nnz:
-                common += at @ dense
-        common = common.astype(np.float64)
-        total = sa[start:start + block, None] + sb[None, :] - common
-        with np.errstate(invalid="ignore", divide="ignore"):
-            out[start:start + block] = np.where(total == 0, 1.0, common / total)
-    return out
+    return KernelBasis(b, kind)(a, block)
 
 
 def difficulty(k_tan: np.ndarray, k: int = DIFFICULTY_K) -> np.ndarray:
