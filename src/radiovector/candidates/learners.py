@@ -98,9 +98,14 @@ class KernelBasis:
     def ratio(self, part: sparse.csr_matrix, common: np.ndarray) -> np.ndarray:
         """``common / (sum a + sum b - common)``; 1 where both fingerprints are empty."""
         sa = np.asarray((_bits(part) if self.kind == "tanimoto" else part).sum(axis=1), dtype=np.float64).ravel()
-        total = sa[:, None] + self.sums[None, :] - common
+        total = np.add.outer(sa, self.sums)
+        total -= common
         with np.errstate(invalid="ignore", divide="ignore"):
-            return np.where(total == 0, 1.0, common / total)
+            out = np.divide(common, total, out=total)  # in place: no temporaries of the (rows x train) size
+        empty_a, empty_b = sa == 0, self.sums == 0
+        if empty_a.any() and empty_b.any():
+            out[np.ix_(empty_a, empty_b)] = 1.0  # both fingerprints empty (0 / 0)
+        return out
 
     def __call__(self, a, block: int = 4096) -> np.ndarray:
         a = as_counts(a)
