@@ -40,14 +40,34 @@ def test_example_affinity_is_pki_from_moleculeace():
         assert np.allclose(ours["pki"], 9 - np.log10(raw["exp_mean [nM]"]), atol=1e-3)
 
 
-def test_metadata_has_both_cv_splits_and_baseline(trained):
+def test_metadata_explains_the_choice(trained):
     model, rejects, path = trained
     meta = json.loads(metadata_path(path).read_text())
     assert meta["value_column"] == "pki" and meta["n_train"] == 240 and len(rejects) == 0
+    sel = meta["selection"]
+    assert sel["split"] == "scaffold" and set(meta["cv"]) == {"scaffold", "random"}
+    learners = {"knn", "rf", "svr_tanimoto", "svr_minmax", "gp_tanimoto", "gp_minmax", "ensemble"}
     for split in ("random", "scaffold"):
+        assert set(meta["cv"][split]["learners"]) == learners
         for who in ("model", "knn_baseline"):
             m = meta["cv"][split][who]
             assert m["n"] == 240 and m["rmse"] > 0 and np.isfinite(m["r2"])
+        for m in meta["cv"][split]["learners"].values():
+            assert len(m["params_per_fold"]) == meta["cv"][split]["folds"]
+        assert 0 < meta["cv"][split]["interval_check"]["0.9"]["coverage"] <= 1
+    scaffold = meta["cv"]["scaffold"]["learners"]
+    assert sel["selected"] == min(scaffold, key=lambda n: scaffold[n]["rmse"])  # chosen by the evidence
+    assert meta["estimator"]["type"] == sel["selected"]
+    assert meta["calibration"]["n"] == 240 and meta["calibration"]["q90"] > 0
+
+
+def test_cliff_rmse_reported_when_the_data_flag_cliffs(small_set):
+    frame = small_set.iloc[:60].copy()
+    frame["cliff_mol"] = [1, 0, 0] * 20
+    model, _ = train_affinity(frame, "x.csv", n_folds=3, learners=("knn", "gp_tanimoto"), other_split=False)
+    m = model.metadata["cv"]["scaffold"]["learners"]["knn"]
+    assert m["n_cliff"] == 20 and m["rmse_cliff"] > 0
+    assert list(model.metadata["cv"]) == ["scaffold"]
 
 
 def test_save_load_roundtrip_predicts_the_same(trained, small_set):
@@ -60,6 +80,21 @@ def test_save_load_roundtrip_predicts_the_same(trained, small_set):
     pd.testing.assert_frame_equal(a, b)
     assert b["in_domain"].all()  # training molecules are trivially in domain (Tanimoto 1)
     assert (b["ad_max_tanimoto"] == 1.0).all()
+    assert (b["paffinity_low"] < b["paffinity_pred"]).all() and (b["paffinity_pred"] < b["paffinity_high"]).all()
+    c = loaded.predict_mols(mols, interval=0.8)
+    assert ((c["paffinity_high"] - c["paffinity_low"]) <= (b["paffinity_high"] - b["paffinity_low"])).all()
+    assert loaded.metadata == model.metadata and loaded.learner_kernel == model.learner_kernel
+
+
+def test_bare_estimator_models_still_predict_without_intervals(small_set):
+    from radiovector.candidates.affinity import featurise, make_estimator
+    from radiovector.candidates.standardise import standardise_smiles
+
+    mols = [standardise_smiles(s).mol for s in small_set["smiles"].iloc[:40]]
+    x, bits = featurise(mols)
+    model = AffinityModel(make_estimator(0, 1, n_estimators=5).fit(x, small_set["pki"].iloc[:40]), bits, "pki")
+    out = model.predict_mols(mols[:3])
+    assert out["paffinity_low"].isna().all() and out["in_domain"].all() and (out["ad_max_tanimoto"] == 1).all()
 
 
 def test_scoring_with_model_adds_prediction_and_domain(trained):
@@ -67,6 +102,11 @@ def test_scoring_with_model_adds_prediction_and_domain(trained):
     frame = pd.read_csv(ROOT / "resources" / "example" / "candidates.csv")
     cand = score_candidates(frame, {"nuclides": ["Lu-177"]}, model=model)["candidates"]
     assert cand["paffinity_pred"].notna().all()
+    assert (cand["paffinity_low"] < cand["paffinity_pred"]).all()
+    assert (cand["paffinity_high"] > cand["paffinity_pred"]).all()
+    narrow = score_candidates(frame, {"nuclides": ["Lu-177"], "interval": 0.8}, model=model)["candidates"]
+    width = cand["paffinity_high"] - cand["paffinity_low"]
+    assert ((narrow["paffinity_high"] - narrow["paffinity_low"]) < width).all()
     assert not cand["in_domain"].any()  # radioligands are far from kinase inhibitors: flagged out of domain
     assert cand["reason"].str.contains("OUT of domain").all()
 
@@ -84,7 +124,7 @@ def test_bad_rows_are_rejected_not_dropped(small_set):
     frame = small_set.iloc[:30].copy()
     frame.loc[0, "smiles"] = "C1CC"
     frame.loc[1, "pki"] = np.nan
-    model, rejects, = train_affinity(frame, "x.csv", n_folds=2, n_estimators=5)
+    model, rejects, = train_affinity(frame, "x.csv", n_folds=2, n_estimators=5, learners=("knn", "rf"))
     assert model.metadata["n_train"] == 28 and len(rejects) == 2
     assert sorted(rejects["row_number"]) == [1, 2]
 

@@ -98,4 +98,12 @@ def test_train_affinity_command(app, tmp_path):
                                       "--folds", "2"])
     assert result.exit_code == 0, result.output
     assert model.is_file() and (tmp_path / "m.joblib.json").is_file()
-    assert "scaffold" in result.output
+    assert "scaffold" in result.output and "selected by scaffold" in result.output.replace("\n", " ")
+    out = tmp_path / "scored.parquet"
+    result = CliRunner().invoke(app, ["score-candidates", str(EXAMPLE), "-o", str(out), "--no-plots", "--model",
+                                      str(model), "--interval", "0.8"])
+    assert result.exit_code == 0, result.output
+    scored = pd.read_parquet(out)
+    assert (scored["paffinity_low"] < scored["paffinity_high"]).all()
+    bad = CliRunner().invoke(app, ["score-candidates", str(EXAMPLE), "-o", str(out), "--interval", "90"])
+    assert bad.exit_code != 0 and "--interval" in str(bad.exception)

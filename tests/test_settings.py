@@ -41,6 +41,7 @@ OLD_DEFAULTS = {
     "candidates": {
         "nuclides": [], "profile": "renal_small_molecule", "profiles": {}, "pareto_max_rows": 5000,
         "source": "candidates", "alerts": True, "qed_sa": True,
+        "interval": 0.9,  # new (issue 17): coverage of the affinity model's prediction interval
         "peptides": {"profile": "peptide", "monomer_files": [], "reference_peptides": None,
                      "proteases": ["trypsin", "chymotrypsin", "neprilysin", "dpp4", "aminopeptidase",
                                    "carboxypeptidase"]},

@@ -172,6 +172,7 @@ def reasons(frame: pd.DataFrame, d: pd.DataFrame, nuclides_col: str = "scored_nu
         column("albumin_binders")
     nucs_col, summary = column(nuclides_col), column("compatibility_summary")
     paff, measured, domain = column("paffinity", np.nan), column("paffinity_measured", np.nan), column("in_domain")
+    low, high = column("paffinity_low", np.nan), column("paffinity_high", np.nan)
     charge, clogp, mw = column("net_charge_ph74"), column("clogp"), column("mw")
     names = [c[2:] for c in d.columns]
     dvals = d.to_numpy(dtype=float).tolist()
@@ -191,7 +192,8 @@ def reasons(frame: pd.DataFrame, d: pd.DataFrame, nuclides_col: str = "scored_nu
         if not np.isnan(paff[i]):
             src = "measured" if not np.isnan(measured[i]) else "predicted"
             dom = "" if src == "measured" else (" in domain" if domain[i] else " OUT of domain")
-            parts.append(f"p{src[:4]}. affinity {_fmt(paff[i])}{dom}")
+            band = "" if src == "measured" or np.isnan(low[i]) else f" [{_fmt(low[i])}, {_fmt(high[i])}]"
+            parts.append(f"p{src[:4]}. affinity {_fmt(paff[i])}{band}{dom}")
         parts.append(f"charge {_fmt(charge[i])} at pH 7.4, clogP {_fmt(clogp[i])}, MW {mw[i]:.0f}")
         drow = dvals[i]
         weak = [f"{c} {v:.2f}" for c, v in zip(names, drow, strict=True) if not np.isnan(v) and v < 0.5]

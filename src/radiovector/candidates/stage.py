@@ -69,7 +69,8 @@ def score_candidates(
     to the candidate row (from the first input row of each structure) before scoring, so profiles can use them.
 
     ``references``: reference actives (DataFrame with ``smiles`` and ``id``) for max-Tanimoto similarity.
-    ``model``: an :class:`~radiovector.candidates.affinity.AffinityModel` (adds ``paffinity_pred``, ``in_domain``).
+    ``model``: an :class:`~radiovector.candidates.affinity.AffinityModel` (adds ``paffinity_pred``, the
+    ``candidates.interval`` prediction interval ``paffinity_low``/``paffinity_high`` and ``in_domain``).
     ``progress``: called with the number of input rows processed so far (for progress bars).
     ``jobs``: worker processes for the per-structure work (standardisation, descriptors, recognition, alerts,
     fingerprints) on inputs of at least :data:`MIN_ROWS_PER_JOB` rows per worker; the result is identical to
@@ -180,13 +181,12 @@ def score_candidates(
 
     # affinity model (batched, on the Morgan counts computed above)
     if model is not None and len(order):
-        pred = model.predict_counts(counts)
-        frame["paffinity_pred"] = pred["paffinity_pred"].to_numpy()
-        frame["ad_max_tanimoto"] = pred["ad_max_tanimoto"].to_numpy()
-        frame["in_domain"] = pred["in_domain"].to_numpy()
+        pred = model.predict_counts(counts, cfg["interval"])
+        for col in ("paffinity_pred", "paffinity_low", "paffinity_high", "ad_max_tanimoto", "in_domain"):
+            frame[col] = pred[col].to_numpy()
     else:
-        frame["paffinity_pred"] = np.nan
-        frame["ad_max_tanimoto"] = np.nan
+        for col in ("paffinity_pred", "paffinity_low", "paffinity_high", "ad_max_tanimoto"):
+            frame[col] = np.nan
         frame["in_domain"] = pd.Series([pd.NA] * len(frame), dtype="boolean")
     if len(frame):
         frame["paffinity"] = frame["paffinity_measured"].where(frame["paffinity_measured"].notna(),

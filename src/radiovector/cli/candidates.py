@@ -31,9 +31,10 @@ def register(app: typer.Typer) -> None:
     app.command(
         "train-affinity",
         help=(
-            "Train an affinity model (random forest on Morgan count fingerprints) on a CSV with a smiles column "
-            "and one of pki, pic50, pkd, paffinity; store random- and scaffold-split CV metrics (with a kNN "
-            "baseline) in MODEL.json next to MODEL.\n\n"
+            "Train an affinity model on a CSV with a smiles column and one of pki, pic50, pkd, paffinity: the "
+            "learner (kNN, random forest, SVR or Gaussian process with Tanimoto/MinMax kernels on Morgan "
+            "fingerprints) is chosen by nested cross-validation (scaffold split by default), its prediction "
+            "intervals calibrated by conformal prediction; every learner's CV metrics go to MODEL.json.\n\n"
             "Example: radiovector train-affinity resources/example/affinity_CHEMBL4203.csv -o results/model.joblib"
         ),
     )(train_affinity_command)
@@ -89,6 +90,8 @@ def score_candidates_command(
     nuclide: Annotated[list[str] | None, typer.Option("--nuclide", "-n", help="Radionuclide to check (repeat)")] = None,
     references: Annotated[Path | None, typer.Option("--references", "-r", help="Reference actives: id, smiles")] = None,
     model: Annotated[Path | None, typer.Option("--model", "-m", help="Affinity model from train-affinity")] = None,
+    interval: Annotated[float, typer.Option("--interval", help="Central coverage of the affinity prediction "
+                                            "interval (paffinity_low/high), e.g. 0.8")] = 0.9,
     profile: Annotated[str | None, typer.Option("--profile", "-p", help="Desirability profile (default: "
                                                 "renal_small_molecule for structures, peptide for peptides)")] = None,
     top: Annotated[int, typer.Option("--top", help="Rows shown in the summary table")] = 10,
@@ -105,13 +108,15 @@ def score_candidates_command(
     peptides = input.is_file() and is_peptide_table(input)
     refs = _read_references(references) if references else None
     mdl = AffinityModel.load(model) if model else None
-    params = {"nuclides": list(nuclide or []), "profile": profile or "renal_small_molecule"}
+    if not 0 < interval < 1:
+        raise ConfigError(f"--interval must lie between 0 and 1 (e.g. 0.9 for a 90 % interval), got {interval}")
+    params = {"nuclides": list(nuclide or []), "profile": profile or "renal_small_molecule", "interval": interval}
     if peptides:
         from radiovector.peptides.io import read_peptides
         from radiovector.peptides.stage import score_peptides as score
 
         accepted, input_rejects, rows_in = read_peptides(input)
-        params = {"nuclides": list(nuclide or []), "peptides": {
+        params = {"nuclides": list(nuclide or []), "interval": interval, "peptides": {
             "profile": profile or "peptide", "monomer_files": [str(m) for m in monomers or []]}}
     else:
         from radiovector.candidates.io import read_candidates
@@ -150,6 +155,13 @@ def train_affinity_command(
     seed: Annotated[int, typer.Option("--seed", help="Random seed")] = 0,
     folds: Annotated[int, typer.Option("--folds", help="Cross-validation folds")] = 5,
     jobs: Annotated[int, typer.Option("--jobs", "-j", help="CPU cores for the random forest")] = 1,
+    split: Annotated[str, typer.Option("--split", help="Cross-validation split that selects the learner: "
+                                       "scaffold (Bemis-Murcko groups held out) or random")] = "scaffold",
+    other_split: Annotated[bool, typer.Option("--other-split/--no-other-split", help="Also cross-validate with "
+                                              "the other split kind and report it")] = True,
+    learner: Annotated[list[str] | None, typer.Option("--learner", help="Candidate learner (repeat; default: "
+                                                      "knn, rf, svr_tanimoto, svr_minmax, gp_tanimoto, "
+                                                      "gp_minmax)")] = None,
 ) -> None:
     from radiovector.candidates.affinity import train_affinity
     from radiovector.cli.common import console, err_console
@@ -160,18 +172,28 @@ def train_affinity_command(
         raise ConfigError(f"--folds must be at least 2, got {folds}")
     with err_console.status("training affinity model") as status:
         model, rejects = train_affinity(frame, str(activities), value_column, seed=seed, n_folds=folds, n_jobs=jobs,
-                                        progress=lambda msg: status.update(msg))
+                                        progress=lambda msg: status.update(msg), split=split,
+                                        other_split=other_split, learners=tuple(learner) if learner else None)
     meta_path = model.save(output)
     if len(rejects):
         rejects.to_csv(output.with_name(output.name + ".rejects.csv"), index=False)
-    table = Table(title=f"Cross-validation ({model.metadata['n_train']} compounds, {model.value_column})")
-    for col in ("split", "model", "RMSE", "MAE", "R2", "Spearman"):
+    meta = model.metadata
+    sel = meta["selection"]
+    table = Table(title=f"Nested cross-validation ({meta['n_train']} compounds, {model.value_column}); "
+                        f"selected by {sel['split']} split: {sel['selected']} {sel['params']}")
+    cliff = meta.get("n_cliff") is not None
+    for col in ("split", "learner", "RMSE", *(("cliff RMSE",) if cliff else ()), "MAE", "R2", "Spearman"):
         table.add_column(col)
-    for split, res in model.metadata["cv"].items():
-        for who in ("model", "knn_baseline"):
-            m = res[who]
-            table.add_row(split, who, f"{m['rmse']:.3f}", f"{m['mae']:.3f}", f"{m['r2']:.3f}", f"{m['spearman']:.3f}")
+    for split_name, res in meta["cv"].items():
+        for who, m in res["learners"].items():
+            mark = " *" if who == sel["selected"] else ""
+            table.add_row(split_name, who + mark, f"{m['rmse']:.3f}",
+                          *((f"{m['rmse_cliff']:.3f}",) if cliff else ()), f"{m['mae']:.3f}", f"{m['r2']:.3f}",
+                          f"{m['spearman']:.3f}")
     console.print(table)
+    check = meta["cv"][sel["split"]]["interval_check"]
+    err_console.print("interval coverage (cross-conformal, selection CV): " + ", ".join(
+        f"{float(level):.0%} -> {v['coverage']:.3f} (mean width {v['mean_width']:.2f})" for level, v in check.items()))
     err_console.print(f"wrote {output} and {meta_path}; {len(rejects)} rows rejected")
 
 

@@ -68,6 +68,8 @@ class CandidatesSettings(_Scoring):
     source: str = Field("candidates", description="source label in rejects when the input has no source column")
     alerts: bool = Field(True, description="PAINS/Brenk structural alerts (the slowest step)")
     qed_sa: bool = Field(True, description="QED and SA score (false leaves them empty: faster)")
+    interval: float = Field(0.9, gt=0, lt=1, description="central coverage of the affinity model's conformal "
+                                                         "prediction interval (paffinity_low, paffinity_high)")
     peptides: PeptideSettings = Field(default_factory=PeptideSettings, description="peptide candidates")
 
     @model_validator(mode="after")
