@@ -95,3 +95,27 @@ def test_missing_costly_terms_keep_the_bound_sound():
     b = bounding.with_bounds(frame, cfg)["bound"].to_numpy()
     # qed missing: score 0.25; qed present at 1: 0.25 ** (1/6) -- the bound is the larger
     assert b[0] == pytest.approx(0.25 ** (1 / 6)) and b[0] >= 0.25 and b[1] == pytest.approx(1.0)
+
+
+@pytest.mark.parametrize("top_n", [2, 5])
+def test_duplicates_within_and_across_chunks(top_n):
+    blocks = pd.read_csv(BLOCKS)
+    copy = blocks[blocks["id"] == "KuE"].assign(id="KuE-copy")  # same structure as KuE: 27 conjugates, 9 twice
+    space = load_blocks(pd.concat([blocks.iloc[:2], copy, blocks.iloc[2:]], ignore_index=True))
+    params = {"building_blocks": "x.csv", "nuclides": ["Lu-177", "Ac-225"], "top_n": top_n, "alerts": False}
+    table, _ = _bounded(space, params, 10)
+    _same(table, _exhaustive(space, params, 10))
+    assert table["ids"].str.contains("KuE-copy").any()
+
+
+def test_bounded_summary_balances_in_the_report():
+    from radiovector.report.html import design_counts, design_summary_html
+
+    space = load_blocks(_bench_blocks(3, 6))
+    params = {"building_blocks": "x.csv", "nuclides": ["Ac-225"], "top_n": 5}
+    table, summary = _bounded(space, params, 100)
+    summary = {**summary, "conjugates": len(space), "rejects": 0, "rows_in_table": len(table),
+               "pareto_front": int(table["on_pareto_front"].sum()), "chunks": 2, "chunk_size": 100, "top_n": 5}
+    counts = design_counts(summary)
+    assert counts["enumerated"] == counts["rejected"] + counts["fully_scored"] + counts["not_scored"]
+    assert "not fully scored: score bound below the 5-th best score" in design_summary_html(summary)
