@@ -3,9 +3,11 @@
 The desirability score is a weighted geometric mean of terms in [0, 1] over the terms known for a conjugate
 (:func:`radiovector.candidates.scoring.geometric_score`). Split the profile's terms into
 
-* **cheap** terms, computed exactly for every conjugate by the same functions on the same standardised molecule
-  as full scoring (MW, Crippen logP, TPSA, heavy atoms, formal charge, net charge at pH 7.4, recognised chelators,
-  albumin binders and targeting motifs, chelator-nuclide compatibility; ``n_alerts`` when alerts are off);
+* **cheap** terms, computed for every conjugate by the same functions on the same standardised molecule as full
+  scoring, built without the SMILES round trip (same values up to floating-point rounding, which a relative 1e-9
+  raise of bounds and objectives covers): MW, Crippen logP, TPSA, heavy atoms, formal charge, net charge at
+  pH 7.4, recognised chelators, albumin binders and targeting motifs, chelator-nuclide compatibility;
+  ``n_alerts`` when alerts are off;
 * **known-missing** terms, which design-space scoring never fills (affinity and similarity without a model or
   references; QED/SA score when ``qed_sa`` is off; columns the candidate stage does not produce);
 * **costly** terms (QED, SA score, alerts, ...), unknown until a conjugate is fully scored; each may be missing.
@@ -18,9 +20,9 @@ the N-th best full score is greater than the next bound: nothing left can enter 
 candidate id, which is why the comparison is strict). Bounds are raised by a relative 1e-9 to cover rounding.
 
 The Pareto objectives (:data:`radiovector.candidates.scoring.OBJECTIVES`) of the built-in profiles consist of cheap
-and known-missing terms only, so every conjugate's objective vector is known exactly; a conjugate whose vector is
-dominated by a fully scored row of the table cannot be on the front. Profiles whose objectives use a costly term
-are refused here (use ``selection: exhaustive``).
+and known-missing terms only, so every conjugate's objective vector is known (raised by 1e-9: an upper bound);
+a conjugate whose vector is dominated by a fully scored row of the table cannot be on the front. Profiles whose
+objectives use a costly term are refused here (use ``selection: exhaustive``).
 
 Deduplication: a row of the table is one InChIKey. Equal standard InChIKeys mean equal molecular formulae, so the
 InChIKeys of a fully scored conjugate's formula-mates (across the whole space) are computed, and the row is scored
@@ -74,42 +76,73 @@ def classify(profile: dict, alerts: bool, qed_sa: bool) -> dict[str, str]:
     return out
 
 
-def cheap_values(smiles: str, nuclides: list[str]) -> tuple[dict | None, str]:
-    """The cheap columns of one conjugate (parsed and standardised as full scoring does), or (None, reason)."""
+def cheap_values(smiles: str, nuclides: list[str], need: frozenset[str] = frozenset(CHEAP_COLUMNS)
+                 ) -> tuple[dict | None, str]:
+    """The cheap columns of one conjugate, parsed and standardised exactly as full scoring does, or
+    (None, full scoring's reject reason)."""
     mol, reason = parse_smiles(smiles)
-    std = standardise_mol(mol, inchikey=False) if mol is not None else None
-    if std is None or not std.ok:
-        return None, reason if std is None else std.reason
+    return cheap_from_mol(mol, nuclides, need) if mol is not None else (None, reason)
+
+
+def cheap_from_mol(mol: Chem.Mol, nuclides: list[str], need: frozenset[str] = frozenset(CHEAP_COLUMNS)
+                   ) -> tuple[dict | None, str]:
+    """:func:`cheap_values` of a sanitised molecule; only the descriptors in ``need`` are computed (logP and
+    TPSA cost most)."""
+    std = standardise_mol(mol, inchikey=False)
+    if not std.ok:
+        return None, std.reason
     m = std.mol
     found = recognise(m)
     chel = found["chelator"]
     levels = [compatibility(chel, nuc)[0] for nuc in nuclides]
     row = {
         "heavy_atoms": m.GetNumHeavyAtoms(), "formal_charge": Chem.GetFormalCharge(m),
-        "net_charge_ph74": net_charge_ph74(m),
+        "net_charge_ph74": net_charge_ph74(m) if "net_charge_ph74" in need else np.nan,
         "n_chelators": len(chel), "n_albumin_binders": len(found["albumin_binder"]),
         "n_targeting_motifs": len(found["targeting_motif"]),
         "compatibility_desirability": min((scoring.COMPAT_DESIRABILITY[lv] for lv in levels), default=np.nan),
-        "n_alerts": 0, "formula": rdMolDescriptors.CalcMolFormula(m),
+        "n_alerts": 0, "formula": rdMolDescriptors.CalcMolFormula(m), "unsure": False,
     }
     if m.GetNumHeavyAtoms() == m.GetNumAtoms():  # the values full scoring takes from QED's properties
-        row.update(mw=rdMolDescriptors._CalcMolWt(m), clogp=Crippen.MolLogP(m), tpsa=MolSurf.TPSA(m))
+        row["mw"] = rdMolDescriptors._CalcMolWt(m)
+        row["clogp"] = Crippen.MolLogP(m) if "clogp" in need else np.nan
+        row["tpsa"] = MolSurf.TPSA(m) if "tpsa" in need else np.nan
     else:  # explicit hydrogens: full scoring may take them from RDKit's QED on RemoveHs; treated as unknown
         row.update(mw=np.nan, clogp=np.nan, tpsa=np.nan, unsure=True)
     return row, ""
 
 
+def zip_blocks(blocks: tuple) -> Chem.Mol | None:
+    """The conjugate as :func:`radiovector.candidates.enumerate.build` makes it, before writing its SMILES."""
+    combined = blocks[0].mol
+    for block in blocks[1:]:
+        combined = Chem.CombineMols(combined, block.mol)
+    try:
+        zipped = Chem.molzip(combined)
+        Chem.SanitizeMol(zipped)
+    except Exception:
+        return None
+    return zipped
+
+
 def _cheap_range(args: tuple) -> tuple[list[int], list[dict], list[tuple[int, str, str, str]]]:
-    space, start, stop, nuclides = args
+    """Cheap values of conjugates ``start .. stop - 1``, from the zipped molecule (no SMILES round trip: the
+    same molecule up to atom order, so the same values up to floating-point rounding, which the raised bounds
+    cover). A conjugate that fails is redone through its SMILES as full scoring does, for the same reason text."""
+    space, start, stop, nuclides, need = args
     idx, rows, bad = [], [], []
     for index in range(start, stop):
-        cid, smi = build(space.combination(index))
-        row, reason = cheap_values(smi, nuclides)
+        blocks = space.combination(index)
+        zipped = zip_blocks(blocks)
+        row = cheap_from_mol(zipped, nuclides, need)[0] if zipped is not None else None
         if row is None:
-            bad.append((index, cid, smi, reason))
-        else:
-            idx.append(index)
-            rows.append(row)
+            cid, smi = build(blocks)
+            row, reason = cheap_values(smi, nuclides, need)
+            if row is None:
+                bad.append((index, cid, smi, reason))
+                continue
+        idx.append(index)
+        rows.append(row)
     return idx, rows, bad
 
 
@@ -125,7 +158,9 @@ def cheap_pass(space: DesignSpace, start: int, stop: int, cfg: dict, jobs: int =
 
     Failures (``index, id, smiles, reason``) are the conjugates full scoring rejects at parsing/standardisation."""
     step = 2000
-    tasks = [(space, a, min(stop, a + step), list(cfg["nuclides"])) for a in range(start, stop, step)]
+    profile = _profile(cfg)
+    need = frozenset(spec["column"] for spec in profile["components"].values())
+    tasks = [(space, a, min(stop, a + step), list(cfg["nuclides"]), need) for a in range(start, stop, step)]
     idx, rows, bad = [], [], []
     if jobs > 1 and len(tasks) > 1:
         with _pool(jobs) as pool:
@@ -182,8 +217,8 @@ def with_bounds(frame: pd.DataFrame, cfg: dict) -> pd.DataFrame:
     out = frame.copy()
     out["bound"] = bound
     obj = scoring.objectives(d)
-    for name in obj.columns:
-        out[f"obj_{name}"] = obj[name].to_numpy(dtype=float)
+    for name in obj.columns:  # raised like the bound: an upper bound whatever the rounding
+        out[f"obj_{name}"] = obj[name].to_numpy(dtype=float) * _RAISE
     return out
 
 
@@ -230,8 +265,12 @@ class Selector:
     def _key(self, pos: int) -> str:
         if pos not in self.keys:
             _, smi = build(self.space.combination(int(self.index[pos])))
-            std = standardise_mol(parse_smiles(smi)[0], inchikey=False)
-            key, failure = inchikey_of(std)
+            mol, failure = parse_smiles(smi)
+            std = standardise_mol(mol, inchikey=False) if mol is not None else None
+            if std is not None and std.ok:
+                key, failure = inchikey_of(std)
+            else:
+                key, failure = "", failure if std is None else std.reason
             self.keys[pos] = key
             self.inchikeys_computed += 1
             if not key:

@@ -77,7 +77,8 @@ def bound_chunk(space: DesignSpace, chunk: int, chunk_size: int, params: dict, j
     frame, failures = bounding.cheap_pass(space, start, stop, cfg, jobs=jobs, progress=progress)
     rejects = _failure_rejects(failures, chunk_size)
     counts = {"chunk": chunk, "conjugates": stop - start, "rejects": len(rejects), "bounded": len(frame)}
-    return frame.reset_index(), rejects, counts
+    keep = ["bound", "formula", *[c for c in frame.columns if c.startswith("obj_")]]  # what selection needs
+    return frame[keep].reset_index(), rejects, counts
 
 
 def _failure_rejects(failures: pd.DataFrame, chunk_size: int) -> pd.DataFrame:
