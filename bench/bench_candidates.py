@@ -54,6 +54,23 @@ def bare_loop(smiles: list[str]) -> int:
     return done
 
 
+def bare_loop_morgan(smiles: list[str]) -> int:
+    """The second baseline (issue 16): parse, seven descriptors, QED and a Morgan fingerprint (radius 2, 2048)."""
+    from rdkit.Chem import rdFingerprintGenerator
+
+    gen = rdFingerprintGenerator.GetMorganGenerator(radius=2, fpSize=2048)
+    done = 0
+    for smi in smiles:
+        mol = Chem.MolFromSmiles(smi)
+        if mol is None:
+            continue
+        (Descriptors.MolWt(mol), Crippen.MolLogP(mol), rdMolDescriptors.CalcTPSA(mol), Lipinski.NumHDonors(mol),
+         Lipinski.NumHAcceptors(mol), rdMolDescriptors.CalcNumRotatableBonds(mol),
+         rdMolDescriptors.CalcNumAromaticRings(mol), QED.qed(mol), gen.GetFingerprint(mol))
+        done += 1
+    return done
+
+
 def main() -> None:
     root = Path(__file__).resolve().parents[1]
     parser = argparse.ArgumentParser()
@@ -87,6 +104,9 @@ def main() -> None:
     n_bare = bare_loop(cand_smiles)
     t_bare = time.perf_counter() - t0
     t0 = time.perf_counter()
+    n_bare16 = bare_loop_morgan(cand_smiles)
+    t_bare16 = time.perf_counter() - t0
+    t0 = time.perf_counter()
     res = score_candidates(cands, {"nuclides": ["Lu-177", "Ga-68"]}, references=refs, model=model, jobs=jobs)
     t_full = time.perf_counter() - t0
     n_full = len(cands)
@@ -97,6 +117,9 @@ def main() -> None:
     print(f"bare RDKit descriptor loop (1 core):  {bare_rate:8.1f} molecules/s ({t_bare:.2f} s)")
     print(f"full candidate scoring ({jobs} job(s)): {full_rate:8.1f} molecules/s ({t_full:.2f} s); load average {load}")
     print(f"ratio full/bare: {full_rate / bare_rate:.2f}")
+    bare16 = n_bare16 / t_bare16
+    print(f"bare loop parse + 7 descriptors + QED + Morgan (1 core): {bare16:8.1f} molecules/s; "
+          f"ratio full/that: {full_rate / bare16:.2f}")
 
 
 if __name__ == "__main__":
