@@ -60,11 +60,11 @@ def test_bounded_equals_exhaustive_on_example_space(top_n, chunk_size):
     _same(_bounded(space, params, chunk_size)[0], _exhaustive(space, params, chunk_size))
 
 
-@pytest.mark.parametrize("profile", ["renal_small_molecule", "albumin_binding"])
-def test_bounded_equals_exhaustive_and_scores_fewer(profile):
+@pytest.mark.parametrize(("profile", "jobs"), [("renal_small_molecule", 1), ("albumin_binding", 2)])
+def test_bounded_equals_exhaustive_and_scores_fewer(profile, jobs):
     space = load_blocks(_bench_blocks(5, 12))  # 5 x 12 x 10 = 600 conjugates, with formula-mates (isomers)
     params = {"building_blocks": "x.csv", "nuclides": ["Lu-177", "Ac-225"], "top_n": 20, "profile": profile}
-    table, summary = _bounded(space, params, 250)
+    table, summary = _bounded(space, params, 250, jobs=jobs)
     _same(table, _exhaustive(space, params, 250))
     assert summary["fully_scored_conjugates"] < len(space) / 2
     assert summary["not_fully_scored"] > 0 and summary["bounded"] == len(space)

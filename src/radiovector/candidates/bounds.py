@@ -264,22 +264,33 @@ class Selector:
 
     def _key(self, pos: int) -> str:
         if pos not in self.keys:
-            _, smi = build(self.space.combination(int(self.index[pos])))
-            mol, failure = parse_smiles(smi)
-            std = standardise_mol(mol, inchikey=False) if mol is not None else None
-            if std is not None and std.ok:
-                key, failure = inchikey_of(std)
-            else:
-                key, failure = "", failure if std is None else std.reason
+            key, failure = _key_of(self.space, int(self.index[pos]))
             self.keys[pos] = key
             self.inchikeys_computed += 1
             if not key:
                 self.key_failures.append((pos, failure))
         return self.keys[pos]
 
+    def _keys_parallel(self, positions: np.ndarray) -> None:
+        """InChIKeys of the formula-mates of ``positions`` not known yet, in ``jobs`` processes."""
+        todo = sorted({int(m) for p in positions.tolist() if not self.resolved[p]
+                       for m in self._by_formula[self.formula_code[p]]} - set(self.keys))
+        if self.jobs < 2 or len(todo) < 200:
+            return
+        parts = [todo[k::self.jobs * 2] for k in range(self.jobs * 2)]
+        tasks = [(self.space, [int(self.index[p]) for p in part]) for part in parts if part]
+        with _pool(self.jobs) as pool:
+            for part, keys in zip([p for p in parts if p], pool.map(_keys_of, tasks), strict=True):
+                for pos, (key, failure) in zip(part, keys, strict=True):
+                    self.keys[pos] = key
+                    self.inchikeys_computed += 1
+                    if not key:
+                        self.key_failures.append((pos, failure))
+
     def resolve(self, positions: np.ndarray) -> None:
         """Fully score the rows (InChIKeys) of the conjugates at ``positions``; marks every conjugate of those
         keys resolved."""
+        self._keys_parallel(positions)
         wanted: dict[str, list[int]] = {}
         for pos in positions.tolist():
             if self.resolved[pos]:
@@ -332,7 +343,7 @@ class Selector:
                 nxt = self.bound[pending[0]]
                 if kth > nxt:
                     break
-                batch = pending[self.bound[pending] >= kth][: max(64, n // 4)]
+                batch = pending[self.bound[pending] >= kth][: max(256, n // 2)]
             else:
                 batch = pending[: max(n - len(scores), 64)]
             self.resolve(batch)
@@ -374,6 +385,21 @@ class Selector:
             if progress:
                 progress(int(self.resolved.sum()))
         return {"front_rounds": rounds, "objectives": [c[4:] for c in usable]}
+
+
+def _key_of(space: DesignSpace, index: int) -> tuple[str, str]:
+    """(InChIKey, "") of conjugate ``index`` as full scoring computes it, or ("", full scoring's reason)."""
+    _, smi = build(space.combination(index))
+    mol, failure = parse_smiles(smi)
+    std = standardise_mol(mol, inchikey=False) if mol is not None else None
+    if std is not None and std.ok:
+        return inchikey_of(std)
+    return "", failure if std is None else std.reason
+
+
+def _keys_of(args: tuple) -> list[tuple[str, str]]:
+    space, indices = args
+    return [_key_of(space, i) for i in indices]
 
 
 def _score_key(row: pd.Series) -> tuple[float, str]:

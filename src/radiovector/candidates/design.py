@@ -99,7 +99,8 @@ def select_bounded(space: DesignSpace, bounds: pd.DataFrame, params: dict, chunk
     sp = _score_params(cfg)
 
     def score(conjugates: pd.DataFrame) -> pd.DataFrame:
-        return score_candidates(conjugates, sp, jobs=jobs)["candidates"]
+        # conjugates are slow to score (~10 ms): workers pay off from a few hundred rows
+        return score_candidates(conjugates, sp, jobs=jobs, min_rows_per_job=100)["candidates"]
 
     sel = bounding.Selector(space, frame, cfg, chunk_size, score, jobs=jobs)
     top = sel.top_n(int(cfg["top_n"]), progress=progress)
