@@ -60,6 +60,9 @@ PRODUCED = ("mw", "clogp", "tpsa", "hbd", "hba", "rotatable_bonds", "heavy_atoms
             "formal_charge", "net_charge_ph74", "qed", "sa_score", "n_chelators", "n_albumin_binders",
             "n_targeting_motifs", "n_alerts", "compatibility_desirability", "in_domain", *ALWAYS_MISSING)
 _RAISE = 1.0 + 1e-9
+#: Cheap columns that are counts or table look-ups: the same value whatever the atom order.
+DISCRETE_COLUMNS = ("heavy_atoms", "formal_charge", "n_chelators", "n_albumin_binders", "n_targeting_motifs",
+                    "compatibility_desirability", "n_alerts")
 
 
 def classify(profile: dict, alerts: bool, qed_sa: bool) -> dict[str, str]:
@@ -217,8 +220,13 @@ def with_bounds(frame: pd.DataFrame, cfg: dict) -> pd.DataFrame:
     out = frame.copy()
     out["bound"] = bound
     obj = scoring.objectives(d)
-    for name in obj.columns:  # raised like the bound: an upper bound whatever the rounding
-        out[f"obj_{name}"] = obj[name].to_numpy(dtype=float) * _RAISE
+    discrete = {name for name, spec in profile["components"].items() if spec["column"] in DISCRETE_COLUMNS}
+    for name in obj.columns:
+        # an objective of discrete terms only (compatibility) is exact; one with a floating-point descriptor is
+        # raised like the bound, an upper bound whatever the rounding (raising an exact 1.0 would make it
+        # undominatable)
+        exact = all(c in discrete for c in scoring.OBJECTIVES[name] if kinds.get(c) == "cheap")
+        out[f"obj_{name}"] = obj[name].to_numpy(dtype=float) * (1.0 if exact else _RAISE)
     return out
 
 
@@ -258,6 +266,7 @@ class Selector:
         self.keys: dict[int, str] = {}  # position -> InChIKey ("" when InChI fails)
         self.resolved = np.zeros(len(bounds), dtype=bool)
         self.rows: dict[str, pd.Series] = {}  # InChIKey -> best chunk row
+        self.row_obj: dict[str, pd.Series] = {}  # InChIKey -> its objectives
         self.chunk_rows: list[pd.DataFrame] = []
         self.inchikeys_computed = 0
         self.key_failures: list[tuple[int, str]] = []
@@ -325,10 +334,12 @@ class Selector:
             chunk_of = dict(zip(frame["id"], picks // self.chunk_size, strict=True))
             rows = rows.assign(chunk=rows["candidate_id"].map(chunk_of).astype("int64"))
             self.chunk_rows.append(rows)
-            for _, row in rows.iterrows():
+            obj = scoring.objectives(rows[[c for c in rows.columns if c.startswith("d_")]])
+            for k, (_, row) in enumerate(rows.iterrows()):
                 best = self.rows.get(row["inchikey"])
                 if best is None or _better(row, best):
                     self.rows[row["inchikey"]] = row
+                    self.row_obj[row["inchikey"]] = obj.iloc[k]
 
     def top_n(self, n: int, progress: Callable[[int], None] | None = None) -> dict:
         order = np.lexsort((self.index, -self.bound))
@@ -367,11 +378,9 @@ class Selector:
 
         while True:
             front = np.zeros((0, len(usable)))
-            if self.rows:
-                table = pd.DataFrame(list(self.rows.values()))
-                obj = scoring.objectives(table[[c for c in table.columns if c.startswith("d_")]])
-                front = np.column_stack([obj[c[4:]].to_numpy(dtype=float) if c[4:] in obj.columns
-                                         else np.full(len(obj), np.nan) for c in usable]) if usable else front
+            if self.rows and usable:
+                front = np.array([[o.get(c[4:], np.nan) for c in usable] for o in self.row_obj.values()],
+                                 dtype=float)
                 front = front[~np.isnan(front).any(axis=1)]
                 front = front[pareto_front(front)] if len(front) else front
             cand = np.flatnonzero(ok & ~self.resolved)
