@@ -6,7 +6,9 @@ max Tanimoto to 1,000 references, affinity-model prediction with applicability d
 Bare loop = Chem.MolFromSmiles + MW, Crippen logP, TPSA, HBD, HBA, rotatable bonds, heavy atoms, aromatic rings,
 Fsp3, formal charge, QED (rdkit.Chem.QED), SA score (RDKit Contrib sascorer).
 
-Usage: python bench/bench_candidates.py [--n 2000] [--data DIR]   (single core; prints figures, asserts nothing)
+Usage: python bench/bench_candidates.py [--n 2000] [--data DIR] [--jobs N]   (prints figures, asserts nothing)
+The bare loop runs on one core; full scoring uses --jobs worker processes (default 1; ``--jobs 0``: the cores
+available to the process, what ``radiovector score-candidates`` uses by default).
 """
 
 from __future__ import annotations
@@ -52,12 +54,33 @@ def bare_loop(smiles: list[str]) -> int:
     return done
 
 
+def bare_loop_morgan(smiles: list[str]) -> int:
+    """The second baseline (issue 16): parse, seven descriptors, QED and a Morgan fingerprint (radius 2, 2048)."""
+    from rdkit.Chem import rdFingerprintGenerator
+
+    gen = rdFingerprintGenerator.GetMorganGenerator(radius=2, fpSize=2048)
+    done = 0
+    for smi in smiles:
+        mol = Chem.MolFromSmiles(smi)
+        if mol is None:
+            continue
+        (Descriptors.MolWt(mol), Crippen.MolLogP(mol), rdMolDescriptors.CalcTPSA(mol), Lipinski.NumHDonors(mol),
+         Lipinski.NumHAcceptors(mol), rdMolDescriptors.CalcNumRotatableBonds(mol),
+         rdMolDescriptors.CalcNumAromaticRings(mol), QED.qed(mol), gen.GetFingerprint(mol))
+        done += 1
+    return done
+
+
 def main() -> None:
     root = Path(__file__).resolve().parents[1]
     parser = argparse.ArgumentParser()
     parser.add_argument("--n", type=int, default=2000, help="candidates to score")
     parser.add_argument("--data", type=Path, default=root.parent / "shared" / "data" / "bioactivity")
+    parser.add_argument("--jobs", type=int, default=1, help="worker processes for full scoring (0: all cores)")
     args = parser.parse_args()
+    from radiovector.cpus import resolve_jobs
+
+    jobs = resolve_jobs(args.jobs or None)
 
     pool = pd.concat([pd.read_csv(p)["smiles"] for p in sorted(args.data.glob("moleculeace_*_Ki.csv.gz"))],
                      ignore_index=True).drop_duplicates().reset_index(drop=True)
@@ -81,15 +104,22 @@ def main() -> None:
     n_bare = bare_loop(cand_smiles)
     t_bare = time.perf_counter() - t0
     t0 = time.perf_counter()
-    res = score_candidates(cands, {"nuclides": ["Lu-177", "Ga-68"]}, references=refs, model=model)
+    n_bare16 = bare_loop_morgan(cand_smiles)
+    t_bare16 = time.perf_counter() - t0
+    t0 = time.perf_counter()
+    res = score_candidates(cands, {"nuclides": ["Lu-177", "Ga-68"]}, references=refs, model=model, jobs=jobs)
     t_full = time.perf_counter() - t0
     n_full = len(cands)
     full_rate, bare_rate = n_full / t_full, n_bare / t_bare
     print(f"candidates: {n_full} ({len(res['candidates'])} unique, {len(res['rejects'])} rejects); "
           f"references: {len(refs)}; model: random forest on {len(train)} compounds")
-    print(f"bare RDKit descriptor loop: {bare_rate:8.1f} molecules/s ({t_bare:.2f} s)")
-    print(f"full candidate scoring:     {full_rate:8.1f} molecules/s ({t_full:.2f} s)")
+    load = " ".join(Path("/proc/loadavg").read_text().split()[:3])
+    print(f"bare RDKit descriptor loop (1 core):  {bare_rate:8.1f} molecules/s ({t_bare:.2f} s)")
+    print(f"full candidate scoring ({jobs} job(s)): {full_rate:8.1f} molecules/s ({t_full:.2f} s); load average {load}")
     print(f"ratio full/bare: {full_rate / bare_rate:.2f}")
+    bare16 = n_bare16 / t_bare16
+    print(f"bare loop parse + 7 descriptors + QED + Morgan (1 core): {bare16:8.1f} molecules/s; "
+          f"ratio full/that: {full_rate / bare16:.2f}")
 
 
 if __name__ == "__main__":

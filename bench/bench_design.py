@@ -8,7 +8,10 @@ The workflow runs with --cores 2 (two chunk jobs at a time); each chunk job reco
 (getrusage) and the whole run is timed by /usr/bin/time -v when present.
 
 Usage: python bench/bench_design.py [--vectors 1000] [--linkers 100] [--chunk-size 50000] [--fast] [--out DIR]
-(prints figures, asserts nothing; --fast skips alerts, QED and SA score as design.alerts/qed_sa: false)
+    [--selection bounded|exhaustive|both]
+(prints figures; --fast skips alerts, QED and SA score as design.alerts/qed_sa: false). ``--selection both`` runs
+the same space with bounded selection (the default) and exhaustive scoring, one after the other, prints both times
+and their ratio, and checks that the two design_space tables are identical (rows, scores, order, front).
 """
 
 from __future__ import annotations
@@ -90,6 +93,7 @@ def main() -> None:
     parser.add_argument("--cores", type=int, default=2)
     parser.add_argument("--fast", action="store_true", help="design.alerts and design.qed_sa false")
     parser.add_argument("--out", type=Path, default=ROOT / "results" / "bench_design")
+    parser.add_argument("--selection", choices=["bounded", "exhaustive", "both"], default="bounded")
     args = parser.parse_args()
 
     if args.out.exists():
@@ -101,21 +105,47 @@ def main() -> None:
     blocks = pd.DataFrame(rows, columns=["id", "role", "smiles"])
     blocks.to_csv(args.out / "building_blocks.csv", index=False)
     n_space = (blocks.role == "vector").sum() * (blocks.role == "linker").sum() * (blocks.role == "chelator").sum()
+    runs = ["bounded", "exhaustive"] if args.selection == "both" else [args.selection]
+    print(f"design space: {n_space} conjugates in chunks of {args.chunk_size}; "
+          f"{'fast (no alerts/QED/SA)' if args.fast else 'full scoring'}; --cores {args.cores}; "
+          f"load average before: {_load()}", flush=True)
+    walls, tables = {}, {}
+    for selection in runs:
+        walls[selection], tables[selection] = run(args, selection)
+    if len(runs) == 2:
+        print(f"exhaustive / bounded wall time: {walls['exhaustive'] / walls['bounded']:.1f}x")
+        a, b = tables["bounded"], tables["exhaustive"]
+        same = list(a.columns) == list(b.columns) and len(a) == len(b)
+        if same:
+            try:
+                pd.testing.assert_frame_equal(a.reset_index(drop=True), b.reset_index(drop=True), check_dtype=False)
+            except AssertionError as exc:
+                same = False
+                print(exc)
+        print(f"design_space identical (rows, scores, order, front): {same}")
+
+
+def _load() -> str:
+    return " ".join(Path("/proc/loadavg").read_text().split()[:3])
+
+
+def run(args, selection: str) -> tuple[float, pd.DataFrame]:
+    out = args.out / selection
+    out.mkdir()
+    shutil.copy(args.out / "building_blocks.csv", out / "building_blocks.csv")
     config = {
         "title": "design-space benchmark",
         "inputs": {"candidates": str(ROOT / "resources" / "example" / "candidates.csv")},
         "design": {"building_blocks": "building_blocks.csv", "chunk_size": args.chunk_size,
                    "nuclides": ["Lu-177", "Ac-225"], "top_n": 1000, "alerts": not args.fast,
-                   "qed_sa": not args.fast},
+                   "qed_sa": not args.fast, "selection": selection},
     }
-    (args.out / "config.yaml").write_text(yaml.safe_dump(config, sort_keys=False))
-    work = args.out / "work"
+    (out / "config.yaml").write_text(yaml.safe_dump(config, sort_keys=False))
+    work = out / "work"
     work.mkdir()
     cmd = [sys.executable, "-m", "snakemake", "--snakefile", str(ROOT / "workflow" / "Snakefile"), "--configfile",
-           str(args.out / "config.yaml"), "--cores", str(args.cores), "design/design_space.parquet", "--quiet"]
+           str(out / "config.yaml"), "--cores", str(args.cores), "design/design_space.parquet", "--quiet"]
     timer = ["/usr/bin/time", "-v"] if Path("/usr/bin/time").exists() else []
-    print(f"design space: {n_space} conjugates in chunks of {args.chunk_size}; "
-          f"{'fast (no alerts/QED/SA)' if args.fast else 'full scoring'}; --cores {args.cores}", flush=True)
     t0 = time.perf_counter()
     proc = subprocess.run(timer + cmd, cwd=work, capture_output=True, text=True)
     wall = time.perf_counter() - t0
@@ -126,13 +156,21 @@ def main() -> None:
     chunks = [json.loads(p.read_text()) for p in sorted((work / "design" / "chunks").glob("*.json"))]
     peak_total = next((line.split(":")[-1].strip() for line in proc.stderr.splitlines()
                        if "Maximum resident set size" in line), "n/a")
-    print(f"workflow wall time: {wall:.0f} s ({summary['conjugates'] / wall:.0f} conjugates/s on {args.cores} cores)")
-    print(f"chunks: {len(chunks)}; per-chunk time {min(c['seconds'] for c in chunks):.0f}-"
+    print(f"[{selection}] workflow wall time: {wall:.0f} s ({summary['conjugates'] / wall:.0f} conjugates/s on "
+          f"{args.cores} cores); load average after: {_load()}")
+    print(f"[{selection}] chunks: {len(chunks)}; per-chunk time {min(c['seconds'] for c in chunks):.0f}-"
           f"{max(c['seconds'] for c in chunks):.0f} s; peak RSS per chunk job "
-          f"{min(c['peak_rss_mb'] for c in chunks):.0f}-{max(c['peak_rss_mb'] for c in chunks):.0f} MB")
-    print(f"largest single process under /usr/bin/time (snakemake or a job): {peak_total} kB")
-    print(f"conjugates {summary['conjugates']}, rejects {summary['rejects']}, design_space rows "
+          f"{min(c['peak_rss_mb'] for c in chunks):.0f}-{max(c['peak_rss_mb'] for c in chunks):.0f} MB; gather "
+          f"{summary.get('gather_seconds')} s, {summary.get('gather_peak_rss_mb')} MB")
+    print(f"[{selection}] largest single process under /usr/bin/time (snakemake or a job): {peak_total} kB")
+    print(f"[{selection}] conjugates {summary['conjugates']}, rejects {summary['rejects']}, design_space rows "
           f"{summary['rows_in_table']} (top {summary['top_n']} + Pareto front {summary['pareto_front']})")
+    if selection == "bounded":
+        print(f"[bounded] fully scored {summary['fully_scored_conjugates']} conjugates "
+              f"({summary['fully_scored_rows']} rows, {summary['inchikeys_computed']} InChIKeys), "
+              f"not fully scored {summary['not_fully_scored']}; N-th best score {summary['nth_best_score']}, "
+              f"largest unscored bound {summary['largest_unscored_bound']}")
+    return wall, pd.read_parquet(work / "design" / "design_space.parquet")
 
 
 if __name__ == "__main__":

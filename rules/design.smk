@@ -1,6 +1,8 @@
 # Design-space screening: enumerate vector x linker x chelator [x albumin binder] conjugates from building blocks
-# in chunks of design.chunk_size (plain {chunk} wildcards: one job per chunk, never per molecule), score each chunk,
-# keep its top N and Pareto front, and gather them into the design_space table.
+# in chunks of design.chunk_size (plain {chunk} wildcards: one job per chunk, never per molecule). With
+# design.selection: bounded (default) each chunk job computes every conjugate's cheap values, score bound and
+# objectives, and the gather fully scores only what can enter the top N or the Pareto front; with exhaustive each
+# chunk job scores its conjugates and keeps its top N and front. Either way the gather writes the design_space table.
 # Included by workflow/Snakefile only when the config has design.building_blocks.
 import sys
 
@@ -29,6 +31,7 @@ rule design_chunk:
         design=DESIGN,
         chunk_size=DESIGN["chunk_size"],
         code=CODE_VERSION["score_design.py"],
+    threads: 1  # chunk jobs run side by side (snakemake --cores); each uses one core
     wildcard_constraints:
         chunk=r"\d{5}",
     log:
@@ -60,6 +63,7 @@ rule design_gather:
         chunk_size=DESIGN["chunk_size"],
         blocks=DESIGN_BLOCKS,
         code=CODE_VERSION["score_design.py"],
+    threads: workflow.cores  # full scoring of the selected conjugates uses every core the run was given
     log:
         "logs/design/gather.log",
     conda:

@@ -18,14 +18,16 @@ from radiovector.scripting import run_script, write_json, write_parquet  # noqa:
 
 
 def chunk(smk):
-    from radiovector.candidates.design import score_chunk
+    from radiovector.candidates.design import bound_chunk, score_chunk
     from radiovector.candidates.enumerate import load_blocks
     from radiovector.io.tables import read_raw_table
 
     start = time.perf_counter()
     space = load_blocks(read_raw_table(smk.input.blocks), str(smk.input.blocks))
-    kept, rejects, counts = score_chunk(space, int(smk.wildcards.chunk), int(smk.params.chunk_size),
-                                        dict(smk.params.design), jobs=smk.threads)
+    design = dict(smk.params.design)
+    run = bound_chunk if design.get("selection", "bounded") == "bounded" else score_chunk
+    kept, rejects, counts = run(space, int(smk.wildcards.chunk), int(smk.params.chunk_size), design,
+                                jobs=smk.threads)
     write_parquet(kept, smk.output.kept)
     write_table("rejects", rejects, smk.output.rejects)
     counts["seconds"] = round(time.perf_counter() - start, 2)
@@ -35,21 +37,31 @@ def chunk(smk):
 
 def gather(smk):
     from radiovector.candidates.design import gather as gather_chunks
+    from radiovector.candidates.design import select_bounded
     from radiovector.candidates.enumerate import load_blocks
     from radiovector.candidates.plots import write_design_figures
 
-    top_n = int(smk.params.design["top_n"])
-    table = gather_chunks([pd.read_parquet(p) for p in smk.input.kept], top_n)
+    start = time.perf_counter()
+    design = dict(smk.params.design)
+    top_n = int(design["top_n"])
+    blocks = Path(smk.params.blocks)
+    block_rows = read_raw_table(blocks)
+    space = load_blocks(block_rows, str(blocks))
+    parts = [pd.read_parquet(p) for p in smk.input.kept]
+    selection = {"selection": "exhaustive"}
+    extra_rejects = []
+    if design.get("selection", "bounded") == "bounded":
+        rows, found, selection = select_bounded(space, pd.concat(parts, ignore_index=True), design,
+                                                int(smk.params.chunk_size), jobs=smk.threads)
+        parts, extra_rejects = [rows], [found]
+    table = gather_chunks(parts, top_n)
     write_table("design_space", table, smk.output.table)
     write_design_figures(table, Path(smk.output.figures))
-    rejects = [pd.read_parquet(p) for p in smk.input.rejects]
+    rejects = [pd.read_parquet(p) for p in smk.input.rejects] + extra_rejects
     write_table("rejects", pd.concat(rejects, ignore_index=True), smk.output.rejects)
     counts = [json.loads(Path(p).read_text()) for p in smk.input.counts]
-    blocks = Path(smk.params.blocks)
     blocks_sha256 = sha256_file(blocks)
-    block_rows = read_raw_table(blocks)
     n_blocks = len(block_rows)  # every block row was accepted: a bad block stops the run
-    space = load_blocks(block_rows, str(blocks))
     write_json({"input": "building_blocks", "path": str(blocks), "sha256": blocks_sha256,
                 "size_bytes": blocks.stat().st_size, "schema": "building_blocks", "rows_in": n_blocks,
                 "rows_accepted": n_blocks, "rows_rejected": 0}, smk.output.input_summary)
@@ -61,13 +73,17 @@ def gather(smk):
         "chunks": len(counts),
         "chunk_size": int(smk.params.chunk_size),
         "conjugates": sum(c["conjugates"] for c in counts),
-        "unique_per_chunk": sum(c["unique"] for c in counts),
-        "rejects": sum(c["rejects"] for c in counts),
+        **({"unique_per_chunk": sum(c["unique"] for c in counts)} if selection["selection"] == "exhaustive"
+           else {}),
+        "rejects": sum(c["rejects"] for c in counts) + sum(len(r) for r in extra_rejects),
         "rows_in_table": len(table),
         "pareto_front": int(table["on_pareto_front"].sum()) if len(table) else 0,
         "top_n": top_n,
         "chunk_seconds_max": max((c["seconds"] for c in counts), default=0),
         "chunk_peak_rss_mb_max": max((c["peak_rss_mb"] for c in counts), default=0),
+        "gather_seconds": round(time.perf_counter() - start, 2),
+        "gather_peak_rss_mb": round(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024, 1),
+        **selection,
     }, smk.output.summary)
 
 

@@ -59,10 +59,11 @@ def test_merge_scored_dedupes_across_chunks(space):
 
 
 def test_enumerate_command_scores_chunks_and_draws_the_merged_top(tmp_path, capsys):
-    """`radiovector enumerate --score`: every chunk written, the merged top table and its three figures."""
+    """`radiovector enumerate --score --exhaustive`: every chunk written, the merged top table and its three
+    figures."""
     out = tmp_path / "space"
     code, _, err = run_cli(["enumerate", str(BLOCKS), "-o", str(out), "--chunk-size", "5", "--score", "--fast",
-                            "-n", "Lu-177"], capsys)
+                            "--exhaustive", "-n", "Lu-177"], capsys)
     assert code == 0, err
     conjugates = pd.concat([pd.read_parquet(p) for p in sorted(out.glob("conjugates_*.parquet"))])
     assert len(conjugates) == 18 and len(list(out.glob("candidates_*.parquet"))) == 4  # 18 in chunks of 5
@@ -70,3 +71,18 @@ def test_enumerate_command_scores_chunks_and_draws_the_merged_top(tmp_path, caps
     assert 0 < len(top) <= 18 and top["rank"].tolist() == list(range(1, len(top) + 1))
     assert {p.name for p in (out / "top").glob("*.png")} == {
         "candidate_properties.png", "candidate_pareto.png", "candidate_top_structures.png"}
+
+
+def test_enumerate_command_bounded_selection(tmp_path, capsys):
+    """`radiovector enumerate --score` (bounded): the design_space table, its summary and figures in top/."""
+    import json
+
+    out = tmp_path / "space"
+    code, _, err = run_cli(["enumerate", str(BLOCKS), "-o", str(out), "--chunk-size", "5", "--score", "--fast",
+                            "--top-n", "4", "-n", "Lu-177", "--jobs", "1"], capsys)
+    assert code == 0, err
+    table = pd.read_parquet(out / "top" / "design_space.parquet")
+    summary = json.loads((out / "top" / "summary.json").read_text())
+    assert table["design_rank"].tolist() == list(range(1, len(table) + 1)) and len(table) >= 4
+    assert summary["conjugates"] == 18 == summary["fully_scored_conjugates"] + summary["not_fully_scored"]
+    assert "fully scored" in err and (out / "top" / "figures").is_dir()

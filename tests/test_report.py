@@ -53,7 +53,7 @@ def design_run(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, Path]:
         tmp,
         inputs={"candidates": str(REPO / "resources" / "example" / "candidates.csv")},
         design={"building_blocks": str(tmp / "blocks.csv"), "nuclides": ["Lu-177", "Ac-225"], "chunk_size": 10,
-                "top_n": 5, "alerts": False},
+                "top_n": 5, "alerts": False, "selection": "exhaustive"},
     )
     return _run_report(tmp, config), tmp / "work"
 

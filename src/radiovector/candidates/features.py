@@ -98,16 +98,17 @@ def _prepare_chunk(args: tuple) -> tuple[list[Outcome], dict[str, dict]]:
 
 
 def prepare_all(smiles: list, prebuilt: list | None, alerts: bool = True, qed_sa: bool = True, jobs: int = 1,
-                progress: Callable[[int], None] | None = None) -> tuple[list[Outcome], dict[str, dict]]:
+                progress: Callable[[int], None] | None = None,
+                min_rows_per_job: int = MIN_ROWS_PER_JOB) -> tuple[list[Outcome], dict[str, dict]]:
     """:func:`prepare` over all rows, in ``jobs`` processes when there are enough rows; same result either way."""
     n = len(smiles)
-    jobs = max(1, min(int(jobs or 1), n // MIN_ROWS_PER_JOB))
+    jobs = max(1, min(int(jobs or 1), n // max(1, min_rows_per_job)))
     if jobs == 1:
         result = prepare(smiles, prebuilt, alerts, qed_sa, progress)
         if progress:
             progress(n)
         return result
-    size = max(MIN_ROWS_PER_JOB, math.ceil(n / (jobs * 4)))
+    size = max(min_rows_per_job, math.ceil(n / (jobs * 4)))
     bounds = [(s, min(n, s + size)) for s in range(0, n, size)]
     tasks = [(smiles[a:b], prebuilt[a:b] if prebuilt is not None else None, alerts, qed_sa) for a, b in bounds]
     methods = multiprocessing.get_all_start_methods()

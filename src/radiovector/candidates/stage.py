@@ -61,6 +61,7 @@ def score_candidates(
     progress: Callable[[int], None] | None = None,
     carry: list[str] | tuple[str, ...] = (),
     jobs: int = 1,
+    min_rows_per_job: int = MIN_ROWS_PER_JOB,
 ) -> dict[str, pd.DataFrame]:
     """Score candidate structures; returns ``{"candidates", "candidate_nuclides", "rejects"}``.
 
@@ -73,8 +74,8 @@ def score_candidates(
     ``candidates.interval`` prediction interval ``paffinity_low``/``paffinity_high`` and ``in_domain``).
     ``progress``: called with the number of input rows processed so far (for progress bars).
     ``jobs``: worker processes for the per-structure work (standardisation, descriptors, recognition, alerts,
-    fingerprints) on inputs of at least :data:`MIN_ROWS_PER_JOB` rows per worker; the result is identical to
-    ``jobs=1``.
+    fingerprints) on inputs of at least ``min_rows_per_job`` (default :data:`MIN_ROWS_PER_JOB`) rows per worker; the
+    result is identical to ``jobs=1``.
     """
     cfg = resolve_params(params)
     for col in ("id", "smiles"):
@@ -96,7 +97,8 @@ def score_candidates(
     kinds = accepted["kind"].map(_text).tolist() if "kind" in accepted.columns else ["small_molecule"] * n
     carried = {c: accepted[c].tolist() for c in carry}
 
-    outcomes, features = prepare_all(smiles, prebuilt, cfg["alerts"], cfg["qed_sa"], jobs, progress)
+    outcomes, features = prepare_all(smiles, prebuilt, cfg["alerts"], cfg["qed_sa"], jobs, progress,
+                                     min_rows_per_job)
 
     rejects: list[dict] = []
     records: dict[str, dict] = {}

@@ -98,13 +98,16 @@ def score_candidates_command(
     plots: Annotated[bool, typer.Option("--plots/--no-plots", help="Write PNG figures next to the tables")] = True,
     monomers: Annotated[list[Path] | None, typer.Option("--monomers",
                                                         help="Extra peptide monomer CSV (repeat)")] = None,
-    jobs: Annotated[int, typer.Option("--jobs", "-j", help="Worker processes for structures (used from 4,000 "
-                                      "rows; same result as one)")] = 1,
+    jobs: Annotated[int | None, typer.Option("--jobs", "-j", help="Worker processes for structures (default: "
+                                             "the cores available to this process; used from 2,000 rows per "
+                                             "worker; same result as one)")] = None,
 ) -> None:
     from radiovector.candidates.affinity import AffinityModel
     from radiovector.cli.common import console, err_console
+    from radiovector.cpus import resolve_jobs
     from radiovector.peptides.io import is_peptide_table
 
+    jobs = resolve_jobs(jobs)
     peptides = input.is_file() and is_peptide_table(input)
     refs = _read_references(references) if references else None
     mdl = AffinityModel.load(model) if model else None
@@ -202,21 +205,28 @@ def enumerate_command(
     output: Annotated[Path, typer.Option("--output", "-o", help="Output directory")],
     chunk_size: Annotated[int, typer.Option("--chunk-size", help="Conjugates per chunk")] = 50000,
     chunk: Annotated[int | None, typer.Option("--chunk", help="Only this chunk (0-based), for workflows")] = None,
-    score: Annotated[bool, typer.Option("--score/--no-score", help="Score each chunk as it is enumerated")] = False,
+    score: Annotated[bool, typer.Option("--score/--no-score", help="Score the space: its top N and Pareto front "
+                                        "in top/ (bounded selection unless --exhaustive)")] = False,
+    top_n: Annotated[int, typer.Option("--top-n", help="With --score: best conjugates kept (plus the front)")] = 1000,
+    exhaustive: Annotated[bool, typer.Option("--exhaustive", help="With --score: fully score every conjugate and "
+                                             "write every chunk's scores (slow)")] = False,
     nuclide: Annotated[list[str] | None, typer.Option("--nuclide", "-n", help="Radionuclide to check (repeat)")] = None,
     profile: Annotated[str, typer.Option("--profile", "-p", help="Desirability profile")] = "renal_small_molecule",
     fast: Annotated[bool, typer.Option("--fast", help="Skip PAINS/Brenk alerts, QED and SA score")] = False,
-    jobs: Annotated[int, typer.Option("--jobs", "-j", help="Worker processes for scoring each chunk")] = 1,
-    plots: Annotated[bool, typer.Option("--plots/--no-plots", help="With --score: PNG figures of the merged top "
+    jobs: Annotated[int | None, typer.Option("--jobs", "-j", help="Worker processes (default: the cores available "
+                                             "to this process)")] = None,
+    plots: Annotated[bool, typer.Option("--plots/--no-plots", help="With --score: PNG figures of the top "
                                         "candidates in top/")] = True,
 ) -> None:
     from radiovector.candidates.enumerate import enumerate_chunk, load_blocks, merge_scored, n_chunks
     from radiovector.candidates.stage import score_candidates
     from radiovector.cli.common import err_console
+    from radiovector.cpus import resolve_jobs
     from radiovector.io.tables import read_raw_table
 
     if chunk_size < 1:
         raise ConfigError(f"--chunk-size must be positive, got {chunk_size}")
+    jobs = resolve_jobs(jobs)
     space = load_blocks(read_raw_table(blocks), str(blocks))
     total = n_chunks(space, chunk_size)
     if chunk is not None and not 0 <= chunk < total:
@@ -224,6 +234,9 @@ def enumerate_command(
     output.mkdir(parents=True, exist_ok=True)
     params = {"nuclides": list(nuclide or []), "profile": profile, "alerts": not fast, "qed_sa": not fast}
     chunks = [chunk] if chunk is not None else list(range(total))
+    if score and not exhaustive and chunk is None:
+        _enumerate_bounded(space, output, chunk_size, top_n, params, jobs, plots)
+        return
     parts = []
     with _progress() as bar:
         task = bar.add_task(f"{len(space)} conjugates", total=len(chunks))
@@ -233,7 +246,7 @@ def enumerate_command(
             if score:
                 res = score_candidates(frame, params, jobs=jobs)
                 res["candidates"].to_parquet(output / f"candidates_{k:05d}.parquet", index=False)
-                parts.append({"candidates": res["candidates"].head(1000), **{
+                parts.append({"candidates": res["candidates"].head(top_n), **{
                     name: res[name] for name in ("candidate_nuclides", "rejects")}})
             bar.update(task, advance=1)
     if score and parts:
@@ -245,3 +258,43 @@ def enumerate_command(
             cplots.write_figures(merged["candidates"], output / "top")
     err_console.print(f"{len(space)} conjugates in {total} chunk(s) of {chunk_size}; wrote {len(chunks)} chunk(s) "
                       f"to {output}" + ("; merged top candidates in top/" if score else ""))
+
+
+def _enumerate_bounded(space, output: Path, chunk_size: int, top_n: int, params: dict, jobs: int,
+                       plots: bool) -> None:
+    """``enumerate --score``: bounded selection (phase 1: cheap pass and bounds of every conjugate; phase 2: full
+    scoring of what can enter the top N or the front), the design_space table in top/."""
+    import json
+
+    from radiovector.candidates.design import bound_chunk, gather, select_bounded
+    from radiovector.cli.common import err_console
+    from radiovector.contracts import write_table
+
+    design = {**params, "building_blocks": "cli", "top_n": top_n, "chunk_size": chunk_size}
+    frames, rejects = [], []
+    with _progress() as bar:
+        cheap = bar.add_task("phase 1: bounds", total=len(space))
+        full = bar.add_task("phase 2: full scoring (conjugates settled)", total=len(space), start=False)
+        for k in range(-(-len(space) // chunk_size)):
+            base = k * chunk_size
+            frame, rej, _ = bound_chunk(space, k, chunk_size, design, jobs=jobs,
+                                        progress=lambda done, base=base: bar.update(cheap, completed=base + done))
+            frames.append(frame)
+            rejects.append(rej)
+        bar.start_task(full)
+        rows, found, summary = select_bounded(space, pd.concat(frames, ignore_index=True), design, chunk_size,
+                                              jobs=jobs, progress=lambda done: bar.update(full, completed=done))
+        bar.update(full, completed=len(space))
+    table = gather([rows], top_n)
+    top = output / "top"
+    top.mkdir(parents=True, exist_ok=True)
+    write_table("design_space", table, top / "design_space.parquet")
+    write_table("rejects", pd.concat([*rejects, found], ignore_index=True), top / "rejects.parquet")
+    (top / "summary.json").write_text(json.dumps({"conjugates": len(space), "top_n": top_n, **summary}, indent=1))
+    if plots and len(table):
+        from radiovector.candidates.plots import write_design_figures
+
+        write_design_figures(table, top / "figures")
+    err_console.print(f"{len(space)} conjugates: {summary['fully_scored_conjugates']} fully scored, "
+                      f"{summary['not_fully_scored']} provably outside the top {top_n} and off the Pareto front; "
+                      f"{len(table)} rows in {top / 'design_space.parquet'}")

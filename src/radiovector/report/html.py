@@ -102,11 +102,16 @@ def dose_findings_html(therapeutic_index: pd.DataFrame) -> str:
 
 
 def design_counts(summary: Mapping[str, Any]) -> dict[str, int]:
-    """The design-space balance from ``design/summary.json`` (scripts/score_design.py): enumerated =
-    rejected + merged within a chunk (same InChIKey) + kept + not kept (below the top N and off the Pareto front,
-    or a duplicate of a better row in another chunk)."""
-    enumerated, rejected, scored = summary["conjugates"], summary["rejects"], summary["unique_per_chunk"]
-    kept = summary["rows_in_table"]
+    """The design-space balance from ``design/summary.json`` (scripts/score_design.py). Exhaustive selection:
+    enumerated = rejected + merged within a chunk (same InChIKey) + kept + not kept (below the top N and off the
+    Pareto front, or a duplicate of a better row in another chunk). Bounded selection: enumerated = rejected +
+    fully scored + not fully scored (provably outside the top N and off the front)."""
+    enumerated, rejected, kept = summary["conjugates"], summary["rejects"], summary["rows_in_table"]
+    if summary.get("selection") == "bounded":
+        return {"enumerated": enumerated, "rejected": rejected, "kept": kept,
+                "fully_scored": summary["fully_scored_conjugates"], "not_scored": summary["not_fully_scored"],
+                "pareto_front": summary["pareto_front"]}
+    scored = summary["unique_per_chunk"]
     return {"enumerated": enumerated, "rejected": rejected, "merged": enumerated - rejected - scored,
             "scored": scored, "kept": kept, "not_kept": scored - kept, "pareto_front": summary["pareto_front"]}
 
@@ -122,19 +127,37 @@ def design_summary_html(summary: Mapping[str, Any]) -> str:
         ("chunks (conjugates per chunk)", f"{summary['chunks']} ({summary['chunk_size']})"),
         ("enumerated conjugates", counts["enumerated"]),
         ("rejected (see Rejected rows)", counts["rejected"]),
-        ("merged: same structure within a chunk", counts["merged"]),
-        ("scored: distinct structures per chunk", counts["scored"]),
-        (f"kept in design_space: top {summary['top_n']} by score plus the Pareto front", counts["kept"]),
-        ("of which on the Pareto front", counts["pareto_front"]),
-        ("not kept: below the top N and off the front, or a duplicate across chunks", counts["not_kept"]),
-        ("slowest chunk (s) / peak memory of a chunk job (MB)",
-         f"{summary.get('chunk_seconds_max', '')} / {summary.get('chunk_peak_rss_mb_max', '')}"),
     ]
-    return (
-        "<p>Enumerated conjugates = rejected + merged + kept + not kept. Figures show the kept conjugates "
-        "(docs/methods/candidates.md, design-space screening).</p>"
-        + table_html(pd.DataFrame(rows, columns=["design space", "count"]))
-    )
+    if summary.get("selection") == "bounded":
+        nth, bound = summary.get("nth_best_score"), summary.get("largest_unscored_bound")
+        rows += [
+            ("fully scored (every check)", counts["fully_scored"]),
+            (f"not fully scored: score bound below the {summary['top_n']}-th best score "
+             f"({_num(nth)} > {_num(bound)}) and objectives dominated by a scored row", counts["not_scored"]),
+            (f"kept in design_space: top {summary['top_n']} by score plus the Pareto front", counts["kept"]),
+            ("of which on the Pareto front", counts["pareto_front"]),
+        ]
+        intro = ("<p>Bounded selection: every conjugate got its cheap properties, an upper bound of its score and "
+                 "its Pareto objectives; only conjugates that could enter the top N or the front were fully scored. "
+                 "Enumerated conjugates = rejected + fully scored + not fully scored; the table is the one "
+                 "scoring every conjugate gives (docs/methods/candidates.md, bounded selection).</p>")
+    else:
+        rows += [
+            ("merged: same structure within a chunk", counts["merged"]),
+            ("scored: distinct structures per chunk", counts["scored"]),
+            (f"kept in design_space: top {summary['top_n']} by score plus the Pareto front", counts["kept"]),
+            ("of which on the Pareto front", counts["pareto_front"]),
+            ("not kept: below the top N and off the front, or a duplicate across chunks", counts["not_kept"]),
+        ]
+        intro = ("<p>Enumerated conjugates = rejected + merged + kept + not kept. Figures show the kept conjugates "
+                 "(docs/methods/candidates.md, design-space screening).</p>")
+    rows.append(("slowest chunk (s) / peak memory of a chunk job (MB)",
+                 f"{summary.get('chunk_seconds_max', '')} / {summary.get('chunk_peak_rss_mb_max', '')}"))
+    return intro + table_html(pd.DataFrame(rows, columns=["design space", "count"]))
+
+
+def _num(value) -> str:
+    return "n/a" if value is None else f"{value:.4f}"
 
 
 def provenance_html(config: Mapping[str, Any], versions: Mapping[str, str]) -> str:

@@ -92,6 +92,9 @@ class DesignSettings(_Scoring):
                                                "front)")
     alerts: bool = Field(True, description="PAINS/Brenk alerts per conjugate")
     qed_sa: bool = Field(True, description="QED and SA score per conjugate")
+    selection: Literal["bounded", "exhaustive"] = Field("bounded", description=(
+        "bounded: score every conjugate cheaply (upper bound of its score, exact Pareto objectives) and fully "
+        "score only what can enter the top N or the front (same table as exhaustive); exhaustive: score all"))
 
     @model_validator(mode="after")
     def _blocks_given(self) -> DesignSettings:

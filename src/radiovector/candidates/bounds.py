@@ -1,0 +1,433 @@
+"""Exact top N and Pareto front of a design space without scoring every conjugate (bounded selection).
+
+The desirability score is a weighted geometric mean of terms in [0, 1] over the terms known for a conjugate
+(:func:`radiovector.candidates.scoring.geometric_score`). Split the profile's terms into
+
+* **cheap** terms, computed for every conjugate by the same functions on the same standardised molecule as full
+  scoring, built without the SMILES round trip (same values up to floating-point rounding, which a relative 1e-9
+  raise of bounds and objectives covers): MW, Crippen logP, TPSA, heavy atoms, formal charge, net charge at
+  pH 7.4, recognised chelators, albumin binders and targeting motifs, chelator-nuclide compatibility;
+  ``n_alerts`` when alerts are off;
+* **known-missing** terms, which design-space scoring never fills (affinity and similarity without a model or
+  references; QED/SA score when ``qed_sa`` is off; columns the candidate stage does not produce);
+* **costly** terms (QED, SA score, alerts, ...), unknown until a conjugate is fully scored; each may be missing.
+
+With A = sum of w_i log d_i over the known cheap terms (A <= 0) and W the sum of their weights, including a costly
+term c with value d_c <= 1 gives (A + w_c log d_c) / (W + w_c) <= A / (W + w_c), and A / (W + w_c) >= A / W because
+A <= 0. So every possible score is at most ``exp(A / (W + W_costly))`` (all costly terms present at their best value
+1): the conjugate's **bound**. Conjugates are fully scored in order of decreasing bound, and selection stops when
+the N-th best full score is greater than the next bound: nothing left can enter the top N (ties go to the smaller
+candidate id, which is why the comparison is strict). Bounds are raised by a relative 1e-9 to cover rounding.
+
+The Pareto objectives (:data:`radiovector.candidates.scoring.OBJECTIVES`) of the built-in profiles consist of cheap
+and known-missing terms only, so every conjugate's objective vector is known (raised by 1e-9: an upper bound);
+a conjugate whose vector is dominated by a fully scored row of the table cannot be on the front. Profiles whose
+objectives use a costly term are refused here (use ``selection: exhaustive``).
+
+Deduplication: a row of the table is one InChIKey. Equal standard InChIKeys mean equal molecular formulae, so the
+InChIKeys of a fully scored conjugate's formula-mates (across the whole space) are computed, and the row is scored
+exactly as exhaustive scoring does it: per chunk, from the chunk's conjugates with that key in enumeration order
+(the first one's features, every id), the best chunk row kept by the gather (:func:`radiovector.candidates.design.
+gather`). A row's score is the full score of its first conjugate, which is at most that conjugate's bound.
+"""
+
+from __future__ import annotations
+
+import math
+import multiprocessing
+from collections.abc import Callable
+from concurrent.futures import ProcessPoolExecutor
+
+import numpy as np
+import pandas as pd
+from rdkit import Chem
+from rdkit.Chem import Crippen, MolSurf, rdMolDescriptors
+
+from radiovector.candidates import scoring
+from radiovector.candidates.descriptors import net_charge_ph74
+from radiovector.candidates.enumerate import DesignSpace, build
+from radiovector.candidates.recognition import compatibility, recognise
+from radiovector.candidates.standardise import inchikey_of, parse_smiles, standardise_mol
+from radiovector.errors import ConfigError
+
+#: Columns the cheap pass computes exactly (the same values full scoring gives).
+CHEAP_COLUMNS = ("mw", "clogp", "tpsa", "heavy_atoms", "formal_charge", "net_charge_ph74", "n_chelators",
+                 "n_albumin_binders", "n_targeting_motifs", "compatibility_desirability")
+#: Columns design-space scoring always leaves empty (no references, no model, no measured affinity).
+ALWAYS_MISSING = ("paffinity", "paffinity_measured", "paffinity_pred", "max_tanimoto", "ad_max_tanimoto")
+#: Columns full scoring produces (the rest of a profile's columns are missing for every conjugate).
+PRODUCED = ("mw", "clogp", "tpsa", "hbd", "hba", "rotatable_bonds", "heavy_atoms", "aromatic_rings", "fsp3",
+            "formal_charge", "net_charge_ph74", "qed", "sa_score", "n_chelators", "n_albumin_binders",
+            "n_targeting_motifs", "n_alerts", "compatibility_desirability", "in_domain", *ALWAYS_MISSING)
+_RAISE = 1.0 + 1e-9
+#: Cheap columns that are counts or table look-ups: the same value whatever the atom order.
+DISCRETE_COLUMNS = ("heavy_atoms", "formal_charge", "n_chelators", "n_albumin_binders", "n_targeting_motifs",
+                    "compatibility_desirability", "n_alerts")
+
+
+def classify(profile: dict, alerts: bool, qed_sa: bool) -> dict[str, str]:
+    """Component -> ``cheap``, ``missing`` or ``costly`` (see the module docstring)."""
+    out = {}
+    for name, spec in profile["components"].items():
+        col = spec["column"]
+        if col in CHEAP_COLUMNS or (col == "n_alerts" and not alerts):
+            out[name] = "cheap"
+        elif col not in PRODUCED or col in ALWAYS_MISSING or (col in ("qed", "sa_score") and not qed_sa):
+            out[name] = "missing"
+        else:
+            out[name] = "costly"
+    return out
+
+
+def cheap_values(smiles: str, nuclides: list[str], need: frozenset[str] = frozenset(CHEAP_COLUMNS)
+                 ) -> tuple[dict | None, str]:
+    """The cheap columns of one conjugate, parsed and standardised exactly as full scoring does, or
+    (None, full scoring's reject reason)."""
+    mol, reason = parse_smiles(smiles)
+    return cheap_from_mol(mol, nuclides, need) if mol is not None else (None, reason)
+
+
+def cheap_from_mol(mol: Chem.Mol, nuclides: list[str], need: frozenset[str] = frozenset(CHEAP_COLUMNS)
+                   ) -> tuple[dict | None, str]:
+    """:func:`cheap_values` of a sanitised molecule; only the descriptors in ``need`` are computed (logP and
+    TPSA cost most)."""
+    std = standardise_mol(mol, inchikey=False)
+    if not std.ok:
+        return None, std.reason
+    m = std.mol
+    found = recognise(m)
+    chel = found["chelator"]
+    levels = [compatibility(chel, nuc)[0] for nuc in nuclides]
+    row = {
+        "heavy_atoms": m.GetNumHeavyAtoms(), "formal_charge": Chem.GetFormalCharge(m),
+        "net_charge_ph74": net_charge_ph74(m) if "net_charge_ph74" in need else np.nan,
+        "n_chelators": len(chel), "n_albumin_binders": len(found["albumin_binder"]),
+        "n_targeting_motifs": len(found["targeting_motif"]),
+        "compatibility_desirability": min((scoring.COMPAT_DESIRABILITY[lv] for lv in levels), default=np.nan),
+        "n_alerts": 0, "formula": rdMolDescriptors.CalcMolFormula(m), "unsure": False,
+    }
+    if m.GetNumHeavyAtoms() == m.GetNumAtoms():  # the values full scoring takes from QED's properties
+        row["mw"] = rdMolDescriptors._CalcMolWt(m)
+        row["clogp"] = Crippen.MolLogP(m) if "clogp" in need else np.nan
+        row["tpsa"] = MolSurf.TPSA(m) if "tpsa" in need else np.nan
+    else:  # explicit hydrogens: full scoring may take them from RDKit's QED on RemoveHs; treated as unknown
+        row.update(mw=np.nan, clogp=np.nan, tpsa=np.nan, unsure=True)
+    return row, ""
+
+
+def zip_blocks(blocks: tuple) -> Chem.Mol | None:
+    """The conjugate as :func:`radiovector.candidates.enumerate.build` makes it, before writing its SMILES."""
+    combined = blocks[0].mol
+    for block in blocks[1:]:
+        combined = Chem.CombineMols(combined, block.mol)
+    try:
+        zipped = Chem.molzip(combined)
+        Chem.SanitizeMol(zipped)
+    except Exception:
+        return None
+    return zipped
+
+
+def _cheap_range(args: tuple) -> tuple[list[int], list[dict], list[tuple[int, str, str, str]]]:
+    """Cheap values of conjugates ``start .. stop - 1``, from the zipped molecule (no SMILES round trip: the
+    same molecule up to atom order, so the same values up to floating-point rounding, which the raised bounds
+    cover). A conjugate that fails is redone through its SMILES as full scoring does, for the same reason text."""
+    space, start, stop, nuclides, need = args
+    idx, rows, bad = [], [], []
+    for index in range(start, stop):
+        blocks = space.combination(index)
+        zipped = zip_blocks(blocks)
+        row = cheap_from_mol(zipped, nuclides, need)[0] if zipped is not None else None
+        if row is None:
+            cid, smi = build(blocks)
+            row, reason = cheap_values(smi, nuclides, need)
+            if row is None:
+                bad.append((index, cid, smi, reason))
+                continue
+        idx.append(index)
+        rows.append(row)
+    return idx, rows, bad
+
+
+def _pool(jobs: int) -> ProcessPoolExecutor:
+    methods = multiprocessing.get_all_start_methods()
+    return ProcessPoolExecutor(max_workers=jobs, mp_context=multiprocessing.get_context(
+        "fork" if "fork" in methods else None))
+
+
+def cheap_pass(space: DesignSpace, start: int, stop: int, cfg: dict, jobs: int = 1,
+               progress: Callable[[int], None] | None = None) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """Cheap values, bound and exact objectives of conjugates ``start .. stop - 1``: (bounds frame, failures).
+
+    Failures (``index, id, smiles, reason``) are the conjugates full scoring rejects at parsing/standardisation."""
+    step = 2000
+    profile = _profile(cfg)
+    need = frozenset(spec["column"] for spec in profile["components"].values())
+    tasks = [(space, a, min(stop, a + step), list(cfg["nuclides"]), need) for a in range(start, stop, step)]
+    idx, rows, bad = [], [], []
+    if jobs > 1 and len(tasks) > 1:
+        with _pool(jobs) as pool:
+            results = pool.map(_cheap_range, tasks)
+            for (_, _, b, _), res in zip(tasks, results, strict=True):
+                idx += res[0]
+                rows += res[1]
+                bad += res[2]
+                if progress:
+                    progress(b - start)
+    else:
+        for task in tasks:
+            res = _cheap_range(task)
+            idx += res[0]
+            rows += res[1]
+            bad += res[2]
+            if progress:
+                progress(task[2] - start)
+    frame = pd.DataFrame(rows, index=pd.Index(idx, dtype="int64", name="index"))
+    if "unsure" not in frame.columns:
+        frame["unsure"] = False
+    frame["unsure"] = frame["unsure"].fillna(False).astype(bool)
+    failures = pd.DataFrame(bad, columns=["index", "id", "smiles", "reason"])
+    return with_bounds(frame, cfg), failures
+
+
+def _profile(cfg: dict) -> dict:
+    return scoring.resolve_profile(cfg["profile"], cfg["profiles"])
+
+
+def with_bounds(frame: pd.DataFrame, cfg: dict) -> pd.DataFrame:
+    """``bound`` (upper bound of the score) and ``obj_<objective>`` (exact objectives) from the cheap columns."""
+    profile = _profile(cfg)
+    kinds = classify(profile, cfg["alerts"], cfg["qed_sa"])
+    d = scoring.desirabilities(frame, profile)
+    num = np.zeros(len(frame))
+    den = np.zeros(len(frame))
+    unsure = frame["unsure"].to_numpy(dtype=bool) if "unsure" in frame.columns else np.zeros(len(frame), bool)
+    for name, spec in profile["components"].items():
+        w = float(spec.get("weight", 1.0))
+        if kinds[name] == "missing":
+            continue
+        if kinds[name] == "costly":
+            den += w
+            continue
+        vals = d[f"d_{name}"].to_numpy(dtype=float)
+        known = ~np.isnan(vals)
+        num += np.where(known, np.log(np.clip(np.nan_to_num(vals, nan=1.0), scoring._FLOOR, 1.0)) * w, 0.0)
+        # an unsure row's MW/logP/TPSA may be present at any value: counted at its best value 1
+        loose = unsure & (spec["column"] in ("mw", "clogp", "tpsa"))
+        den += np.where(known | loose, w, 0.0)
+    with np.errstate(invalid="ignore", divide="ignore"):
+        bound = np.where(den > 0, np.exp(num / np.where(den > 0, den, 1.0)) * _RAISE, -np.inf)
+    out = frame.copy()
+    out["bound"] = bound
+    obj = scoring.objectives(d)
+    discrete = {name for name, spec in profile["components"].items() if spec["column"] in DISCRETE_COLUMNS}
+    for name in obj.columns:
+        # an objective of discrete terms only (compatibility) is exact; one with a floating-point descriptor is
+        # raised like the bound, an upper bound whatever the rounding (raising an exact 1.0 would make it
+        # undominatable)
+        exact = all(c in discrete for c in scoring.OBJECTIVES[name] if kinds.get(c) == "cheap")
+        out[f"obj_{name}"] = obj[name].to_numpy(dtype=float) * (1.0 if exact else _RAISE)
+    return out
+
+
+def check_supported(cfg: dict) -> None:
+    """Bounded selection needs exact objectives: no costly term in a Pareto objective."""
+    profile = _profile(cfg)
+    kinds = classify(profile, cfg["alerts"], cfg["qed_sa"])
+    for objective, comps in scoring.OBJECTIVES.items():
+        costly = [c for c in comps if kinds.get(c) == "costly"]
+        if costly:
+            raise ConfigError(f"design.selection: bounded selection cannot bound the Pareto objective {objective!r} "
+                              f"(component(s) {costly} are only known after full scoring)",
+                              hint="use design.selection: exhaustive for this profile")
+
+
+def _dominated_by(points: np.ndarray, front: np.ndarray) -> np.ndarray:
+    """Mask of ``points`` dominated by some row of ``front`` (maximisation)."""
+    out = np.zeros(len(points), dtype=bool)
+    for f in front:
+        out |= (f >= points).all(axis=1) & (f > points).any(axis=1)
+    return out
+
+
+class Selector:
+    """Bounded selection over a bounds frame (index -> cheap values, bound, objectives) of a design space."""
+
+    def __init__(self, space: DesignSpace, bounds: pd.DataFrame, cfg: dict, chunk_size: int,
+                 score: Callable[[pd.DataFrame], pd.DataFrame], jobs: int = 1) -> None:
+        self.space, self.cfg, self.chunk_size, self.score, self.jobs = space, cfg, chunk_size, score, jobs
+        self.bounds = bounds
+        self.index = bounds.index.to_numpy(dtype=np.int64)
+        self.bound = bounds["bound"].to_numpy(dtype=float)
+        codes, self.formulae = pd.factorize(bounds["formula"])
+        self.formula_code = codes
+        order = np.argsort(codes, kind="stable")
+        self._by_formula = np.split(order, np.cumsum(np.bincount(codes, minlength=len(self.formulae)))[:-1])
+        self.keys: dict[int, str] = {}  # position -> InChIKey ("" when InChI fails)
+        self.resolved = np.zeros(len(bounds), dtype=bool)
+        self.rows: dict[str, pd.Series] = {}  # InChIKey -> best chunk row
+        self.row_obj: dict[str, pd.Series] = {}  # InChIKey -> its objectives
+        self.chunk_rows: list[pd.DataFrame] = []
+        self.inchikeys_computed = 0
+        self.key_failures: list[tuple[int, str]] = []
+
+    def _key(self, pos: int) -> str:
+        if pos not in self.keys:
+            key, failure = _key_of(self.space, int(self.index[pos]))
+            self.keys[pos] = key
+            self.inchikeys_computed += 1
+            if not key:
+                self.key_failures.append((pos, failure))
+        return self.keys[pos]
+
+    def _keys_parallel(self, positions: np.ndarray) -> None:
+        """InChIKeys of the formula-mates of ``positions`` not known yet, in ``jobs`` processes."""
+        todo = sorted({int(m) for p in positions.tolist() if not self.resolved[p]
+                       for m in self._by_formula[self.formula_code[p]]} - set(self.keys))
+        if self.jobs < 2 or len(todo) < 200:
+            return
+        parts = [todo[k::self.jobs * 2] for k in range(self.jobs * 2)]
+        tasks = [(self.space, [int(self.index[p]) for p in part]) for part in parts if part]
+        with _pool(self.jobs) as pool:
+            for part, keys in zip([p for p in parts if p], pool.map(_keys_of, tasks), strict=True):
+                for pos, (key, failure) in zip(part, keys, strict=True):
+                    self.keys[pos] = key
+                    self.inchikeys_computed += 1
+                    if not key:
+                        self.key_failures.append((pos, failure))
+
+    def resolve(self, positions: np.ndarray) -> None:
+        """Fully score the rows (InChIKeys) of the conjugates at ``positions``; marks every conjugate of those
+        keys resolved."""
+        self._keys_parallel(positions)
+        wanted: dict[str, list[int]] = {}
+        for pos in positions.tolist():
+            if self.resolved[pos]:
+                continue
+            mates = self._by_formula[self.formula_code[pos]]
+            key = self._key(pos)
+            if not key:  # rejected by full scoring too (InChI fails)
+                self.resolved[pos] = True
+                continue
+            if key in wanted:
+                continue
+            members = [int(m) for m in mates if self._key(int(m)) == key]
+            wanted[key] = members
+            self.resolved[members] = True
+        if not wanted:
+            return
+        # per key, its conjugates by chunk; the i-th chunk of every key goes to layer i (keys distinct per layer)
+        layers: list[list[int]] = []
+        for members in wanted.values():
+            by_chunk: dict[int, list[int]] = {}
+            for m in members:
+                by_chunk.setdefault(int(self.index[m]) // self.chunk_size, []).append(m)
+            for layer, chunk in enumerate(sorted(by_chunk)):
+                while len(layers) <= layer:
+                    layers.append([])
+                layers[layer].extend(by_chunk[chunk])
+        for layer in layers:
+            picks = np.sort(self.index[np.array(layer, dtype=np.int64)])
+            built = [build(self.space.combination(int(i))) for i in picks]
+            frame = pd.DataFrame({"id": [b[0] for b in built], "smiles": [b[1] for b in built]})
+            rows = self.score(frame)
+            chunk_of = dict(zip(frame["id"], picks // self.chunk_size, strict=True))
+            rows = rows.assign(chunk=rows["candidate_id"].map(chunk_of).astype("int64"))
+            self.chunk_rows.append(rows)
+            obj = scoring.objectives(rows[[c for c in rows.columns if c.startswith("d_")]])
+            for k, (_, row) in enumerate(rows.iterrows()):
+                best = self.rows.get(row["inchikey"])
+                if best is None or _better(row, best):
+                    self.rows[row["inchikey"]] = row
+                    self.row_obj[row["inchikey"]] = obj.iloc[k]
+
+    def top_n(self, n: int, progress: Callable[[int], None] | None = None) -> dict:
+        order = np.lexsort((self.index, -self.bound))
+        done = 0
+        while True:
+            pending = order[~self.resolved[order]]
+            if len(pending) == 0:
+                break
+            scores = sorted((_score_key(r) for r in self.rows.values()), reverse=True)
+            if len(scores) >= n:
+                kth = scores[n - 1][0]
+                nxt = self.bound[pending[0]]
+                if kth > nxt:
+                    break
+                batch = pending[self.bound[pending] >= kth][: max(256, n // 2)]
+            else:
+                batch = pending[: max(n - len(scores), 64)]
+            self.resolve(batch)
+            done += len(batch)
+            if progress:
+                progress(int(self.resolved.sum()))
+        scores = sorted((_score_key(r) for r in self.rows.values()), reverse=True)
+        kth = scores[n - 1][0] if len(scores) >= n else -math.inf
+        pending = order[~self.resolved[order]]
+        return {"nth_score": None if not math.isfinite(kth) else float(kth),
+                "next_bound": float(self.bound[pending[0]]) if len(pending) else None,
+                "unscored_below_bound": int(len(pending))}
+
+    def pareto(self, progress: Callable[[int], None] | None = None) -> dict:
+        cols = [c for c in self.bounds.columns if c.startswith("obj_")]
+        usable = [c for c in cols if self.bounds[c].notna().any()]
+        pts = self.bounds[usable].to_numpy(dtype=float)
+        ok = ~np.isnan(pts).any(axis=1) if usable else np.zeros(len(pts), dtype=bool)
+        rounds = 0
+        from radiovector.candidates.design import pareto_front
+
+        while True:
+            front = np.zeros((0, len(usable)))
+            if self.rows and usable:
+                front = np.array([[o.get(c[4:], np.nan) for c in usable] for o in self.row_obj.values()],
+                                 dtype=float)
+                front = front[~np.isnan(front).any(axis=1)]
+                front = front[pareto_front(front)] if len(front) else front
+            cand = np.flatnonzero(ok & ~self.resolved)
+            if len(cand) and len(front):
+                cand = cand[~_dominated_by(pts[cand], front)]
+            if len(cand) == 0:
+                break
+            cand = cand[pareto_front(pts[cand])]
+            self.resolve(cand)
+            rounds += 1
+            if progress:
+                progress(int(self.resolved.sum()))
+        return {"front_rounds": rounds, "objectives": [c[4:] for c in usable]}
+
+
+def _key_of(space: DesignSpace, index: int) -> tuple[str, str]:
+    """(InChIKey, "") of conjugate ``index`` as full scoring computes it, or ("", full scoring's reason)."""
+    _, smi = build(space.combination(index))
+    mol, failure = parse_smiles(smi)
+    std = standardise_mol(mol, inchikey=False) if mol is not None else None
+    if std is not None and std.ok:
+        return inchikey_of(std)
+    return "", failure if std is None else std.reason
+
+
+def _keys_of(args: tuple) -> list[tuple[str, str]]:
+    space, indices = args
+    return [_key_of(space, i) for i in indices]
+
+
+def _score_key(row: pd.Series) -> tuple[float, str]:
+    s = row["score"]
+    return (-math.inf if pd.isna(s) else float(s), _Rev(row["candidate_id"]))
+
+
+class _Rev(str):
+    """A string ordered in reverse, so that a descending sort of (score, id) puts the smaller id first."""
+
+    def __lt__(self, other):
+        return str.__gt__(self, other)
+
+    def __gt__(self, other):
+        return str.__lt__(self, other)
+
+
+def _better(row: pd.Series, best: pd.Series) -> bool:
+    return _score_key(row) > _score_key(best)
+
+
+__all__ = ["cheap_pass", "with_bounds", "check_supported", "classify", "Selector"]

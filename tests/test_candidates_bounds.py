@@ -1,0 +1,122 @@
+"""Bounded selection of a design space (radiovector.candidates.bounds): the same design_space table (rows,
+scores, order, front) as scoring every conjugate, on spaces small enough to score exhaustively."""
+
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from radiovector.candidates import bounds as bounding
+from radiovector.candidates.design import bound_chunk, gather, resolve_params, score_chunk, select_bounded
+from radiovector.candidates.enumerate import enumerate_chunk, load_blocks, n_chunks
+from radiovector.candidates.stage import score_candidates
+
+ROOT = Path(__file__).resolve().parents[1]
+BLOCKS = ROOT / "resources" / "example" / "building_blocks.csv"
+
+
+def _bench_blocks(nv: int, nl: int) -> pd.DataFrame:
+    sys.path.insert(0, str(ROOT / "bench"))
+    try:
+        from bench_design import CHELATORS, linkers
+    finally:
+        sys.path.pop(0)
+    vectors = [("v0", "OC(=O)CC[C@H](NC(=O)N[C@@H](CCCCN[*:1])C(=O)O)C(=O)O"), ("v1", "c1ccc([*:1])cc1"),
+               ("v2", "Cc1ccc([*:1])cc1O"), ("v3", "CC(C)c1ccc([*:1])cc1"), ("v4", "O=C(O)c1ccc([*:1])cc1")]
+    rows = [(i, "vector", s) for i, s in vectors[:nv]] + [(i, "linker", s) for i, s in linkers(nl)]
+    rows += [(i, "chelator", s) for i, s in CHELATORS.items()]
+    return pd.DataFrame(rows, columns=["id", "role", "smiles"])
+
+
+def _exhaustive(space, params, chunk_size):
+    parts = [score_chunk(space, k, chunk_size, {**params, "top_n": 10**9})[0] for k in range(n_chunks(space,
+                                                                                                    chunk_size))]
+    return gather(parts, params["top_n"])
+
+
+def _bounded(space, params, chunk_size, jobs=1):
+    frames = [bound_chunk(space, k, chunk_size, params)[0] for k in range(n_chunks(space, chunk_size))]
+    rows, _, summary = select_bounded(space, pd.concat(frames, ignore_index=True), params, chunk_size, jobs=jobs)
+    return gather([rows], params["top_n"]), summary
+
+
+def _same(a: pd.DataFrame, b: pd.DataFrame) -> None:
+    cols = [c for c in a.columns if c != "reason"]
+    assert list(a.columns) == list(b.columns)
+    pd.testing.assert_frame_equal(a[cols].reset_index(drop=True), b[cols].reset_index(drop=True),
+                                  check_dtype=False)
+    assert a["reason"].tolist() == b["reason"].tolist()
+
+
+@pytest.mark.parametrize("top_n", [1, 3, 5, 30])
+@pytest.mark.parametrize("chunk_size", [4, 50])
+def test_bounded_equals_exhaustive_on_example_space(top_n, chunk_size):
+    space = load_blocks(pd.read_csv(BLOCKS))
+    params = {"building_blocks": str(BLOCKS), "nuclides": ["Lu-177", "Ac-225"], "top_n": top_n}
+    _same(_bounded(space, params, chunk_size)[0], _exhaustive(space, params, chunk_size))
+
+
+@pytest.mark.parametrize(("profile", "jobs"), [("renal_small_molecule", 1), ("albumin_binding", 2)])
+def test_bounded_equals_exhaustive_and_scores_fewer(profile, jobs):
+    space = load_blocks(_bench_blocks(5, 12))  # 5 x 12 x 10 = 600 conjugates, with formula-mates (isomers)
+    params = {"building_blocks": "x.csv", "nuclides": ["Lu-177", "Ac-225"], "top_n": 20, "profile": profile}
+    table, summary = _bounded(space, params, 250, jobs=jobs)
+    _same(table, _exhaustive(space, params, 250))
+    assert summary["fully_scored_conjugates"] < len(space) / 2
+    assert summary["not_fully_scored"] > 0 and summary["bounded"] == len(space)
+
+
+def test_bound_is_an_upper_bound_and_objectives_exact():
+    space = load_blocks(_bench_blocks(3, 4))
+    cfg = resolve_params({"building_blocks": "x.csv", "nuclides": ["Ac-225"], "top_n": 5})
+    frame, failures = bounding.cheap_pass(space, 0, len(space), cfg)
+    assert failures.empty
+    full = score_candidates(enumerate_chunk(space, 0, len(space)), {"nuclides": ["Ac-225"]})["candidates"]
+    full = full.set_index("candidate_id")
+    ids = [enumerate_chunk(space, 0, len(space))["id"][i] for i in frame.index]
+    scores = full["score"].reindex(ids).to_numpy()
+    keep = ~np.isnan(scores)
+    assert (scores[keep] <= frame["bound"].to_numpy()[keep]).all()
+    for col in ("mw", "clogp", "net_charge_ph74", "n_targeting_motifs", "compatibility_desirability"):
+        np.testing.assert_allclose(full[col].reindex(ids).to_numpy()[keep], frame[col].to_numpy()[keep],
+                                   rtol=1e-12, atol=1e-12)
+
+
+def test_missing_costly_terms_keep_the_bound_sound():
+    profile = {"components": {"a": {"column": "mw", "transform": "identity", "weight": 1},
+                              "q": {"column": "qed", "transform": "identity", "weight": 5}}}
+    assert bounding.classify(profile, alerts=True, qed_sa=True) == {"a": "cheap", "q": "costly"}
+    assert bounding.classify(profile, alerts=True, qed_sa=False) == {"a": "cheap", "q": "missing"}
+    cfg = {"profile": "p", "profiles": {"p": profile}, "alerts": True, "qed_sa": True}
+    frame = pd.DataFrame({"mw": [0.25, 1.0], "unsure": [False, False]})
+    b = bounding.with_bounds(frame, cfg)["bound"].to_numpy()
+    # qed missing: score 0.25; qed present at 1: 0.25 ** (1/6) -- the bound is the larger
+    assert b[0] == pytest.approx(0.25 ** (1 / 6)) and b[0] >= 0.25 and b[1] == pytest.approx(1.0)
+
+
+@pytest.mark.parametrize("top_n", [2, 5])
+def test_duplicates_within_and_across_chunks(top_n):
+    blocks = pd.read_csv(BLOCKS)
+    copy = blocks[blocks["id"] == "KuE"].assign(id="KuE-copy")  # same structure as KuE: 27 conjugates, 9 twice
+    space = load_blocks(pd.concat([blocks.iloc[:2], copy, blocks.iloc[2:]], ignore_index=True))
+    params = {"building_blocks": "x.csv", "nuclides": ["Lu-177", "Ac-225"], "top_n": top_n, "alerts": False}
+    table, _ = _bounded(space, params, 10)
+    _same(table, _exhaustive(space, params, 10))
+    assert table["ids"].str.contains("KuE-copy").any()
+
+
+def test_bounded_summary_balances_in_the_report():
+    from radiovector.report.html import design_counts, design_summary_html
+
+    space = load_blocks(_bench_blocks(3, 6))
+    params = {"building_blocks": "x.csv", "nuclides": ["Ac-225"], "top_n": 5}
+    table, summary = _bounded(space, params, 100)
+    summary = {**summary, "conjugates": len(space), "rejects": 0, "rows_in_table": len(table),
+               "pareto_front": int(table["on_pareto_front"].sum()), "chunks": 2, "chunk_size": 100, "top_n": 5}
+    counts = design_counts(summary)
+    assert counts["enumerated"] == counts["rejected"] + counts["fully_scored"] + counts["not_scored"]
+    assert "not fully scored: score bound below the 5-th best score" in design_summary_html(summary)
