@@ -39,6 +39,19 @@ def register(app: typer.Typer) -> None:
     )(evaluate_targets_command)
 
 
+def _targets_params(config: Path | None, weight: list[str] | None, organ: list[str] | None,
+                    tumour_type: list[str] | None) -> dict[str, Any]:
+    """The ``targets:`` section of ``config`` with the command-line weights, organ panel and tumour types over it."""
+    params = config_section(config, "targets")
+    if weight:
+        params["weights"] = {**params.get("weights", {}), **_pairs(weight, "--weight")}
+    if organ:
+        params["organ_panel"] = _pairs(organ, "--organ")
+    if tumour_type:
+        params["tumour_types"] = list(tumour_type)
+    return params
+
+
 def _pairs(values: list[str], option: str) -> dict[str, float]:
     out: dict[str, float] = {}
     for item in values:
@@ -110,13 +123,7 @@ def rank_targets_command(
     from radiovector.targets import rank_targets_from_files, resolve_params
     from radiovector.targets.plots import plot_all
 
-    params = config_section(config, "targets")
-    if weight:
-        params["weights"] = {**params.get("weights", {}), **_pairs(weight, "--weight")}
-    if organ:
-        params["organ_panel"] = _pairs(organ, "--organ")
-    if tumour_type:
-        params["tumour_types"] = list(tumour_type)
+    params = _targets_params(config, weight, organ, tumour_type)
     if top_n is not None:
         params["top_n"] = top_n
     resolved = resolve_params(params)
@@ -211,13 +218,7 @@ def evaluate_targets_command(
             "evaluate-targets needs --tumour (repeatable), --normal and at least one --surfaceome",
             hint="the same ranking inputs as rank-targets",
         )
-    params = config_section(config, "targets")
-    if weight:
-        params["weights"] = {**params.get("weights", {}), **_pairs(weight, "--weight")}
-    if organ:
-        params["organ_panel"] = _pairs(organ, "--organ")
-    if tumour_type:
-        params["tumour_types"] = list(tumour_type)
+    params = _targets_params(config, weight, organ, tumour_type)
     if calibration:
         params["calibration"] = calibration
     resolved = resolve_params(params)

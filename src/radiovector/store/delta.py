@@ -295,13 +295,7 @@ class ResultsStore:
         afresh before every commit and clean-up): an empty or unreadable log is a :class:`DamagedStore`, never
         a silently shorter table."""
         if check_log and name not in self._log_checked:
-            problems = self.log_problems(name)
-            if problems:
-                raise DamagedStore(
-                    f"the Delta log of table {name!r} in {self.location} is damaged: {'; '.join(problems[:3])}",
-                    hint=damage_hint(name),
-                )
-            self._log_checked.add(name)
+            self._check_log(name)
         try:
             return DeltaTable(self.table_uri(name), storage_options=self.storage_options)
         except TableNotFoundError:
@@ -367,13 +361,17 @@ class ResultsStore:
         A log that is damaged in another way (a gap) fails when the table is opened."""
         self._log_checked.clear()
         for name in self.table_names():
-            problems = self.log_problems(name)
-            if problems:
-                raise DamagedStore(
-                    f"the Delta log of table {name!r} in {self.location} is damaged: {'; '.join(problems[:3])}",
-                    hint=damage_hint(name),
-                )
-            self._log_checked.add(name)
+            self._check_log(name)
+
+    def _check_log(self, name: str) -> None:
+        """:class:`DamagedStore` if the Delta log of table ``name`` is damaged; else remember it was checked."""
+        problems = self.log_problems(name)
+        if problems:
+            raise DamagedStore(
+                f"the Delta log of table {name!r} in {self.location} is damaged: {'; '.join(problems[:3])}",
+                hint=damage_hint(name),
+            )
+        self._log_checked.add(name)
 
     def table_names(self) -> list[str]:
         """Names of the tables that exist in the store (``runs`` first)."""
