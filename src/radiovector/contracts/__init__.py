@@ -19,7 +19,7 @@ from __future__ import annotations
 import difflib
 import re
 from dataclasses import dataclass
-from functools import cache
+from functools import cache, cached_property
 from pathlib import Path
 from typing import Any
 
@@ -48,8 +48,18 @@ class ContractError(RadioVectorError):
     """A table does not match its contract (missing, undeclared or mistyped column; bad key)."""
 
 
+class _Typed:
+    """A declaration with a ``type`` from :data:`ARROW_TYPES`."""
+
+    type: str
+
+    @property
+    def arrow_type(self) -> pa.DataType:
+        return ARROW_TYPES[self.type]
+
+
 @dataclass(frozen=True)
-class Column:
+class Column(_Typed):
     """One declared column. ``optional`` is None for a column every table has, else when it is present."""
 
     name: str
@@ -58,13 +68,9 @@ class Column:
     description: str = ""
     optional: str | None = None
 
-    @property
-    def arrow_type(self) -> pa.DataType:
-        return ARROW_TYPES[self.type]
-
 
 @dataclass(frozen=True)
-class ColumnPattern:
+class ColumnPattern(_Typed):
     """A family of columns, e.g. ``ti_{organ}``: ``{placeholder}`` matches one or more characters."""
 
     pattern: str
@@ -72,11 +78,7 @@ class ColumnPattern:
     unit: str | None = None
     description: str = ""
 
-    @property
-    def arrow_type(self) -> pa.DataType:
-        return ARROW_TYPES[self.type]
-
-    @property
+    @cached_property
     def regex(self) -> re.Pattern[str]:
         parts = re.split(r"\{[a-z_]+\}", self.pattern)
         return re.compile(".+".join(re.escape(p) for p in parts) + r"\Z")
@@ -108,12 +110,14 @@ class TableContract:
         count = f" {rows} rows, one per {self.row}." if rows is not None else f" One row per {self.row}."
         return f"{self.description}{count} Key: {', '.join(self.key) or '(none)'}."
 
+    @cached_property
+    def _by_name(self) -> dict[str, Column]:
+        return {c.name: c for c in self.columns}
+
     def spec(self, column: str) -> Column | ColumnPattern | None:
         """The declaration of ``column``: a fixed column, a matching pattern, or None if undeclared."""
-        for col in self.columns:
-            if col.name == column:
-                return col
-        return next((p for p in self.patterns if p.matches(column)), None)
+        found = self._by_name.get(column)
+        return found if found is not None else next((p for p in self.patterns if p.matches(column)), None)
 
     def check_columns(self, names: list[str], source: str = "") -> list[Column | ColumnPattern]:
         """The declaration of each of ``names``; :class:`ContractError` for a missing required or an undeclared

@@ -429,7 +429,8 @@ class ResultsStore:
         return None if table is None else pa.schema(table.schema().to_arrow())
 
     def _append(self, name: str, data: pa.Table | pd.DataFrame, run_id: str, commit_id: str | None = None,
-                handle: DeltaTable | None = None) -> DeltaTable | None:
+                handle: DeltaTable | None = None,
+                aligned: tuple[pa.Schema | None, pa.Table, list[str]] | None = None) -> DeltaTable | None:
         """Append one table of run ``run_id`` as one Delta commit, retrying when another writer wins a race.
 
         Every row carries ``run_id`` and ``commit_id`` (the commit attempt; a fresh one if not given), and so does
@@ -437,7 +438,8 @@ class ResultsStore:
         schema (:func:`align_to_store`), so a column another writer added meanwhile is filled, not lost. The table
         is written as one record batch: delta-rs writes the batches of a multi-chunk table in parallel and does not
         keep their order, and the row order of a run's tables must be reproducible. ``handle`` is the table, already
-        open (saves opening it again); returns it as of this commit.
+        open (saves opening it again); returns it as of this commit. ``aligned``: (stored schema, table, added
+        columns) from an earlier :func:`align_to_store` of ``data``, reused while the store's schema is the same.
         """
         commit_id = commit_id or uuid.uuid4().hex
         props = CommitProperties(
@@ -451,7 +453,10 @@ class ResultsStore:
             elif attempt:
                 handle.update_incremental()  # another writer may have changed the schema
             stored = None if handle is None else pa.schema(handle.schema().to_arrow())
-            table, added = align_to_store(name, data, stored)
+            if aligned is not None and aligned[0] == stored:
+                table, added = aligned[1], aligned[2]
+            else:
+                table, added = align_to_store(name, data, stored)
             for column, value in (("run_id", run_id), ("commit_id", commit_id)):
                 at = table.schema.get_field_index(column)
                 table = table.set_column(at, column, pa.array([value] * table.num_rows, pa.string()))
@@ -520,16 +525,17 @@ class ResultsStore:
         runs_row = _set_column(runs_row, "commit_id", pa.array([commit_id], pa.string()))
         runs_row = _set_column(runs_row, "committed_at", pa.array([datetime.now(UTC)], pa.timestamp("us", tz="UTC")))
         handles = {name: self._open(name) for name in [*sorted(tables), RUNS]}
-        expected: dict[str, int] = {}
+        aligned: dict[str, tuple[pa.Schema | None, pa.Table, list[str]]] = {}
         for name, handle in handles.items():  # every table checked against its contract and the store first
             stored = None if handle is None else pa.schema(handle.schema().to_arrow())
-            expected[name] = align_to_store(name, runs_row if name == RUNS else tables[name], stored)[0].num_rows
+            aligned[name] = (stored, *align_to_store(name, runs_row if name == RUNS else tables[name], stored))
+        expected = {name: table.num_rows for name, (_, table, _) in aligned.items()}
         written: list[str] = []
         try:
             for name in [*sorted(tables), RUNS]:
                 written.append(name)  # before the append: a failing append may still have committed
                 data = runs_row if name == RUNS else tables[name]
-                handles[name] = self._append(name, data, run_id, commit_id, handles[name])
+                handles[name] = self._append(name, data, run_id, commit_id, handles[name], aligned[name])
         except Exception:
             self._withdraw(commit_id, written)
             raise
