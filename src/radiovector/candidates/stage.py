@@ -244,16 +244,7 @@ def score_candidates(
     frame = pd.concat([frame, d], axis=1)
     frame["score"] = scoring.geometric_score(d, profile)
     frame["profile"] = cfg["profile"]
-    obj = scoring.objectives(d)
-    frame["pareto_rank"] = 0
-    if len(frame) and obj.shape[1]:
-        usable = [c for c in obj.columns if obj[c].notna().any()]
-        values = obj[usable].to_numpy(dtype=float)
-        limit = int(cfg["pareto_max_rows"])
-        top = np.argsort(-np.nan_to_num(frame["score"].to_numpy(), nan=-1.0), kind="stable")[:limit]
-        ranks = np.zeros(len(frame), dtype=np.int64)
-        ranks[top] = scoring.pareto_rank(np.nan_to_num(values[top], nan=0.0))
-        frame["pareto_rank"] = ranks
+    frame["pareto_rank"] = scoring.pareto_ranks(frame, int(cfg["pareto_max_rows"]))
     frame = frame.sort_values(["score", "candidate_id"], ascending=[False, True], na_position="last", kind="stable")
     frame = frame.reset_index(drop=True)
     frame["rank"] = np.arange(1, len(frame) + 1)
