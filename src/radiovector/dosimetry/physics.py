@@ -365,8 +365,10 @@ def alpha_csda_range(e_mev: np.ndarray) -> np.ndarray:
     return np.interp(np.asarray(e_mev, dtype=float), e, r)
 
 
-def alpha_af_grid(radii_cm: np.ndarray) -> np.ndarray:
-    """Self-absorbed fraction of monoenergetic alphas (straight tracks), shape (len(ALPHA_E_GRID), len(radii))."""
+@cache
+def alpha_path_kernels() -> tuple[np.ndarray, np.ndarray]:
+    """Straight-track alpha kernels on :data:`ALPHA_E_GRID`: (s, wd), path length s (cm) of each track point and
+    the energy deposited in its path step (MeV cm^2/g x cm, trapezoid weights, unnormalised); shapes (n_E, 400)."""
     e_tab, r_tab = _alpha_range_table()
     e0 = ALPHA_E_GRID
     r0 = alpha_csda_range(e0)
@@ -376,6 +378,12 @@ def alpha_af_grid(radii_cm: np.ndarray) -> np.ndarray:
     dep = alpha_stopping_power(e_res)
     wd = dep * (s[:, 1:2] - s[:, 0:1])
     wd[:, [0, -1]] *= 0.5
+    return s, wd
+
+
+def alpha_af_grid(radii_cm: np.ndarray) -> np.ndarray:
+    """Self-absorbed fraction of monoenergetic alphas (straight tracks), shape (len(ALPHA_E_GRID), len(radii))."""
+    s, wd = alpha_path_kernels()
     tot = wd.sum(axis=1)
     radii = np.asarray(radii_cm, dtype=float)
     out = np.stack([(wd * psi_sphere(s / a)).sum(axis=1) / tot for a in radii], axis=1)
