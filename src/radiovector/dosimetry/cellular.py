@@ -69,18 +69,19 @@ def _inside_fraction(rho: np.ndarray, r: np.ndarray, big_r: float) -> np.ndarray
     return np.where(full, 1.0, np.where(none, 0.0, np.clip(cap, 0.0, 1.0)))
 
 
-def _source_radii(source: str, rc: float, rn: float) -> np.ndarray:
-    """Radii (same unit as rc, rn) of equally weighted source points of a source region."""
-    u = (np.arange(_N_RHO) + 0.5) / _N_RHO
-    if source == "nucleus":
-        return rn * np.cbrt(u)
-    if source == "cell":
-        return rc * np.cbrt(u)
-    if source == "cytoplasm":
-        return np.cbrt(rn**3 + u * (rc**3 - rn**3))
+def _source_radii(source: str, rc: float, rn: float) -> tuple[np.ndarray, np.ndarray]:
+    """Radii (same unit as rc, rn) and weights (sum 1) of source points of a source region: midpoints of a uniform
+    grid in rho weighted by rho^2 for volumes (resolution (R_2 - R_1) / n everywhere), one point for the surface."""
     if source == "cell_surface":
-        return np.array([rc])
-    raise ValueError(f"unknown source region {source!r}; one of {SOURCES}")
+        return np.array([rc]), np.array([1.0])
+    bounds = {"nucleus": (0.0, rn), "cell": (0.0, rc), "cytoplasm": (rn, rc)}
+    if source not in bounds:
+        raise ValueError(f"unknown source region {source!r}; one of {SOURCES}")
+    lo, hi = bounds[source]
+    edges = np.linspace(lo, hi, _N_RHO + 1)
+    rho = 0.5 * (edges[1:] + edges[:-1])
+    w = np.diff(edges**3)  # exact shell volumes (x 3/(4 pi))
+    return rho, w / w.sum()
 
 
 def geometric_factor(target: str, source: str, r: np.ndarray, rc: float, rn: float) -> np.ndarray:
@@ -89,14 +90,14 @@ def geometric_factor(target: str, source: str, r: np.ndarray, rc: float, rn: flo
     if target not in TARGETS:
         raise ValueError(f"unknown target region {target!r}; one of {TARGETS}")
     big_r = rn if target == "nucleus" else rc
-    rho = _source_radii(source, rc, rn)
+    rho, weight = _source_radii(source, rc, rn)
     r = np.asarray(r, dtype=float)
     out = np.empty(r.shape)
     flat = r.reshape(-1)
     res = out.reshape(-1)
     for i0 in range(0, flat.size, 500):  # chunks: (500 x 1200) at a time
         chunk = flat[i0 : i0 + 500]
-        res[i0 : i0 + 500] = _inside_fraction(rho[None, :], chunk[:, None], big_r).mean(axis=1)
+        res[i0 : i0 + 500] = _inside_fraction(rho[None, :], chunk[:, None], big_r) @ weight
     return out
 
 
@@ -202,3 +203,70 @@ def cellular_s_values(nuclide: str, cell_radius_um: float, nucleus_radius_um: fl
     :data:`PAIRS` (``s_nucleus_from_nucleus_gy_per_bq_s`` ...). Electrons and alphas; photons neglected."""
     t = cellular_table(nuclide, cell_radius_um, nucleus_radius_um)
     return {str(k): float(v) for k, v in zip(t["key"], t["s_gy_per_bq_s"], strict=True)}
+
+
+REFERENCE_COLUMNS = (
+    "nuclide",
+    "cell_radius_um",
+    "nucleus_radius_um",
+    "target",
+    "source",
+    "energy_released_mev",
+    "dose_gy",
+    "method",
+    "reference",
+)
+
+
+def reference_values() -> pd.DataFrame:
+    """Published Monte Carlo cellular doses (``data/cellular_references.csv``, one reference per row).
+
+    Each row: the mean absorbed dose (Gy) to ``target`` when ``energy_released_mev`` of the nuclide's electron
+    emissions is released uniformly in ``source`` of a single cell (the convention of Alcocer-Avila et al. 2020)."""
+    from importlib import resources
+
+    path = resources.files("radiovector.dosimetry") / "data" / "cellular_references.csv"
+    df = pd.read_csv(str(path))
+    missing = set(REFERENCE_COLUMNS) - set(df.columns)
+    if missing:
+        raise InputError(
+            f"{path}: missing column(s) {sorted(missing)}", hint=f"columns: {', '.join(REFERENCE_COLUMNS)}"
+        )
+    for i, row in df.iterrows():
+        if (row["target"], row["source"]) not in PAIRS or not str(row["reference"]).strip():
+            raise InputError(
+                f"{path}, line {int(i) + 2}: target/source {row['target']!r}/{row['source']!r} is not one "
+                f"of {sorted(PAIRS)} or the reference column is empty"
+            )
+    return df
+
+
+def dose_for_energy_release(
+    nuclide: str, cell_radius_um: float, nucleus_radius_um: float, target: str, source: str, energy_released_mev: float
+) -> float:
+    """Mean absorbed dose (Gy) to ``target`` when ``energy_released_mev`` of the nuclide's electron emissions is
+    released uniformly in ``source`` (electrons only: the decays are N = energy / electron energy per decay)."""
+    from radiovector.dosimetry.spheres import _interp_rows, emissions
+    from radiovector.nuclides import canonical_name
+
+    em = emissions(canonical_name(nuclide))
+    af = _interp_rows(
+        ph.ELECTRON_E_GRID,
+        electron_af(target, source, float(cell_radius_um), float(nucleus_radius_um))[:, None],
+        em.electron_e,
+    )[:, 0]
+    fraction = float(np.sum(em.electron_e * em.electron_y * af) / np.sum(em.electron_e * em.electron_y))
+    return energy_released_mev * fraction * ph.MEV_TO_J / _region_mass_kg(target, cell_radius_um, nucleus_radius_um)
+
+
+def compare_references() -> pd.DataFrame:
+    """:func:`reference_values` with this model's dose (``model_dose_gy``) and ``deviation`` (model / ref - 1)."""
+    df = reference_values()
+    df["model_dose_gy"] = [
+        dose_for_energy_release(
+            r.nuclide, r.cell_radius_um, r.nucleus_radius_um, r.target, r.source, r.energy_released_mev
+        )
+        for r in df.itertuples()
+    ]
+    df["deviation"] = df["model_dose_gy"] / df["dose_gy"] - 1.0
+    return df
