@@ -119,13 +119,7 @@ def _psi(target: str, source: str, rc_um: float, rn_um: float, r_cm: np.ndarray)
 def electron_af(target: str, source: str, cell_radius_um: float, nucleus_radius_um: float) -> np.ndarray:
     """Absorbed fraction phi(target <- source) of monoenergetic electrons on :data:`physics.ELECTRON_E_GRID`."""
     _check_radii(cell_radius_um, nucleus_radius_um)
-    s, w, dep, r_rms = ph.electron_path_kernels()
-    with np.errstate(divide="ignore", invalid="ignore"):
-        q = np.where(s > 0, r_rms / np.where(s > 0, s, 1.0), 1.0)
-    nodes = ph.displacement_nodes(q)  # (n_E, n_s, n_nodes) of r/s
-    psi = _psi(target, source, cell_radius_um, nucleus_radius_um, s[..., None] * nodes).mean(axis=-1)
-    wd = w * dep
-    return np.clip((wd * psi).sum(axis=1) / wd.sum(axis=1), 0.0, 1.0)
+    return ph.electron_af_psi(lambda r: _psi(target, source, cell_radius_um, nucleus_radius_um, r))
 
 
 @cache
