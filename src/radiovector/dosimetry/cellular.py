@@ -19,8 +19,9 @@ formulation of Goddu et al. (and of Berger's psi for a sphere, MIRD Pamphlet 7, 
 Transport: electrons (beta spectra, conversion and Auger electrons) use the CSDA path kernels and the
 path-bounded displacement distribution of :mod:`.physics` (the sphere model's transport, unchanged); alphas go
 straight (r = s) with the Bethe Bragg curve. Electrons below 1 keV (range < 0.1 um in this model) use the 1 keV
-kernel. Photons (gamma, X-ray, annihilation) are neglected: for a 10 um cell the photon absorbed fraction is
-below 1e-3 of the photon energy for E > 10 keV, as in Goddu et al. 1997. Alpha recoil energy is not counted.
+kernel. Photons (gamma, X-ray, annihilation) are neglected, as in Goddu et al. 1997: a cell of radius R_C
+absorbs about 0.75 mu_en R_C of the photon energy (R_C = 10 um: 0.4 % at 10 keV, < 0.05 % above 30 keV).
+Alpha recoil energy is not counted.
 """
 
 from __future__ import annotations
