@@ -156,3 +156,17 @@ def test_cli_cell_table_and_errors(capsys) -> None:
     with pytest.raises(SystemExit):
         main(["cell", "--nuclide", "Xx-999", "--cell-radius-um", "5", "--nucleus-radius-um", "3"])
     assert "unknown radionuclide" in capsys.readouterr().err
+
+
+@settings(max_examples=4, deadline=None)
+@given(st.floats(3.0, 12.0), st.floats(0.2, 0.8))
+def test_electron_fractions_grow_with_the_target(rc: float, frac: float) -> None:
+    # a larger target around the same source absorbs at least as much: phi(C<-N) >= phi(N<-N), and the nucleus
+    # absorbs more of its own emission when it is larger (R_N -> 1.2 R_N, same cell)
+    rn = frac * rc
+    n_n = cl.electron_af("nucleus", "nucleus", rc, rn)
+    c_n = cl.electron_af("cell", "nucleus", rc, rn)
+    bigger = cl.electron_af("nucleus", "nucleus", rc, min(1.2 * rn, 0.99 * rc))
+    assert np.all(c_n >= n_n - 1e-9)
+    assert np.all(bigger >= n_n - 2e-3)
+    assert np.all((n_n >= 0) & (c_n <= 1))
