@@ -444,6 +444,9 @@ def patient_mta(hd: pd.DataFrame, p: dict, limits: pd.DataFrame | None = None) -
         a_hi = min(c["a_hi"] for c in cands if math.isfinite(c["a_hi"])) if any(
             math.isfinite(c["a_hi"]) for c in cands) else float("nan")
         L = best["L"]
+        if (math.isfinite(a_lo) and a_lo > best["a"] * (1 + 1e-12)) or (
+                math.isfinite(a_hi) and a_hi < best["a"] * (1 - 1e-12)):
+            best["flags"].append("ci_excludes_estimate")  # a skewed percentile bootstrap interval (pk_tia)
         row.update(limiting_organ=best["organ"], limit_kind=L.limit_kind, limit_gy=L.limit_gy,
                    alpha_beta_gy=L.alpha_beta_gy, repair_half_time_h=L.repair_half_time_h,
                    lambda_eff_per_h=best["lam"], g_factor=best["g"], limiting_organ_dose_gy_per_gbq=best["d"],
