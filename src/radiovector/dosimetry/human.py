@@ -40,21 +40,65 @@ from radiovector.vocab.organs import SEXES, canonical_organ, human_organ_masses,
 
 METHODS: tuple[str, ...] = ("relative_mass", "relative_mass_allometric", "none")
 #: Dose columns of the mouse table converted from per MBq to per GBq.
-_PER_MBQ = ["dose_gy_per_mbq", "dose_low_gy_per_mbq", "dose_high_gy_per_mbq", "dose_self_gy_per_mbq",
-            "dose_photon_cross_gy_per_mbq", "dose_electron_gy_per_mbq", "dose_photon_gy_per_mbq",
-            "dose_alpha_gy_per_mbq", "dose_rbe_weighted_gy_per_mbq", "dose_redistributed_gy_per_mbq",
-            "dose_redistributed_rbe_weighted_gy_per_mbq"]
+_PER_MBQ = [
+    "dose_gy_per_mbq",
+    "dose_low_gy_per_mbq",
+    "dose_high_gy_per_mbq",
+    "dose_self_gy_per_mbq",
+    "dose_photon_cross_gy_per_mbq",
+    "dose_electron_gy_per_mbq",
+    "dose_photon_gy_per_mbq",
+    "dose_alpha_gy_per_mbq",
+    "dose_rbe_weighted_gy_per_mbq",
+    "dose_redistributed_gy_per_mbq",
+    "dose_redistributed_rbe_weighted_gy_per_mbq",
+]
 HUMAN_DOSE_COLUMNS = [
-    "compound", "radionuclide", "nuclide", "sex", "method", "organ", "organ_class", "mass_g", "mass_source",
-    "body_mass_g", "mouse_tiac_h_per_g", "tiac_h_per_g", "tiac_organ_h", "time_scale_factor", "lambda_eff_per_h",
-    *[c.replace("_mbq", "_gbq") for c in _PER_MBQ], "redistributing_daughter", "extrapolated_fraction",
-    "species_note", "flags",
+    "compound",
+    "radionuclide",
+    "nuclide",
+    "sex",
+    "method",
+    "organ",
+    "organ_class",
+    "mass_g",
+    "mass_source",
+    "body_mass_g",
+    "mouse_tiac_h_per_g",
+    "tiac_h_per_g",
+    "tiac_organ_h",
+    "time_scale_factor",
+    "lambda_eff_per_h",
+    *[c.replace("_mbq", "_gbq") for c in _PER_MBQ],
+    "redistributing_daughter",
+    "extrapolated_fraction",
+    "species_note",
+    "flags",
 ]
 MTA_COLUMNS = [
-    "compound", "radionuclide", "nuclide", "sex", "method", "dose_kind", "limiting_organ", "limit_kind",
-    "limit_gy", "alpha_beta_gy", "repair_half_time_h", "lambda_eff_per_h", "g_factor",
-    "limiting_organ_dose_gy_per_gbq", "mta_gbq", "mta_low_gbq", "mta_high_gbq", "dose_at_mta_gy", "bed_at_mta_gy",
-    "tumour_dose_gy_per_gbq", "tumour_dose_at_mta_gy", "organs_limited", "flags",
+    "compound",
+    "radionuclide",
+    "nuclide",
+    "sex",
+    "method",
+    "dose_kind",
+    "limiting_organ",
+    "limit_kind",
+    "limit_gy",
+    "alpha_beta_gy",
+    "repair_half_time_h",
+    "lambda_eff_per_h",
+    "g_factor",
+    "limiting_organ_dose_gy_per_gbq",
+    "mta_gbq",
+    "mta_low_gbq",
+    "mta_high_gbq",
+    "dose_at_mta_gy",
+    "bed_at_mta_gy",
+    "tumour_dose_gy_per_gbq",
+    "tumour_dose_at_mta_gy",
+    "organs_limited",
+    "flags",
 ]
 
 
@@ -73,8 +117,10 @@ def _float(value: str, where: str, column: str, *, blank_ok: bool = False) -> fl
     try:
         return float(value)
     except ValueError:
-        raise InputError(f"{where}, column {column}: {value!r} is not a number",
-                         hint="write the value in the file's unit (Gy or h) as a plain number") from None
+        raise InputError(
+            f"{where}, column {column}: {value!r} is not a number",
+            hint="write the value in the file's unit (Gy or h) as a plain number",
+        ) from None
 
 
 def load_limits(path: str | Path | None = None) -> pd.DataFrame:
@@ -87,8 +133,10 @@ def load_limits(path: str | Path | None = None) -> pd.DataFrame:
     if path:
         p = Path(path)
         if not p.is_file():
-            raise InputError(f"limits file {p} not found", hint="set dosimetry.limits_file to an existing CSV, or "
-                                                                "leave it empty for the packaged limits")
+            raise InputError(
+                f"limits file {p} not found",
+                hint="set dosimetry.limits_file to an existing CSV, or leave it empty for the packaged limits",
+            )
         table = pd.read_csv(p, dtype=str, keep_default_na=False)
         name = str(p)
     else:
@@ -110,12 +158,22 @@ def load_limits(path: str | Path | None = None) -> pd.DataFrame:
         if not limit > 0:
             raise InputError(f"{where}, column limit_gy: {limit} must be > 0 Gy")
         if kind == "bed" and not (ab > 0 and trep > 0):
-            raise InputError(f"{where}: a BED limit needs alpha_beta_gy > 0 and repair_half_time_h > 0, got "
-                             f"{r.alpha_beta_gy!r} and {r.repair_half_time_h!r}")
+            raise InputError(
+                f"{where}: a BED limit needs alpha_beta_gy > 0 and repair_half_time_h > 0, got "
+                f"{r.alpha_beta_gy!r} and {r.repair_half_time_h!r}"
+            )
         if not str(r.reference).strip():
             raise InputError(f"{where}, column reference: empty", hint="every limit needs its published source")
-        rows.append({"organ": canonical_organ(r.organ), "limit_kind": kind, "limit_gy": limit,
-                     "alpha_beta_gy": ab, "repair_half_time_h": trep, "reference": str(r.reference)})
+        rows.append(
+            {
+                "organ": canonical_organ(r.organ),
+                "limit_kind": kind,
+                "limit_gy": limit,
+                "alpha_beta_gy": ab,
+                "repair_half_time_h": trep,
+                "reference": str(r.reference),
+            }
+        )
     out = pd.DataFrame(rows, columns=need)
     dup = out["organ"].duplicated()
     if dup.any():
@@ -142,8 +200,11 @@ def species_note(compound: str, organ: str) -> str:
     """Known species difference for this compound's organ ('' if none is recorded)."""
     table = species_differences()
     key = canonical_organ(organ)
-    hits = [f"{r.effect}: {r.note}" for r in table.itertuples(index=False)
-            if r.organ == key and re.search(r.compound_pattern, str(compound), flags=re.IGNORECASE)]
+    hits = [
+        f"{r.effect}: {r.note}"
+        for r in table.itertuples(index=False)
+        if r.organ == key and re.search(r.compound_pattern, str(compound), flags=re.IGNORECASE)
+    ]
     return "; ".join(hits)
 
 
@@ -177,8 +238,10 @@ def g_factor(lambda_eff_per_h: float | np.ndarray, repair_half_time_h: float | n
     lam = np.asarray(lambda_eff_per_h, dtype=float)
     mu = math.log(2.0) / np.asarray(repair_half_time_h, dtype=float)
     if np.any(lam < 0) or np.any(~(mu > 0)):
-        raise InvariantError(f"G factor needs lambda_eff >= 0 and a repair half-time > 0, got lambda_eff "
-                             f"{lam.tolist()}/h, T_rep {np.asarray(repair_half_time_h).tolist()} h")
+        raise InvariantError(
+            f"G factor needs lambda_eff >= 0 and a repair half-time > 0, got lambda_eff "
+            f"{lam.tolist()}/h, T_rep {np.asarray(repair_half_time_h).tolist()} h"
+        )
     return lam / (lam + mu)
 
 
@@ -222,8 +285,9 @@ def _model_params(pk_params: pd.DataFrame | None) -> dict[tuple[str, str, str, s
     return out
 
 
-def project_regions(tia: pd.DataFrame, p: dict, sex: str, method: str,
-                    pk_params: pd.DataFrame | None = None) -> pd.DataFrame:
+def project_regions(
+    tia: pd.DataFrame, p: dict, sex: str, method: str, pk_params: pd.DataFrame | None = None
+) -> pd.DataFrame:
     """Source regions of the reference adult (``dose_regions`` layout, human masses and TIAC concentrations per
     unit injected activity), for one sex and projection method; extra columns ``mouse_tiac_h_per_g``,
     ``time_scale_factor`` and ``lambda_eff_per_h``."""
@@ -303,7 +367,8 @@ def project_regions(tia: pd.DataFrame, p: dict, sex: str, method: str,
                     raise InvariantError(
                         f"{compound} ({nuclide}) {r.organ}, {method} projection to the {sex} adult: peak fraction "
                         f"of injected activity {peak_h:.4g} > 1 (mouse {float(peak_m):.4g})",
-                        hint="check the organ masses (human_organ_masses.csv, dosimetry.human_tumour_mass_g)")
+                        hint="check the organ masses (human_organ_masses.csv, dosimetry.human_tumour_mass_g)",
+                    )
             tiac_organ = c_h * m_oh
             lam_eff = peak_h / tiac_organ if np.isfinite(peak_h) and tiac_organ > 0 else float("nan")
             if np.isfinite(lam_eff) and lam_eff < lam * (1 - 1e-9):
@@ -311,12 +376,22 @@ def project_regions(tia: pd.DataFrame, p: dict, sex: str, method: str,
                     raise InvariantError(
                         f"{compound} ({nuclide}) {r.organ}, {method} ({sex}): effective decay constant "
                         f"{lam_eff:.4g}/h below the physical {lam:.4g}/h",
-                        hint="a projection may stretch biological times only; report this as a bug")
+                        hint="a projection may stretch biological times only; report this as a bug",
+                    )
                 lam_eff = lam
                 flags.append("lambda_eff_set_to_physical")
-            row.update(mass_g=m_oh, mass_source=src, body_mass_g=m_bh, mouse_tiac_h_per_g=c_m, tiac_h_per_g=c_h,
-                       tiac_organ_h=tiac_organ, tiac_unit="h/g", time_scale_factor=k, lambda_eff_per_h=lam_eff,
-                       flags=";".join(dict.fromkeys(filter(None, flags))))
+            row.update(
+                mass_g=m_oh,
+                mass_source=src,
+                body_mass_g=m_bh,
+                mouse_tiac_h_per_g=c_m,
+                tiac_h_per_g=c_h,
+                tiac_organ_h=tiac_organ,
+                tiac_unit="h/g",
+                time_scale_factor=k,
+                lambda_eff_per_h=lam_eff,
+                flags=";".join(dict.fromkeys(filter(None, flags))),
+            )
             rows.append(row)
     out = pd.DataFrame(rows)
     # red marrow from blood (Sgouros 1993) at the ICRP 89 red-marrow mass
@@ -328,12 +403,19 @@ def project_regions(tia: pd.DataFrame, p: dict, sex: str, method: str,
         if (r.compound, r.radionuclide, r.nuclide) in have:
             continue
         row = r._asdict()
-        row.update(organ=p["marrow_organ"], organ_key=marrow_key, organ_class="marrow",
-                   tiac_h_per_g=p["marrow_rmblr"] * r.tiac_h_per_g,
-                   mouse_tiac_h_per_g=p["marrow_rmblr"] * r.mouse_tiac_h_per_g, mass_g=masses["red marrow"],
-                   mass_source=f"ICRP 89 red marrow, adult {sex}", tiac_organ_h=np.nan, tiac_value=np.nan,
-                   lambda_eff_per_h=r.lambda_eff_per_h,
-                   flags=";".join(filter(None, [r.flags, f"marrow_from_blood_rmblr_{p['marrow_rmblr']:g}"])))
+        row.update(
+            organ=p["marrow_organ"],
+            organ_key=marrow_key,
+            organ_class="marrow",
+            tiac_h_per_g=p["marrow_rmblr"] * r.tiac_h_per_g,
+            mouse_tiac_h_per_g=p["marrow_rmblr"] * r.mouse_tiac_h_per_g,
+            mass_g=masses["red marrow"],
+            mass_source=f"ICRP 89 red marrow, adult {sex}",
+            tiac_organ_h=np.nan,
+            tiac_value=np.nan,
+            lambda_eff_per_h=r.lambda_eff_per_h,
+            flags=";".join(filter(None, [r.flags, f"marrow_from_blood_rmblr_{p['marrow_rmblr']:g}"])),
+        )
         extra.append(row)
     if extra:
         out = pd.concat([out, pd.DataFrame(extra)], ignore_index=True)
@@ -360,8 +442,18 @@ def human_doses(tia: pd.DataFrame, p: dict, pk_params: pd.DataFrame | None = Non
                 continue
             masses = np.concatenate([regions["mass_g"].to_numpy(float), regions["body_mass_g"].to_numpy(float)])
             doses, _ = organ_doses(regions, ChainEnergies(masses, p), p)
-            extra = regions[["compound", "nuclide", "organ", "mouse_tiac_h_per_g", "tiac_organ_h", "body_mass_g",
-                             "time_scale_factor", "lambda_eff_per_h"]]
+            extra = regions[
+                [
+                    "compound",
+                    "nuclide",
+                    "organ",
+                    "mouse_tiac_h_per_g",
+                    "tiac_organ_h",
+                    "body_mass_g",
+                    "time_scale_factor",
+                    "lambda_eff_per_h",
+                ]
+            ]
             doses = doses.merge(extra, on=["compound", "nuclide", "organ"], how="left")
             for c in _PER_MBQ:
                 doses[c.replace("_mbq", "_gbq")] = doses.pop(c).astype(float) * 1000.0
@@ -396,7 +488,8 @@ def patient_mta(hd: pd.DataFrame, p: dict, limits: pd.DataFrame | None = None) -
     kind = "dose_rbe_weighted_gy_per_gbq" if p["mta_dose"] == "rbe_weighted" else "dose_gy_per_gbq"
     out = []
     for (compound, radionuclide, nuclide, sex, method), grp in hd.groupby(
-            ["compound", "radionuclide", "nuclide", "sex", "method"], sort=True):
+        ["compound", "radionuclide", "nuclide", "sex", "method"], sort=True
+    ):
         keys = grp["organ"].map(canonical_organ)
         t = grp[grp["organ_class"] == "tumour"]
         t_dose = float(t[kind].iloc[0]) if len(t) else float("nan")
@@ -427,11 +520,30 @@ def patient_mta(hd: pd.DataFrame, p: dict, limits: pd.DataFrame | None = None) -
                 g, lam = float("nan"), float(r.lambda_eff_per_h)
                 a, a_hi, a_lo = L.limit_gy / d, L.limit_gy / (d * lo_ratio), L.limit_gy / (d * hi_ratio)
                 bed_at = float("nan")
-            cands.append({"organ": key, "a": a, "a_lo": a_lo, "a_hi": a_hi, "d": d, "g": g, "lam": lam,
-                          "bed": bed_at, "L": L, "flags": flags})
-        row = {"compound": compound, "radionuclide": radionuclide, "nuclide": nuclide, "sex": sex,
-               "method": method, "dose_kind": kind.replace("_gy_per_gbq", ""), "tumour_dose_gy_per_gbq": t_dose,
-               "organs_limited": ",".join(sorted(c["organ"] for c in cands))}
+            cands.append(
+                {
+                    "organ": key,
+                    "a": a,
+                    "a_lo": a_lo,
+                    "a_hi": a_hi,
+                    "d": d,
+                    "g": g,
+                    "lam": lam,
+                    "bed": bed_at,
+                    "L": L,
+                    "flags": flags,
+                }
+            )
+        row = {
+            "compound": compound,
+            "radionuclide": radionuclide,
+            "nuclide": nuclide,
+            "sex": sex,
+            "method": method,
+            "dose_kind": kind.replace("_gy_per_gbq", ""),
+            "tumour_dose_gy_per_gbq": t_dose,
+            "organs_limited": ",".join(sorted(c["organ"] for c in cands)),
+        }
         if not cands:
             row.update({c: np.nan for c in MTA_COLUMNS if c not in row})
             row.update(limiting_organ="", limit_kind="", flags="no_organ_with_limit")
@@ -439,24 +551,44 @@ def patient_mta(hd: pd.DataFrame, p: dict, limits: pd.DataFrame | None = None) -
             continue
         best = min(sorted(cands, key=lambda c: c["organ"]), key=lambda c: c["a"])
         # the interval is the minimum over organs at each bound
-        a_lo = min(c["a_lo"] for c in cands if math.isfinite(c["a_lo"])) if any(
-            math.isfinite(c["a_lo"]) for c in cands) else float("nan")
-        a_hi = min(c["a_hi"] for c in cands if math.isfinite(c["a_hi"])) if any(
-            math.isfinite(c["a_hi"]) for c in cands) else float("nan")
+        a_lo = (
+            min(c["a_lo"] for c in cands if math.isfinite(c["a_lo"]))
+            if any(math.isfinite(c["a_lo"]) for c in cands)
+            else float("nan")
+        )
+        a_hi = (
+            min(c["a_hi"] for c in cands if math.isfinite(c["a_hi"]))
+            if any(math.isfinite(c["a_hi"]) for c in cands)
+            else float("nan")
+        )
         L = best["L"]
         if (math.isfinite(a_lo) and a_lo > best["a"] * (1 + 1e-12)) or (
-                math.isfinite(a_hi) and a_hi < best["a"] * (1 - 1e-12)):
+            math.isfinite(a_hi) and a_hi < best["a"] * (1 - 1e-12)
+        ):
             best["flags"].append("ci_excludes_estimate")  # a skewed percentile bootstrap interval (pk_tia)
-        row.update(limiting_organ=best["organ"], limit_kind=L.limit_kind, limit_gy=L.limit_gy,
-                   alpha_beta_gy=L.alpha_beta_gy, repair_half_time_h=L.repair_half_time_h,
-                   lambda_eff_per_h=best["lam"], g_factor=best["g"], limiting_organ_dose_gy_per_gbq=best["d"],
-                   mta_gbq=best["a"], mta_low_gbq=a_lo, mta_high_gbq=a_hi, dose_at_mta_gy=best["d"] * best["a"],
-                   bed_at_mta_gy=best["bed"], tumour_dose_at_mta_gy=t_dose * best["a"],
-                   flags=";".join(best["flags"]))
+        row.update(
+            limiting_organ=best["organ"],
+            limit_kind=L.limit_kind,
+            limit_gy=L.limit_gy,
+            alpha_beta_gy=L.alpha_beta_gy,
+            repair_half_time_h=L.repair_half_time_h,
+            lambda_eff_per_h=best["lam"],
+            g_factor=best["g"],
+            limiting_organ_dose_gy_per_gbq=best["d"],
+            mta_gbq=best["a"],
+            mta_low_gbq=a_lo,
+            mta_high_gbq=a_hi,
+            dose_at_mta_gy=best["d"] * best["a"],
+            bed_at_mta_gy=best["bed"],
+            tumour_dose_at_mta_gy=t_dose * best["a"],
+            flags=";".join(best["flags"]),
+        )
         # exactness: the limiting organ sits at its limit (BED or dose)
         reached = row["bed_at_mta_gy"] if L.limit_kind == "bed" else row["dose_at_mta_gy"]
         if not math.isclose(reached, L.limit_gy, rel_tol=1e-9):
-            raise InvariantError(f"{compound} {nuclide} ({sex}, {method}): {best['organ']} at the MTA reaches "
-                                 f"{reached!r} Gy, not its {L.limit_kind} limit {L.limit_gy} Gy")
+            raise InvariantError(
+                f"{compound} {nuclide} ({sex}, {method}): {best['organ']} at the MTA reaches "
+                f"{reached!r} Gy, not its {L.limit_kind} limit {L.limit_gy} Gy"
+            )
         out.append(row)
     return pd.DataFrame(out)[MTA_COLUMNS]
