@@ -432,34 +432,30 @@ def _mouse_lambda_eff(r) -> float:
 def human_doses(tia: pd.DataFrame, p: dict, pk_params: pd.DataFrame | None = None) -> pd.DataFrame:
     """Organ doses per injected GBq in the ICRP 89 adult male and female, for every projection method in
     ``p['projection_methods']`` and sex in ``p['patient_sexes']`` (columns :data:`HUMAN_DOSE_COLUMNS`)."""
-    frames = []
+    projected = []
     for sex in p["patient_sexes"]:
         if sex not in SEXES:
             raise InputError(f"dosimetry.patient_sexes: {sex!r}", hint=f"use {SEXES}")
         for method in p["projection_methods"]:
             regions = project_regions(tia, p, sex, method, pk_params)
-            if regions.empty:
-                continue
-            masses = np.concatenate([regions["mass_g"].to_numpy(float), regions["body_mass_g"].to_numpy(float)])
-            doses, _ = organ_doses(regions, ChainEnergies(masses, p), p)
-            extra = regions[
-                [
-                    "compound",
-                    "nuclide",
-                    "organ",
-                    "mouse_tiac_h_per_g",
-                    "tiac_organ_h",
-                    "body_mass_g",
-                    "time_scale_factor",
-                    "lambda_eff_per_h",
-                ]
-            ]
-            doses = doses.merge(extra, on=["compound", "nuclide", "organ"], how="left")
-            for c in _PER_MBQ:
-                doses[c.replace("_mbq", "_gbq")] = doses.pop(c).astype(float) * 1000.0
-            doses["sex"] = sex
-            doses["method"] = method
-            frames.append(doses)
+            if len(regions):
+                projected.append((sex, method, regions))
+    if not projected:
+        return pd.DataFrame(columns=HUMAN_DOSE_COLUMNS)
+    # one sphere model for every human mass of every sex and method (absorbed fractions computed once)
+    masses = np.concatenate([r[c].to_numpy(float) for _, _, r in projected for c in ("mass_g", "body_mass_g")])
+    energies = ChainEnergies(masses, p)
+    keys = ["compound", "radionuclide", "nuclide", "organ"]
+    extra_cols = ["mouse_tiac_h_per_g", "tiac_organ_h", "body_mass_g", "time_scale_factor", "lambda_eff_per_h"]
+    frames = []
+    for sex, method, regions in projected:
+        doses, _ = organ_doses(regions, energies, p)
+        doses = doses.merge(regions[keys + extra_cols], on=keys, how="left", validate="one_to_one")
+        for c in _PER_MBQ:
+            doses[c.replace("_mbq", "_gbq")] = doses.pop(c).astype(float) * 1000.0
+        doses["sex"] = sex
+        doses["method"] = method
+        frames.append(doses)
     if not frames:
         return pd.DataFrame(columns=HUMAN_DOSE_COLUMNS)
     out = pd.concat(frames, ignore_index=True)
