@@ -101,6 +101,15 @@ def score_candidates_command(
     jobs: Annotated[int | None, typer.Option("--jobs", "-j", help="Worker processes for structures (default: "
                                              "the cores available to this process; used from 2,000 rows per "
                                              "worker; same result as one)")] = None,
+    max_heavy_atoms: Annotated[int | None, typer.Option("--max-heavy-atoms", help="Larger structures are rejects "
+                                                        "before RDKit sees them (default: 500 for structures, "
+                                                        "1000 for peptides; at most 1023)")] = None,
+    max_smiles_length: Annotated[int, typer.Option("--max-smiles-length", help="Longer SMILES texts (characters) "
+                                                   "are rejects")] = 10_000,
+    max_residues: Annotated[int, typer.Option("--max-residues", help="Peptides with more residues are rejects "
+                                              "before they are built")] = 150,
+    max_sequence_length: Annotated[int, typer.Option("--max-sequence-length", help="Longer peptide sequence "
+                                                     "texts (characters) are rejects")] = 2000,
 ) -> None:
     from radiovector.candidates.affinity import AffinityModel
     from radiovector.cli.common import console, err_console
@@ -113,14 +122,18 @@ def score_candidates_command(
     mdl = AffinityModel.load(model) if model else None
     if not 0 < interval < 1:
         raise ConfigError(f"--interval must lie between 0 and 1 (e.g. 0.9 for a 90 % interval), got {interval}")
-    params = {"nuclides": list(nuclide or []), "profile": profile or "renal_small_molecule", "interval": interval}
+    params = {"nuclides": list(nuclide or []), "profile": profile or "renal_small_molecule", "interval": interval,
+              "max_smiles_length": max_smiles_length,
+              **({"max_heavy_atoms": max_heavy_atoms} if max_heavy_atoms is not None else {})}
     if peptides:
         from radiovector.peptides.io import read_peptides
         from radiovector.peptides.stage import score_peptides as score
 
         accepted, input_rejects, rows_in = read_peptides(input)
         params = {"nuclides": list(nuclide or []), "interval": interval, "peptides": {
-            "profile": profile or "peptide", "monomer_files": [str(m) for m in monomers or []]}}
+            "profile": profile or "peptide", "monomer_files": [str(m) for m in monomers or []],
+            "max_residues": max_residues, "max_sequence_length": max_sequence_length,
+            **({"max_heavy_atoms": max_heavy_atoms} if max_heavy_atoms is not None else {})}}
     else:
         from radiovector.candidates.io import read_candidates
         from radiovector.candidates.stage import score_candidates as score
