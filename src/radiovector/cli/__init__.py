@@ -8,6 +8,7 @@ import typer
 
 from radiovector.cli import candidates, common, dosimetry, nuclide, pk, run, runs, share, targets
 from radiovector.errors import RadioVectorError
+from radiovector.interrupts import Interrupted
 
 app = typer.Typer(
     name="radiovector",
@@ -27,7 +28,9 @@ app = typer.Typer(
 def _options(
     debug: bool = typer.Option(False, "--debug", help="Show full tracebacks for errors."),
     endpoint_url: str = typer.Option(
-        None, "--endpoint-url", help="S3-compatible endpoint for s3:// stores (default: $AWS_ENDPOINT_URL).",
+        None,
+        "--endpoint-url",
+        help="S3-compatible endpoint for s3:// stores (default: $AWS_ENDPOINT_URL).",
         show_default=False,
     ),
 ) -> None:
@@ -57,4 +60,6 @@ def main(argv: list[str] | None = None) -> None:
         if exc.hint:
             common.err_console.print(f"  [yellow]hint:[/] {exc.hint}", highlight=False, soft_wrap=True)
         sys.exit(1)
-
+    except Interrupted as exc:  # radiovector run: SIGINT/SIGTERM, after stopping Snakemake and recording the run
+        common.err_console.print(f"[bold yellow]interrupted:[/] {exc.message}", highlight=False, soft_wrap=True)
+        sys.exit(exc.exit_code)
