@@ -316,3 +316,103 @@ def test_interrupted_is_a_status_the_store_and_crates_accept() -> None:
         ).to_row(),
         default=str,
     )
+
+
+# --------------------------------------------------------------------------------------------- full disk
+
+
+@pytest.fixture
+def full_disk(tmp_path: Path):
+    """A 2 MiB tmpfs (needs root: mount); skipped where it cannot be mounted."""
+    mount = tmp_path / "full"
+    mount.mkdir()
+    done = subprocess.run(["mount", "-t", "tmpfs", "-o", "size=2M", "tmpfs", str(mount)], capture_output=True)
+    if done.returncode != 0:
+        pytest.skip(f"cannot mount a small tmpfs to fill (needs root): {done.stderr.decode().strip()}")
+    try:
+        yield mount
+    finally:
+        subprocess.run(["umount", "-l", str(mount)], check=False)
+
+
+def _big_run_crate(tmp_path: Path, rows: int = 150_000) -> Path:
+    """A crate of one run with a rejects table of random hex text (about 5 MB of Parquet)."""
+    from datetime import UTC, datetime
+
+    from radiovector.store import ResultsStore, RunRecord, new_run_id
+    from radiovector.store.crate import export_run
+
+    store = ResultsStore(str(tmp_path / "source"))
+    values = [os.urandom(16).hex() for _ in range(rows)]
+    rejects = pd.DataFrame(
+        {
+            "input": "candidates",
+            "source": "x.csv",
+            "row_number": range(1, rows + 1),
+            "column": "smiles",
+            "value": values,
+            "reason": "bad",
+        }
+    )
+    now = datetime.now(UTC)
+    run_id = store.commit_run(
+        RunRecord(
+            run_id=new_run_id(),
+            status="succeeded",
+            started_at=now,
+            finished_at=now,
+            config={},
+            tables={"rejects": {"rows": rows, "key": ["input", "source", "row_number", "column"]}},
+        ),
+        {"rejects": rejects},
+    )
+    export_run(store, run_id, tmp_path / "run.zip", include_inputs=False)
+    return tmp_path / "run.zip"
+
+
+def test_full_disk_is_one_message_without_panics(tmp_path: Path, full_disk: Path) -> None:
+    # before: 20 attempts, each with a Rust panic and its backtrace on stderr, then the message
+    crate = _big_run_crate(tmp_path)
+    store = full_disk / "store"
+    result = subprocess.run(
+        [sys.executable, "-m", "radiovector", "runs", "import", str(crate), "--store", str(store)],
+        env={**ENV, "RUST_BACKTRACE": "1"},
+        capture_output=True,
+        text=True,
+        timeout=600,
+    )
+    assert result.returncode == 1
+    err = result.stderr
+    assert "panicked" not in err and "backtrace" not in err and "Traceback" not in err, err
+    assert f"no space left on the device of the results store {store} while writing table 'rejects'" in err
+    assert "it needs about" in err and "are free there" in err
+    assert len(err.strip().splitlines()) <= 6, err
+    # nothing of the run is visible in the store
+    from radiovector.store import ResultsStore
+
+    assert ResultsStore(str(store)).runs().empty
+
+
+def test_full_disk_while_writing_tables_names_the_file(tmp_path: Path, full_disk: Path) -> None:
+    with open(full_disk / "filler", "wb") as filler, pytest.raises(OSError):  # fill the disk to the last byte
+        while True:
+            filler.write(b"\0" * 65536)
+            filler.flush()
+    (tmp_path / "in.csv").write_text("id,smiles\nok1,CCO\n")
+    result = _cli("score-candidates", "in.csv", "-o", str(full_disk / "out"), "--no-plots", cwd=tmp_path)
+    assert result.returncode == 1
+    assert "Traceback" not in result.stderr
+    assert f"no space left on device writing {full_disk / 'out'}" in result.stderr
+
+
+def test_panic_messages_are_dropped_and_the_rest_kept() -> None:
+    from radiovector.store.nospace import drop_panics
+
+    captured = (
+        "warning: kept\n\nthread 'tokio-rt-worker' (16326) panicked at /x/object_store-0.13.2/src/buffered.rs"
+        ":369:41:\nAlready shut down\nstack backtrace:\n   0: frame\nnote: Some details are omitted, run "
+        "with `RUST_BACKTRACE=full` for a verbose backtrace.\nalso kept\n"
+    )
+    kept, dropped = drop_panics(captured)
+    assert kept == "warning: kept\nalso kept\n"
+    assert dropped.startswith("thread 'tokio-rt-worker' (16326) panicked") and "Already shut down" in dropped

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import sys
 
 import typer
@@ -9,6 +10,7 @@ import typer
 from radiovector.cli import candidates, common, dosimetry, nuclide, pk, run, runs, share, targets
 from radiovector.errors import RadioVectorError
 from radiovector.interrupts import Interrupted
+from radiovector.store.nospace import is_no_space
 
 app = typer.Typer(
     name="radiovector",
@@ -50,7 +52,10 @@ nuclide.register(app)
 
 
 def main(argv: list[str] | None = None) -> None:
-    """Console-script entry point: user errors print one clear message (traceback only with --debug)."""
+    """Console-script entry point: user errors print one clear message (traceback only with --debug), and so does
+    a full disk (Rust panic backtraces of delta-rs are off unless --debug)."""
+    if "--debug" not in (sys.argv[1:] if argv is None else argv):
+        os.environ["RUST_BACKTRACE"] = "0"
     try:
         app(args=argv)  # standalone mode: usage errors are reported by typer and exit 2
     except RadioVectorError as exc:
@@ -63,3 +68,19 @@ def main(argv: list[str] | None = None) -> None:
     except Interrupted as exc:  # radiovector run: SIGINT/SIGTERM, after stopping Snakemake and recording the run
         common.err_console.print(f"[bold yellow]interrupted:[/] {exc.message}", highlight=False, soft_wrap=True)
         sys.exit(exc.exit_code)
+    except Exception as exc:
+        if common.STATE.debug or not is_no_space(exc):
+            raise
+        where = getattr(exc, "filename", None)
+        first = (exc.strerror if where and exc.strerror else str(exc).strip().splitlines()[0]) or type(exc).__name__
+        common.err_console.print(
+            f"[bold red]error:[/] no space left on device{f' writing {where}' if where else ''}: {first}",
+            highlight=False,
+            soft_wrap=True,
+        )
+        common.err_console.print(
+            "  [yellow]hint:[/] free space on that disk (or write elsewhere) and run again",
+            highlight=False,
+            soft_wrap=True,
+        )
+        sys.exit(1)
