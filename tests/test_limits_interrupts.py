@@ -236,6 +236,7 @@ def _wait_gone(pid: int, seconds: float = 60) -> bool:
     return not _alive(pid)
 
 
+@pytest.mark.slow  # starts the workflow
 @pytest.mark.skipif(not sys.platform.startswith("linux"), reason="reads /proc")
 @pytest.mark.parametrize("sig", [signal.SIGINT, signal.SIGTERM])
 def test_interrupt_records_the_run_and_stops_snakemake(tmp_path: Path, sig: signal.Signals) -> None:
@@ -255,6 +256,7 @@ def test_interrupt_records_the_run_and_stops_snakemake(tmp_path: Path, sig: sign
     assert runs["error"].iloc[0].startswith(f"interrupted by {sig.name} while the workflow ran")
 
 
+@pytest.mark.slow  # starts the workflow
 @pytest.mark.skipif(not sys.platform.startswith("linux"), reason="PR_SET_PDEATHSIG is Linux only")
 def test_kill_9_of_the_cli_takes_snakemake_with_it_and_leaves_no_lock(tmp_path: Path) -> None:
     proc, _, workdir = _start_run(tmp_path)
