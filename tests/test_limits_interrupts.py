@@ -20,7 +20,7 @@ from pathlib import Path
 
 import pandas as pd
 import pytest
-from conftest import REPO, SHARED_DATA, TEST_CONFIG, write_config
+from conftest import REPO, SHARED_DATA, TEST_CONFIG, run_cli, write_config
 from rdkit import Chem
 
 from radiovector.candidates.limits import (
@@ -395,16 +395,19 @@ def test_full_disk_is_one_message_without_panics(tmp_path: Path, full_disk: Path
     assert ResultsStore(str(store)).runs().empty
 
 
-def test_full_disk_while_writing_tables_names_the_file(tmp_path: Path, full_disk: Path) -> None:
+def test_full_disk_while_writing_tables_names_the_file(
+    tmp_path: Path, full_disk: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
     with open(full_disk / "filler", "wb") as filler, pytest.raises(OSError):  # fill the disk to the last byte
         while True:
             filler.write(b"\0" * 65536)
             filler.flush()
     (tmp_path / "in.csv").write_text("id,smiles\nok1,CCO\n")
-    result = _cli("score-candidates", "in.csv", "-o", str(full_disk / "out"), "--no-plots", cwd=tmp_path)
-    assert result.returncode == 1
-    assert "Traceback" not in result.stderr
-    assert f"no space left on device writing {full_disk / 'out'}" in result.stderr
+    code, _, err = run_cli(
+        ["score-candidates", str(tmp_path / "in.csv"), "-o", str(full_disk / "out"), "--no-plots"], capsys
+    )
+    assert code == 1
+    assert f"no space left on device writing {full_disk / 'out'}" in err and "No space left on device" in err
 
 
 def test_panic_messages_are_dropped_and_the_rest_kept() -> None:
