@@ -289,12 +289,24 @@ def test_a_stale_lock_is_removed_only_when_its_holder_is_gone(tmp_path: Path) ->
     finally:
         holder.kill()
         holder.wait()
-    # the holder is gone (killed with SIGKILL, as the lock's owner would be): the lock is removed
+    # Snakemake killed with SIGKILL while holding its lock (a stand-in that takes the lock and kills itself):
+    # run_snakemake keeps the holder record, and the next run removes the lock because the holder is gone
+    from radiovector.interrupts import holder_path
+    from radiovector.runner import run_snakemake
+
+    (locks / "0.input.lock").unlink()
+    take_lock_and_die = (
+        f"import os, pathlib; pathlib.Path({str(locks / '0.input.lock')!r}).write_text('x'); os.kill(os.getpid(), 9)"
+    )
+    code, _ = run_snakemake([sys.executable, "-c", take_lock_and_die], tmp_path / "log.txt", workdir=workdir)
+    assert code == -9 and has_lock(workdir) and holder_path(workdir).is_file()
     assert release_stale_lock(workdir, unlock, REPO)
-    assert not has_lock(workdir)
-    # a lock nobody recorded (a Snakemake started by hand) is left to Snakemake
+    assert not has_lock(workdir) and not holder_path(workdir).is_file()
+    # a lock that was there before our Snakemake started is not ours: its record is not kept
     (locks / "0.input.lock").parent.mkdir(parents=True, exist_ok=True)
     (locks / "0.input.lock").write_text("x\n")
+    code, _ = run_snakemake([sys.executable, "-c", "raise SystemExit(1)"], tmp_path / "log.txt", workdir=workdir)
+    assert code == 1 and not holder_path(workdir).is_file()
     assert not release_stale_lock(workdir, unlock, REPO) and has_lock(workdir)
 
 

@@ -95,6 +95,7 @@ def run_snakemake(
     :class:`~radiovector.interrupts.Interrupted` above all) stops Snakemake before it propagates."""
     log_path.parent.mkdir(parents=True, exist_ok=True)
     lines: list[str] = []
+    locked_before = workdir is not None and interrupts.has_lock(workdir)  # someone else's: Snakemake will say so
     with (
         open(log_path, "w") as log,
         subprocess.Popen(
@@ -122,15 +123,25 @@ def run_snakemake(
             returncode = proc.wait()
         except BaseException:
             with interrupts.deferred_signals():  # a second Ctrl-C must not leave Snakemake running
-                drain = threading.Thread(target=lambda: log.write(proc.stdout.read()), daemon=True)
+                drain = threading.Thread(target=_drain, args=(proc.stdout, log), daemon=True)
                 drain.start()  # Snakemake's last words go to the log; a pipe kept open cannot block us
                 interrupts.stop_child(proc)
                 drain.join(timeout=5)
             raise
         finally:
-            if workdir is not None and proc.poll() is not None:
+            # the record stays while a lock Snakemake took is left (it was killed): the next run removes that lock
+            if workdir is not None and proc.poll() is not None and (locked_before or not interrupts.has_lock(workdir)):
                 interrupts.clear_holder(workdir, proc.pid)
     return returncode, lines
+
+
+def _drain(stream, log) -> None:
+    """Copy what is left in ``stream`` to ``log`` (best effort: the log may be closed meanwhile)."""
+    try:
+        for line in stream:
+            log.write(line)
+    except (OSError, ValueError):
+        pass
 
 
 def collect_tables(manifest: dict[str, Any]) -> tuple[dict[str, pd.DataFrame], dict[str, dict[str, Any]]]:
