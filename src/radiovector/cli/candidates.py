@@ -10,6 +10,7 @@ import typer
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 from rich.table import Table
 
+from radiovector.candidates import limits
 from radiovector.contracts import write_table
 from radiovector.errors import ConfigError, InputError
 
@@ -101,15 +102,16 @@ def score_candidates_command(
     jobs: Annotated[int | None, typer.Option("--jobs", "-j", help="Worker processes for structures (default: "
                                              "the cores available to this process; used from 2,000 rows per "
                                              "worker; same result as one)")] = None,
-    max_heavy_atoms: Annotated[int | None, typer.Option("--max-heavy-atoms", help="Larger structures are rejects "
-                                                        "before RDKit sees them (default: 500 for structures, "
-                                                        "1000 for peptides; at most 1023)")] = None,
+    max_heavy_atoms: Annotated[int | None, typer.Option("--max-heavy-atoms", help=(
+        f"Larger structures are rejects before RDKit sees them (default: {limits.MAX_HEAVY_ATOMS} for structures, "
+        f"{limits.PEPTIDE_MAX_HEAVY_ATOMS} for peptides; at most {limits.INCHI_MAX_ATOMS})"))] = None,
     max_smiles_length: Annotated[int, typer.Option("--max-smiles-length", help="Longer SMILES texts (characters) "
-                                                   "are rejects")] = 10_000,
+                                                   "are rejects")] = limits.MAX_SMILES_LENGTH,
     max_residues: Annotated[int, typer.Option("--max-residues", help="Peptides with more residues are rejects "
-                                              "before they are built")] = 150,
-    max_sequence_length: Annotated[int, typer.Option("--max-sequence-length", help="Longer peptide sequence "
-                                                     "texts (characters) are rejects")] = 2000,
+                                              "before they are built")] = limits.PEPTIDE_MAX_RESIDUES,
+    max_sequence_length: Annotated[int, typer.Option(
+        "--max-sequence-length", help="Longer peptide sequence texts (characters) are rejects"
+    )] = limits.PEPTIDE_MAX_SEQUENCE_LENGTH,
 ) -> None:
     from radiovector.candidates.affinity import AffinityModel
     from radiovector.cli.common import console, err_console
