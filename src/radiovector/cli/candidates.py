@@ -232,6 +232,8 @@ def enumerate_command(
                                              "to this process)")] = None,
     plots: Annotated[bool, typer.Option("--plots/--no-plots", help="With --score: PNG figures of the top "
                                         "candidates in top/")] = True,
+    max_heavy_atoms: Annotated[int, typer.Option("--max-heavy-atoms", help=(
+        f"With --score: larger conjugates are rejects (at most {limits.INCHI_MAX_ATOMS})"))] = limits.MAX_HEAVY_ATOMS,
 ) -> None:
     from radiovector.candidates.enumerate import enumerate_chunk, load_blocks, merge_scored, n_chunks
     from radiovector.candidates.stage import score_candidates
@@ -247,7 +249,8 @@ def enumerate_command(
     if chunk is not None and not 0 <= chunk < total:
         raise ConfigError(f"--chunk {chunk} out of range: the design space has {total} chunks of {chunk_size}")
     output.mkdir(parents=True, exist_ok=True)
-    params = {"nuclides": list(nuclide or []), "profile": profile, "alerts": not fast, "qed_sa": not fast}
+    params = {"nuclides": list(nuclide or []), "profile": profile, "alerts": not fast, "qed_sa": not fast,
+              "max_heavy_atoms": max_heavy_atoms}
     chunks = [chunk] if chunk is not None else list(range(total))
     if score and not exhaustive and chunk is None:
         _enumerate_bounded(space, output, chunk_size, top_n, params, jobs, plots)
