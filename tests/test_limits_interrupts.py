@@ -433,3 +433,18 @@ def test_panic_messages_are_dropped_and_the_rest_kept() -> None:
     kept, dropped = drop_panics(captured)
     assert kept == "warning: kept\nalso kept\n"
     assert dropped.startswith("thread 'tokio-rt-worker' (16326) panicked") and "Already shut down" in dropped
+
+
+def test_design_conjugates_above_the_limit_are_the_same_rejects_bounded_and_exhaustive() -> None:
+    from radiovector.candidates.design import bound_chunk, score_chunk
+    from radiovector.candidates.enumerate import load_blocks
+
+    space = load_blocks(pd.read_csv(REPO / "resources" / "example" / "building_blocks.csv"))
+    params = {"building_blocks": "x", "nuclides": ["Lu-177"], "alerts": False, "qed_sa": False, "max_heavy_atoms": 75}
+    bounds, bounded_rejects, _ = bound_chunk(space, 0, len(space), params)
+    kept, exhaustive_rejects, counts = score_chunk(space, 0, len(space), params)
+    too_large = bounded_rejects[bounded_rejects["reason"].str.contains("structure too large")]
+    assert 0 < len(too_large) < len(space)  # the limit splits the example space
+    assert len(bounds) + len(bounded_rejects) == len(space)
+    pairs = sorted(zip(bounded_rejects["value"], bounded_rejects["reason"], strict=True))
+    assert pairs == sorted(zip(exhaustive_rejects["value"], exhaustive_rejects["reason"], strict=True))
