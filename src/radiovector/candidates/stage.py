@@ -17,6 +17,7 @@ import pandas as pd
 from radiovector.candidates import scoring
 from radiovector.candidates.descriptors import DESCRIPTOR_COLUMNS
 from radiovector.candidates.features import MIN_ROWS_PER_JOB, count_matrix, prepare_all
+from radiovector.candidates.limits import SizeLimits, excerpt
 from radiovector.candidates.recognition import (
     check_nuclides,
     compatibility,
@@ -98,7 +99,7 @@ def score_candidates(
     carried = {c: accepted[c].tolist() for c in carry}
 
     outcomes, features = prepare_all(smiles, prebuilt, cfg["alerts"], cfg["qed_sa"], jobs, progress,
-                                     min_rows_per_job)
+                                     min_rows_per_job, SizeLimits.of(cfg))
 
     rejects: list[dict] = []
     records: dict[str, dict] = {}
@@ -106,7 +107,7 @@ def score_candidates(
     motif_targets = {m.name: m.target for m in load_motifs() if m.target}
     for i, out in enumerate(outcomes):
         if out[0] is None:
-            rejects.append(reject("candidates", sources[i], row_numbers[i], "smiles", smiles[i],
+            rejects.append(reject("candidates", sources[i], row_numbers[i], "smiles", excerpt(smiles[i]),
                                   f"{ids[i]}: {out[1]}"))
             continue
         inchikey, std_smiles, metals, removed = out

@@ -35,7 +35,7 @@ from radiovector.contracts import ContractError, contract, contracts
 from radiovector.errors import StoreError
 from radiovector.io.tables import sha256_file
 from radiovector.store.delta import ResultsStore
-from radiovector.store.records import RUNS_SCHEMA, _user, validate_run_id
+from radiovector.store.records import RUN_STATUSES, RUNS_SCHEMA, _user, validate_run_id
 
 #: Bumped when the crate layout changes incompatibly; import refuses newer formats.
 CRATE_FORMAT = 1
@@ -515,8 +515,8 @@ def _runs_row(path: Path, run: dict[str, Any], origin: dict[str, Any]) -> pa.Tab
         for col in ("started_at", "finished_at"):
             if isinstance(row[col], str):
                 row[col] = datetime.fromisoformat(row[col])
-        if row["status"] not in ("succeeded", "failed"):
-            raise ValueError(f"status {row['status']!r} is neither 'succeeded' nor 'failed'")
+        if row["status"] not in RUN_STATUSES:
+            raise ValueError(f"status {row['status']!r} is none of {RUN_STATUSES}")
         row["origin_json"] = json.dumps(origin, sort_keys=True)
         return pa.Table.from_pylist([row], schema=RUNS_SCHEMA)
     except (ValueError, TypeError, pa.ArrowException) as exc:

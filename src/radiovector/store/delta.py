@@ -32,6 +32,7 @@ from deltalake.exceptions import CommitFailedError, DeltaError, SchemaMismatchEr
 
 from radiovector.contracts import contract
 from radiovector.errors import StoreError
+from radiovector.store.nospace import is_no_space, no_space_error, quiet_rust_panics
 from radiovector.store.records import RUNS_SCHEMA, RunRecord, validate_run_id
 
 RUNS = "runs"
@@ -462,14 +463,15 @@ class ResultsStore:
                 table = table.set_column(at, column, pa.array([value] * table.num_rows, pa.string()))
             table = table.combine_chunks()
             try:
-                write_deltalake(
-                    self.table_uri(name) if handle is None else handle,
-                    table,
-                    mode="append",
-                    schema_mode="merge" if added else None,
-                    storage_options=self.storage_options if handle is None else None,
-                    commit_properties=props,
-                )
+                with quiet_rust_panics():  # a failing write makes delta-rs' worker threads panic (nospace.py)
+                    write_deltalake(
+                        self.table_uri(name) if handle is None else handle,
+                        table,
+                        mode="append",
+                        schema_mode="merge" if added else None,
+                        storage_options=self.storage_options if handle is None else None,
+                        commit_properties=props,
+                    )
                 return handle
             except SchemaMismatchError as exc:
                 if attempt + 1 < _COMMIT_ATTEMPTS and self._stored_schema(name) != table.schema:
@@ -479,13 +481,16 @@ class ResultsStore:
                     hint="a stage changed its output types; use a new store or migrate the table",
                 ) from exc
             except (CommitFailedError, DeltaError, OSError) as exc:
-                self._raise_if_fatal(exc)
+                self._raise_if_fatal(exc, f"table {name!r} ({table.num_rows} rows)", table.nbytes)
                 last_error = exc
                 time.sleep(min(2.0, 0.05 * (2**attempt)) * (0.5 + random.random()))
         raise StoreError(f"could not commit table {name!r} after {_COMMIT_ATTEMPTS} attempts: {last_error}")
 
-    def _raise_if_fatal(self, exc: Exception) -> None:
-        """Raise a clear StoreError for errors a retry cannot fix (permissions, credentials, bucket, endpoint)."""
+    def _raise_if_fatal(self, exc: Exception, what: str = "", nbytes: int | None = None) -> None:
+        """Raise a clear StoreError for errors a retry cannot fix (a full disk, permissions, credentials, bucket,
+        endpoint); ``what`` was being written, ``nbytes`` its size in memory."""
+        if is_no_space(exc):
+            raise no_space_error(self.location, what or "the store", nbytes) from exc
         message = str(exc)
         if isinstance(exc, PermissionError) or "Permission denied" in message:
             raise StoreError(
@@ -597,9 +602,10 @@ class ResultsStore:
             if table is None:
                 return 0
             try:
-                return int(table.delete(predicate).get("num_deleted_rows", 0))
+                with quiet_rust_panics():
+                    return int(table.delete(predicate).get("num_deleted_rows", 0))
             except (CommitFailedError, DeltaError, OSError) as exc:
-                self._raise_if_fatal(exc)
+                self._raise_if_fatal(exc, f"a delete in table {name!r}")
                 last_error = exc
                 time.sleep(min(2.0, 0.05 * (2**attempt)) * (0.5 + random.random()))
         raise StoreError(f"could not delete rows from table {name!r}: {last_error}")
