@@ -6,7 +6,7 @@ import sys
 
 import typer
 
-from radiovector.cli import candidates, common, dosimetry, nuclide, pk, run, runs, share, targets
+from radiovector.cli import candidates, common, dosimetry, keys, nuclide, pk, run, runs, share, targets
 from radiovector.errors import RadioVectorError
 
 app = typer.Typer(
@@ -27,7 +27,9 @@ app = typer.Typer(
 def _options(
     debug: bool = typer.Option(False, "--debug", help="Show full tracebacks for errors."),
     endpoint_url: str = typer.Option(
-        None, "--endpoint-url", help="S3-compatible endpoint for s3:// stores (default: $AWS_ENDPOINT_URL).",
+        None,
+        "--endpoint-url",
+        help="S3-compatible endpoint for s3:// stores (default: $AWS_ENDPOINT_URL).",
         show_default=False,
     ),
 ) -> None:
@@ -38,6 +40,7 @@ def _options(
 run.register(app)
 share.register(runs.app)
 app.add_typer(runs.app, name="runs")
+app.add_typer(keys.app, name="keys")
 # Single stages, usable without Snakemake or a store.
 targets.register(app)
 candidates.register(app)
@@ -57,4 +60,3 @@ def main(argv: list[str] | None = None) -> None:
         if exc.hint:
             common.err_console.print(f"  [yellow]hint:[/] {exc.hint}", highlight=False, soft_wrap=True)
         sys.exit(1)
-
