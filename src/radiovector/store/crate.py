@@ -234,7 +234,7 @@ def _stage_files(
     for name in sorted(tables_meta):
         table = store.read(name, run_id)
         rel = f"tables/{name}.parquet"
-        pq.write_table(table, staging / rel, compression="zstd")
+        pq.write_table(table, staging / rel, compression="zstd", use_dictionary=_repetitive(table))
         stage_file(
             rel,
             {
@@ -254,6 +254,17 @@ def _stage_files(
                 raise StoreError(f"input {name!r} changed while it was being exported", hint="export again")
             input_ids[name] = rel
     return files, input_ids
+
+
+def _repetitive(table: pa.Table) -> list[str]:
+    """Columns worth dictionary-encoding in Parquet: those with at most half as many distinct values as rows.
+    Others are written plain, which the import reads fast (it reads dictionary-encoded strings as dictionaries to
+    measure their decoded size, and for a column of unique values that means building a dictionary)."""
+    return [
+        f.name
+        for f in table.schema
+        if table.num_rows and pc.count_distinct(table[f.name], mode="all").as_py() <= table.num_rows // 2
+    ]
 
 
 def _describe_run(
@@ -746,7 +757,15 @@ class _Table:
     def stream(self, path: Path, limits: ImportLimits, used: int) -> tuple[pa.Table, int]:
         """The table, read in record batches (strings dictionary-encoded) while counting its rows and decoded
         bytes against the limits (``used``: bytes of the tables read before); returns it and the new total."""
-        strings = [f.name for f in self.schema if _is_text(f.type)]
+        # strings that are dictionary-encoded in the file are read as dictionaries (their decoded size is measured,
+        # not allocated); plain-encoded strings are physically present in the pages the metadata sized
+        encoded = {
+            self.meta.row_group(g).column(c).path_in_schema
+            for g in range(self.meta.num_row_groups)
+            for c in range(self.meta.num_columns)
+            if self.meta.row_group(g).column(c).has_dictionary_page
+        }
+        strings = [f.name for f in self.schema if _is_text(f.type) and f.name in encoded]
         batches, rows = [], 0
         try:
             parquet = pq.ParquetFile(self.local, read_dictionary=strings)
