@@ -103,6 +103,8 @@ def test_keys_cli_creates_a_private_key_only_its_owner_reads_and_manages_trusted
     popt = ["--config-dir", str(partner)]
     code, out, err = run_cli(["keys", "trust", str(pub), "--name", "Lab A", *popt], capsys)
     assert code == 0 and created["fingerprint"] in out, err
+    code, out, err = run_cli(["keys", "trust", str(pub), "--name", "Lab A", *popt], capsys)  # again: no change
+    assert code == 0, err
     code, out, _ = run_cli(["keys", "list", *popt, "--json"], capsys)
     listed_keys = json.loads(out)
     assert listed_keys["own"] == [] and [(k["name"], k["fingerprint"]) for k in listed_keys["trusted"]] == [
@@ -110,7 +112,13 @@ def test_keys_cli_creates_a_private_key_only_its_owner_reads_and_manages_trusted
     ]
     refusals = {
         "already trusted as 'Lab A'": ["keys", "trust", pub.read_text(), "--name", "Lab B"],  # the key line itself
-        "already trusted": ["keys", "trust", str(pub), "--name", "Lab A"],
+        "a key named 'Lab A' is already trusted": [
+            "keys",
+            "trust",
+            SigningKey.generate().public_line(),
+            "--name",
+            "Lab A",
+        ],
         "not an Ed25519 public key": ["keys", "trust", str(private), "--name", "oops"],  # the private key file
         "invalid partner name": ["keys", "trust", str(pub), "--name", "../evil"],
         "no trusted key named 'Lab C'": ["keys", "untrust", "Lab C"],

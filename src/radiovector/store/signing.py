@@ -255,12 +255,15 @@ class Keyring:
         _write_atomic(self.trusted_file, (json.dumps(doc, indent=1) + "\n").encode(), 0o644)
 
     def trust(self, name: str, public_key: str | Ed25519PublicKey, source: str = "the public key") -> dict[str, str]:
-        """Trust ``public_key`` (an OpenSSH line or key) as partner ``name``; returns its entry. A name or a key
-        that is already trusted is refused (untrust it first)."""
+        """Trust ``public_key`` (an OpenSSH line or key) as partner ``name``; returns its entry. Trusting the same
+        key under the same name again changes nothing; a name or a key already trusted otherwise is refused
+        (untrust it first)."""
         check_name(name, "partner name")
         key = public_key if isinstance(public_key, Ed25519PublicKey) else parse_public_key(public_key, source)
         keys = self.trusted()
         fp = fingerprint(key)
+        if name in keys and keys[name]["fingerprint"] == fp:
+            return keys[name]
         if name in keys:
             raise KeyringError(
                 f"a key named {name!r} is already trusted ({keys[name]['fingerprint']})",
