@@ -723,9 +723,7 @@ def _decoded_bytes(batch: pa.RecordBatch) -> int:
 class _Table:
     """One table of a crate, extracted to a temporary file and inspected: its Parquet metadata only."""
 
-    def __init__(
-        self, path: Path, name: str, member: str, local: Path, recorded_rows: Any, limits: ImportLimits
-    ) -> None:
+    def __init__(self, path: Path, name: str, local: Path, recorded_rows: Any, limits: ImportLimits) -> None:
         where = f"tables/{name}.parquet"
         try:
             parquet = pq.ParquetFile(local)
@@ -825,7 +823,7 @@ def _read_tables(path: Path, run_id: str, run: dict[str, Any], limits: ImportLim
             local = Path(tmp) / f"{name}.parquet"
             with archive.open(member) as source, local.open("wb") as target:
                 _copy(source, target)
-            table = _Table(path, name, member, local, tables_meta[name].get("rows"), limits)
+            table = _Table(path, name, local, tables_meta[name].get("rows"), limits)
             estimate += table.estimate
             if estimate > limits.max_bytes:
                 raise _refuse(
