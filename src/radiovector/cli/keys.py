@@ -85,10 +85,15 @@ def show_key(
 
     Example: radiovector keys show -o lab-a.pub
     """
+    from radiovector.store.signing import KeyringError
+
     key = _keyring(config_dir).signing_key(name)
     line = key.public_line()
     if output is not None:
-        output.write_text(line + "\n", encoding="utf-8")
+        try:
+            output.write_text(line + "\n", encoding="utf-8")
+        except OSError as exc:
+            raise KeyringError(f"cannot write the public key to {output}: {exc.strerror or exc}") from exc
     if as_json:
         print_json(
             {
