@@ -7,7 +7,7 @@ import sys
 
 import typer
 
-from radiovector.cli import candidates, common, dosimetry, nuclide, pk, run, runs, share, targets
+from radiovector.cli import candidates, common, dosimetry, keys, nuclide, pk, run, runs, share, targets
 from radiovector.errors import RadioVectorError
 from radiovector.interrupts import Interrupted
 from radiovector.store.nospace import is_no_space
@@ -43,6 +43,7 @@ def _options(
 run.register(app)
 share.register(runs.app)
 app.add_typer(runs.app, name="runs")
+app.add_typer(keys.app, name="keys")
 # Single stages, usable without Snakemake or a store.
 targets.register(app)
 candidates.register(app)
