@@ -389,7 +389,7 @@ def test_full_disk_is_one_message_without_panics(tmp_path: Path, full_disk: Path
     crate = _big_run_crate(tmp_path)
     store = full_disk / "store"
     result = subprocess.run(
-        [sys.executable, "-m", "radiovector", "runs", "import", str(crate), "--store", str(store)],
+        [sys.executable, "-m", "radiovector", "runs", "import", str(crate), "--store", str(store), "--allow-unsigned"],
         env={**ENV, "RUST_BACKTRACE": "1"},
         capture_output=True,
         text=True,
