@@ -131,6 +131,34 @@ def read_input_text(path: str | Path, what: str = "input file", formats: str = "
     return read_input_bytes(path, what, formats).decode("utf-8")
 
 
+def read_csv_records(
+    path: str | Path, what: str = "input table", formats: str = ""
+) -> tuple[list[dict[str, str]], list[int]]:
+    """The rows of a small CSV file as dicts by header name, and the line (header = line 1) on which each starts;
+    over the checked text of :func:`read_input_text`, blank lines skipped but counted, fields of any length. For side
+    files such as monomer libraries and reference lists; a malformed file is one :class:`InputError`."""
+    text = read_input_text(path, what, formats)
+    limit = csv.field_size_limit()
+    csv.field_size_limit(sys.maxsize)
+    rows, lines, header, previous = [], [], None, 0
+    try:
+        reader = csv.reader(io.StringIO(text, newline=""))
+        for fields in reader:
+            start, previous = previous + 1, reader.line_num
+            if not fields or not any(f.strip() for f in fields):
+                continue
+            if header is None:
+                header = [f.strip() for f in fields]
+                continue
+            rows.append(dict(zip(header, fields, strict=False)))
+            lines.append(start)
+    except csv.Error as exc:
+        raise InputError(f"cannot read {what} {path}: {exc}", hint=formats or "give a CSV file with a header") from exc
+    finally:
+        csv.field_size_limit(limit)
+    return rows, lines
+
+
 #: Characters that make a line blank for pandas' C parser (``skip_blank_lines``), besides the separator.
 _BLANK = b" \t\r"
 
