@@ -415,6 +415,7 @@ def test_other_commands_refuse_unreadable_tables_clearly(
         ],
         "train-affinity": ["train-affinity", str(bad), "-o", str(tmp_path / "model.joblib")],
         "enumerate": ["enumerate", str(bad), "-o", str(tmp_path / "design")],
+        "dose": ["dose", str(bad), "-o", str(tmp_path / "doses.parquet")],
     }
     for name, args in commands.items():
         code, _, err = run_cli(args, capsys)

@@ -38,7 +38,6 @@ def register(app: typer.Typer) -> None:
     )(dose_command)
 
 
-
 def sphere_command(
     nuclide: Annotated[str, typer.Option("--nuclide", "-n", help="Nuclide, e.g. Lu-177, Y-90, Ac-225.")],
     mass_g: Annotated[float, typer.Option("--mass-g", "-m", help="Sphere mass in grams (unit density).")],
@@ -69,13 +68,24 @@ def sphere_command(
 
 def dose_command(
     pk_tia: Annotated[Path, typer.Argument(help="pk_tia table (Parquet or CSV) from radiovector fit-pk.")],
-    out: Annotated[Path, typer.Option("-o", "--out", help="Output Parquet for the doses table; the other tables "
-                                      "are written beside it (<stem>_therapeutic_index.parquet, ...).")],
-    nuclide: Annotated[list[str] | None, typer.Option(
-        "--nuclide", "-n", help="Only these nuclides of pk_tia (repeatable).")] = None,
+    out: Annotated[
+        Path,
+        typer.Option(
+            "-o",
+            "--out",
+            help="Output Parquet for the doses table; the other tables "
+            "are written beside it (<stem>_therapeutic_index.parquet, ...).",
+        ),
+    ],
+    nuclide: Annotated[
+        list[str] | None, typer.Option("--nuclide", "-n", help="Only these nuclides of pk_tia (repeatable).")
+    ] = None,
     tumour_mass_g: Annotated[float | None, typer.Option("--tumour-mass-g", help="Measured tumour mass (g).")] = None,
-    candidates: Annotated[Path | None, typer.Option(
-        "--candidate-nuclides", help="candidate_nuclides table (Parquet/CSV) for the nuclide-by-size comparison.")
+    candidates: Annotated[
+        Path | None,
+        typer.Option(
+            "--candidate-nuclides", help="candidate_nuclides table (Parquet/CSV) for the nuclide-by-size comparison."
+        ),
     ] = None,
     config: Annotated[Path | None, typer.Option("--config", "-c", help="YAML with a 'dosimetry' section.")] = None,
     plots: Annotated[Path | None, typer.Option("--plots", help="Directory for PNG plots.")] = None,
@@ -96,7 +106,16 @@ def dose_command(
         if not path.is_file():
             raise InputError(f"file not found: {path}")
         try:
-            return pd.read_parquet(path) if path.suffix.lower() in (".parquet", ".pq") else pd.read_csv(path)
+            if path.suffix.lower() in (".parquet", ".pq"):
+                return pd.read_parquet(path)
+            import io
+
+            from radiovector.io.text import read_input_bytes
+
+            data = read_input_bytes(path, "table", "give the pk_tia table of fit-pk (Parquet, or CSV as UTF-8 text)")
+            return pd.read_csv(io.BytesIO(data))
+        except InputError:
+            raise
         except Exception as exc:  # pyarrow / pandas parser errors
             raise InputError(f"{path}: cannot read table: {exc}") from exc
 
@@ -122,14 +141,33 @@ def dose_command(
 
     console = Console(width=None if sys.stdout.isatty() else 200)
     t = Table(title="therapeutic index (tumour / organ dose; MTA from dose limits)")
-    for col in ("compound", "nuclide", "tumour Gy/MBq", "kidney Gy/MBq", "marrow Gy/MBq", "TI kidney",
-                "TI marrow", "limiting", "MTA MBq", "tumour Gy at MTA"):
+    for col in (
+        "compound",
+        "nuclide",
+        "tumour Gy/MBq",
+        "kidney Gy/MBq",
+        "marrow Gy/MBq",
+        "TI kidney",
+        "TI marrow",
+        "limiting",
+        "MTA MBq",
+        "tumour Gy at MTA",
+    ):
         t.add_column(col, overflow="fold")
     for r in tables["therapeutic_index"].itertuples():
-        t.add_row(str(r.compound), str(r.nuclide), f"{r.tumour_dose_gy_per_mbq:.4g}",
-                  f"{r.dose_kidney_gy_per_mbq:.4g}", f"{r.dose_red_marrow_gy_per_mbq:.4g}", f"{r.ti_kidney:.3g}",
-                  f"{r.ti_red_marrow:.3g}", str(r.limiting_organ), f"{r.mta_mbq:.4g}",
-                  f"{r.tumour_dose_at_mta_gy:.4g}")
+        t.add_row(
+            str(r.compound),
+            str(r.nuclide),
+            f"{r.tumour_dose_gy_per_mbq:.4g}",
+            f"{r.dose_kidney_gy_per_mbq:.4g}",
+            f"{r.dose_red_marrow_gy_per_mbq:.4g}",
+            f"{r.ti_kidney:.3g}",
+            f"{r.ti_red_marrow:.3g}",
+            str(r.limiting_organ),
+            f"{r.mta_mbq:.4g}",
+            f"{r.tumour_dose_at_mta_gy:.4g}",
+        )
     console.print(t)
-    console.print(f"{len(tables['doses'])} organ dose rows written to {out} (+ {len(tables) - 1} tables, "
-                  f"{n_plots} plot(s))")
+    console.print(
+        f"{len(tables['doses'])} organ dose rows written to {out} (+ {len(tables) - 1} tables, {n_plots} plot(s))"
+    )
