@@ -365,6 +365,18 @@ def test_unreadable_structure_files_are_one_clear_error(
     assert not (tmp_path / "out").exists()
 
 
+@pytest.mark.parametrize(
+    ("text", "line"), [("id,smiles\n\na,CCO,extra\nb,CCN\n", 3), ("id,smiles\na,CCO\n\nb,CCN,x\n", 4)]
+)
+def test_a_row_with_more_fields_than_the_header_is_one_clear_error(tmp_path: Path, text: str, line: int) -> None:
+    """Extra fields are never dropped or taken as an index (pandas does either, silently, when the first data row
+    has one more field than the header)."""
+    path = tmp_path / "c.csv"
+    path.write_text(text)
+    with pytest.raises(InputError, match=rf"c\.csv: .*line {line}.*(more fields than the header|saw 3)"):
+        read_raw_table(path)
+
+
 def test_truncated_gzip_is_one_clear_error(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
     path = tmp_path / "c.csv.gz"
     path.write_bytes(gzip.compress(b"id,smiles\n" + b"m1,CCO\n" * 1000)[:40])

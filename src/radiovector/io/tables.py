@@ -15,6 +15,7 @@ import difflib
 import hashlib
 import io
 import re
+import warnings
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -193,9 +194,12 @@ TABLE_FORMATS = "inputs must be CSV, TSV (.tsv/.tab/.txt, optionally .gz/.bz2/.x
 
 def line_numbers(frame: pd.DataFrame) -> np.ndarray:
     """The file line (header = line 1) of each row of ``frame``: its index when :func:`read_raw_table` (or a
-    format reader) set it, else the row's position + 2, the line it would have in a CSV file with one header."""
+    format reader) set it, else its ``row_number`` column (accepted rows of an input, see :func:`validate_table`),
+    else the row's position + 2, the line it would have in a CSV file with one header."""
     if frame.index.name == LINE:
         return frame.index.to_numpy(dtype=np.int64)
+    if "row_number" in frame.columns:
+        return frame["row_number"].to_numpy(dtype=np.int64)
     return np.arange(2, len(frame) + 2, dtype=np.int64)
 
 
@@ -275,25 +279,31 @@ def read_raw_table(path: str | Path, sep: str | None = None) -> pd.DataFrame:
         plain = [s for s in suffixes if s not in (*COMPRESSED, ".zst")]
         sep = "\t" if plain and plain[-1] in (".tsv", ".tab", ".txt") else ","
     data = read_input_bytes(path, "input table", TABLE_FORMATS)
+    ragged = TABLE_FORMATS + "; every row needs as many fields as the header (quote fields that hold the separator)"
     try:
-        frame = pd.read_csv(
-            io.BytesIO(data),
-            sep=sep,
-            dtype=str,
-            keep_default_na=False,
-            na_values=[],
-            comment=None,
-            skip_blank_lines=True,
-            index_col=False,
-            encoding="utf-8",
-        )
+        with warnings.catch_warnings(record=True) as caught:
+            warnings.simplefilter("always", pd.errors.ParserWarning)
+            frame = pd.read_csv(
+                io.BytesIO(data),
+                sep=sep,
+                dtype=str,
+                keep_default_na=False,
+                na_values=[],
+                comment=None,
+                skip_blank_lines=True,
+                index_col=False,  # never take a column as the index (pandas would when row 1 has one more field)
+                encoding="utf-8",
+            )
     except (pd.errors.ParserError, pd.errors.EmptyDataError, ValueError) as exc:
+        raise InputError(f"cannot read input table {path}: {type(exc).__name__}: {exc}", hint=ragged) from exc
+    lines = record_lines(data, sep, len(frame), str(path))
+    if any(issubclass(w.category, pd.errors.ParserWarning) for w in caught):  # the extra fields would be dropped
         raise InputError(
-            f"cannot read input table {path}: {type(exc).__name__}: {exc}",
-            hint=TABLE_FORMATS + "; every row needs as many fields as the header (quote fields that hold the "
-            "separator)",
-        ) from exc
-    frame = with_lines(frame, record_lines(data, sep, len(frame), str(path)))
+            f"cannot read input table {path}: line {lines[0] if len(lines) else 2} has more fields than the header "
+            f"({len(frame.columns)})",
+            hint=ragged,
+        )
+    frame = with_lines(frame, lines)
     frame.columns = [str(c).strip() for c in frame.columns]
     for col in frame.columns:
         frame[col] = frame[col].str.strip()
