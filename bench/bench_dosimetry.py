@@ -38,26 +38,40 @@ def bench_spheres(baseline_cells: int) -> None:
 
     nucs = therapy_nuclides()
     masses = np.geomspace(MIN_MASS_G, MAX_MASS_G, 50)
-    for f in (ph.electron_kernels, ph._psi_gauss_table, ph._mu_en_table, ph._electron_range_table,
-              ph._alpha_range_table):
+    for f in (
+        ph.electron_path_kernels,
+        ph._psi_gauss_table,
+        ph._psi_bounded_table,
+        ph._displacement_node_table,
+        ph._mu_en_table,
+        ph._electron_range_table,
+        ph._alpha_range_table,
+        ph.alpha_path_kernels,
+    ):
         f.cache_clear()
     t0 = time.perf_counter()
     table = sphere_table(nucs, masses)
     dt = time.perf_counter() - t0
-    print(f"[1] sphere S-value table: {len(nucs)} nuclides x {len(masses)} masses = {len(table)} rows "
-          f"in {dt:.2f} s (target < 10 s); nuclides: {', '.join(nucs)}")
+    print(
+        f"[1] sphere S-value table: {len(nucs)} nuclides x {len(masses)} masses = {len(table)} rows "
+        f"in {dt:.2f} s (target < 10 s); nuclides: {', '.join(nucs)}"
+    )
     # baseline: one sphere() call per cell, on a sample of cells, extrapolated to the full table
     rng = np.random.default_rng(0)
-    cells = [(nucs[i % len(nucs)], float(masses[j])) for i, j in
-             zip(range(baseline_cells), rng.integers(0, len(masses), baseline_cells), strict=True)]
+    cells = [
+        (nucs[i % len(nucs)], float(masses[j]))
+        for i, j in zip(range(baseline_cells), rng.integers(0, len(masses), baseline_cells), strict=True)
+    ]
     t0 = time.perf_counter()
     for n, m in cells:
         sphere(n, m)
     per_cell = (time.perf_counter() - t0) / len(cells)
     base = per_cell * len(table)
-    print(f"    baseline: one sphere() per nuclide x mass: {per_cell * 1e3:.1f} ms/cell, "
-          f"{base:.1f} s for the table (extrapolated from {len(cells)} cells); ratio baseline/table = "
-          f"{base / dt:.1f}x")
+    print(
+        f"    baseline: one sphere() per nuclide x mass: {per_cell * 1e3:.1f} ms/cell, "
+        f"{base:.1f} s for the table (extrapolated from {len(cells)} cells); ratio baseline/table = "
+        f"{base / dt:.1f}x"
+    )
 
 
 def synthetic_tia(n_candidates: int, seed: int = 1) -> pd.DataFrame:
@@ -69,9 +83,20 @@ def synthetic_tia(n_candidates: int, seed: int = 1) -> pd.DataFrame:
     nuc = np.tile(np.repeat(nucs, len(organs)), n_candidates)
     org = np.tile(organs, n_candidates * len(nucs))
     tiac = rng.lognormal(1.0, 1.0, n)
-    return pd.DataFrame({"compound": comp, "radionuclide": "Ga-68", "organ": org, "nuclide": nuc, "tiac": tiac,
-                         "tiac_unit": "h/g", "tiac_low": 0.8 * tiac, "tiac_high": 1.2 * tiac,
-                         "extrapolated_fraction": 0.1, "flags": ""})
+    return pd.DataFrame(
+        {
+            "compound": comp,
+            "radionuclide": "Ga-68",
+            "organ": org,
+            "nuclide": nuc,
+            "tiac": tiac,
+            "tiac_unit": "h/g",
+            "tiac_low": 0.8 * tiac,
+            "tiac_high": 1.2 * tiac,
+            "extrapolated_fraction": 0.1,
+            "flags": "",
+        }
+    )
 
 
 def bench_doses(n_candidates: int) -> None:
@@ -83,13 +108,25 @@ def bench_doses(n_candidates: int) -> None:
     t0 = time.perf_counter()
     out = compute_doses(tia, {"organ_masses_g": {"salivary gland": 0.1}})
     dt = time.perf_counter() - t0
-    print(f"[2] compute_doses: {n_candidates} candidates x 10 organs x 5 nuclides = {len(tia)} TIAC rows -> "
-          f"{len(out['doses'])} dose rows, {len(out['chain_doses'])} chain rows, "
-          f"{len(out['therapeutic_index'])} TI rows, {len(out['nuclide_by_size'])} size rows in {dt:.2f} s "
-          f"(target < 10 s)")
+    print(
+        f"[2] compute_doses: {n_candidates} candidates x 10 organs x 5 nuclides = {len(tia)} TIAC rows -> "
+        f"{len(out['doses'])} dose rows, {len(out['chain_doses'])} chain rows, "
+        f"{len(out['therapeutic_index'])} TI rows, {len(out['nuclide_by_size'])} size rows in {dt:.2f} s "
+        f"(target < 10 s)"
+    )
     # baseline: bare per-row arithmetic with precomputed absorbed energies (parent nuclide only, no chain)
-    masses = {"tumour": 0.2, "kidney": 0.425, "liver": 1.375, "blood": 1.225, "salivary gland": 0.1,
-              "spleen": 0.0875, "lung": 0.175, "heart": 0.125, "muscle": 9.6, "brain": 0.425}
+    masses = {
+        "tumour": 0.2,
+        "kidney": 0.425,
+        "liver": 1.375,
+        "blood": 1.225,
+        "salivary gland": 0.1,
+        "spleen": 0.0875,
+        "lung": 0.175,
+        "heart": 0.125,
+        "muscle": 9.6,
+        "brain": 0.425,
+    }
     model = SphereModel(sorted(set(masses.values())))
     t0 = time.perf_counter()
     eabs = {}
@@ -100,8 +137,10 @@ def bench_doses(n_candidates: int) -> None:
             eabs[(nuc, organ)] = float(tot[list(model.masses_g).index(m)])
     dose = [t * eabs[(n, o)] * GY_FACTOR for t, n, o in zip(tia["tiac"], tia["nuclide"], tia["organ"], strict=True)]
     base = time.perf_counter() - t0
-    print(f"    baseline: bare D = TIAC x E_abs loop ({len(dose)} rows, parent only) in {base:.2f} s; "
-          f"ratio stage/baseline = {dt / base:.1f}x (the stage adds chains, marrow, cross-dose, TI, MTA, sizes)")
+    print(
+        f"    baseline: bare D = TIAC x E_abs loop ({len(dose)} rows, parent only) in {base:.2f} s; "
+        f"ratio stage/baseline = {dt / base:.1f}x (the stage adds chains, marrow, cross-dose, TI, MTA, sizes)"
+    )
 
 
 def main() -> None:

@@ -26,6 +26,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "tests"))
 from radiovector.contracts import contract  # noqa: E402
 from radiovector.store import ResultsStore, RunRecord, new_run_id  # noqa: E402
 from radiovector.store.crate import export_run, import_run  # noqa: E402
+from radiovector.store.signing import Keyring  # noqa: E402
 
 QUERIES = {
     "aggregate": "SELECT nuclide, count(*) AS n, avg(score) AS mean_score, max(mw) FROM candidates GROUP BY nuclide",
@@ -99,18 +100,27 @@ def main() -> None:
         t_commit, run_id = timed(lambda: commit(local, tables))
         print(f"run with {total:,} result rows committed to a local store in {t_commit:.2f} s")
 
+        keyring = Keyring(tmp_path / "config")  # a key of its own, trusted by the importing side
+        key, _ = keyring.create_key()
+        keyring.trust("bench", key.public_key)
         crate = tmp_path / "run.zip"
-        t_export, _ = timed(lambda: export_run(local, run_id, crate))
+        t_export, _ = timed(lambda: export_run(local, run_id, crate, key=key))
         t_plain_zip, _ = timed(lambda: plain_zip(tables, tmp_path / "plain.zip"))
         size = crate.stat().st_size / 1e6
-        print(f"export: {t_export:.2f} s ({size:.1f} MB crate); target < 20 s -> {t_export / 20:.2f} of the budget; "
-              f"baseline plain Parquet-in-zip {t_plain_zip:.2f} s (ratio {t_export / t_plain_zip:.1f}x)")
+        print(
+            f"export (signed): {t_export:.2f} s ({size:.1f} MB crate); target < 20 s -> "
+            f"{t_export / 20:.2f} of the budget; "
+            f"baseline plain Parquet-in-zip {t_plain_zip:.2f} s (ratio {t_export / t_plain_zip:.1f}x)"
+        )
         target = ResultsStore(tmp_path / "imported")
-        t_import, _ = timed(lambda: import_run(target, crate, {"institution": "bench"}))
+        t_import, _ = timed(lambda: import_run(target, crate, {"institution": "bench"}, keyring=keyring))
         t_plain_read, _ = timed(lambda: plain_unzip(tmp_path / "plain.zip"))
-        print(f"import (verify every sha256, then commit): {t_import:.2f} s; target < 20 s -> "
-              f"{t_import / 20:.2f} of the budget; baseline plain unzip+read {t_plain_read:.2f} s "
-              f"(ratio {t_import / t_plain_read:.1f}x)")
+        print(
+            f"import (verify every sha256 and the signature, stream the tables within the limits, commit): "
+            f"{t_import:.2f} s; target < 20 s -> "
+            f"{t_import / 20:.2f} of the budget; baseline plain unzip+read {t_plain_read:.2f} s "
+            f"(ratio {t_import / t_plain_read:.1f}x)"
+        )
         same = target.read("candidates", run_id).equals(local.read("candidates", run_id))
         print(f"round trip identical: {same}")
 
@@ -124,16 +134,29 @@ def main() -> None:
         t_start, server = timed(lambda: start_seaweed(tmp_path / "seaweedfs"))
         print(f"SeaweedFS S3 server on loopback started in {t_start:.1f} s ({server.endpoint})")
         try:
-            remote = ResultsStore(f"s3://{BUCKET}/bench", storage_options={
-                **{"AWS_ACCESS_KEY_ID": server.env()["AWS_ACCESS_KEY_ID"],
-                   "AWS_SECRET_ACCESS_KEY": server.env()["AWS_SECRET_ACCESS_KEY"]},
-            }, endpoint_url=server.endpoint)
-            t_remote_commit, _ = timed(lambda: remote.commit_run(
-                pa.Table.from_pylist([local.find_run(run_id)], schema=local.read("runs").schema), tables))
-            print(f"same run committed to s3://{BUCKET}/bench in {t_remote_commit:.2f} s "
-                  f"(local {t_commit:.2f} s, ratio {t_remote_commit / t_commit:.1f}x)")
-            print(f"{'query':<10} {'local s':>9} {'S3 s':>9} {'ratio':>7}   (best of 3; store opened per query, "
-                  "as `runs sql` does)")
+            remote = ResultsStore(
+                f"s3://{BUCKET}/bench",
+                storage_options={
+                    **{
+                        "AWS_ACCESS_KEY_ID": server.env()["AWS_ACCESS_KEY_ID"],
+                        "AWS_SECRET_ACCESS_KEY": server.env()["AWS_SECRET_ACCESS_KEY"],
+                    },
+                },
+                endpoint_url=server.endpoint,
+            )
+            t_remote_commit, _ = timed(
+                lambda: remote.commit_run(
+                    pa.Table.from_pylist([local.find_run(run_id)], schema=local.read("runs").schema), tables
+                )
+            )
+            print(
+                f"same run committed to s3://{BUCKET}/bench in {t_remote_commit:.2f} s "
+                f"(local {t_commit:.2f} s, ratio {t_remote_commit / t_commit:.1f}x)"
+            )
+            print(
+                f"{'query':<10} {'local s':>9} {'S3 s':>9} {'ratio':>7}   (best of 3; store opened per query, "
+                "as `runs sql` does)"
+            )
             for label, query in QUERIES.items():
                 t_local, a = timed(lambda q=query: ResultsStore(local.location).sql(q), repeat=3)
                 t_s3, b = timed(

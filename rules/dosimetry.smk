@@ -1,4 +1,5 @@
-# Dosimetry: absorbed doses (MIRD, sphere S-values), therapeutic indices, nuclide choice by tumour size.
+# Dosimetry: absorbed doses (MIRD, sphere S-values), therapeutic indices, nuclide choice by tumour size, and the
+# projection to the reference adult (human_doses, human_mta: patient MTA in GBq).
 
 DOSE_TABLES = list(stage_tables("dosimetry"))
 
@@ -7,6 +8,7 @@ if "biodistribution" in INPUTS:
     rule compute_doses:
         input:
             pk_tia=contract("pk_tia").path,
+            pk_params=contract("pk_params").path,
             candidate_nuclides=(
                 contract("candidate_nuclides").path if CANDIDATE_INPUTS else []
             ),

@@ -29,7 +29,7 @@ def main(smk):
         from radiovector.peptides.stage import score_peptides
 
         results.append(score_peptides(_accepted(smk, "peptides"), params, jobs=smk.threads))
-    tables = combine_candidate_results(*results)
+    tables = combine_candidate_results(*results, pareto_max_rows=int(params["pareto_max_rows"]))
     write_outputs(smk, tables)
     write_figures(tables["candidates"], Path(smk.output.figures))
 

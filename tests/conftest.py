@@ -9,6 +9,7 @@ import pytest
 import yaml
 
 from radiovector.cli import main
+from radiovector.store.signing import Keyring
 
 REPO = Path(__file__).resolve().parents[1]
 EXAMPLE_CONFIG = REPO / "config" / "config.yaml"
@@ -42,9 +43,21 @@ def example_config(tmp_path: Path) -> Path:
 
 
 @pytest.fixture(autouse=True)
-def _no_store_env(monkeypatch: pytest.MonkeyPatch) -> None:
+def _no_store_env(monkeypatch: pytest.MonkeyPatch, tmp_path_factory: pytest.TempPathFactory) -> None:
     monkeypatch.delenv("RADIOVECTOR_STORE", raising=False)
+    # keys and trusted keys of a fresh, empty configuration directory: no test reads or writes the user's own
+    monkeypatch.setenv("RADIOVECTOR_CONFIG_DIR", str(tmp_path_factory.mktemp("radiovector-config")))
     os.environ.setdefault("COLUMNS", "200")
+
+
+@pytest.fixture
+def own_key() -> Keyring:
+    """This test's laboratory: a signing key ``default`` in the test's configuration directory, trusted as
+    ``"test lab"``, so crates it exports are signed and import as verified (the defaults stay strict)."""
+    keyring = Keyring()
+    key, _ = keyring.create_key()
+    keyring.trust("test lab", key.public_key)
+    return keyring
 
 
 def run_cli(args: list[str], capsys: pytest.CaptureFixture[str]) -> tuple[int, str, str]:

@@ -35,3 +35,16 @@ def test_one_id_for_two_structures_is_an_error() -> None:
     pep = _result("peptide", [("X", "KEY-B", 0.8)])
     with pytest.raises(InputError, match="different structures"):
         combine_candidate_results(small, pep)
+
+
+def test_pareto_rank_is_recomputed_over_the_merged_table() -> None:
+    """Each stage ranks its own rows; after the merge a peptide on its own front can be dominated by a small
+    molecule that is better on every objective (Pareto dominance, Deb et al. IEEE TEC 2002;6:182)."""
+    small = _result("small_molecule", [("A", "KEY-A", 0.9)])
+    pep = _result("peptide", [("P", "KEY-P", 0.5)])
+    # d_ terms of two objectives (scoring.OBJECTIVES): A is better than P on both
+    for res, value in ((small, 0.9), (pep, 0.4)):
+        res["candidates"] = res["candidates"].assign(d_size=value, d_compatibility=value, pareto_rank=1)
+    out = combine_candidate_results(small, pep)
+    ranks = out["candidates"].set_index("candidate_id")["pareto_rank"]
+    assert ranks["A"] == 1 and ranks["P"] == 2

@@ -109,3 +109,23 @@ def test_measured_ti_of_an_incompatible_nuclide_does_not_hide_the_compatible_one
     d = build_dossier(_targets(), cands, nuclides, params={"max_target_rank": 1}, therapeutic_index=ti)
     prad = d[d.tumour_type == "PRAD"].set_index("nuclide")
     assert prad.loc["Ac-225", "recommended"] and not prad.loc["Lu-177", "recommended"]
+
+
+def test_patient_mta_decides_before_the_mouse_therapeutic_index() -> None:
+    """Issue 14: where the dosimetry stage projected the kinetics to the reference adult, the recommendation is the
+    nuclide with the higher projected patient tumour dose at the patient MTA, even against a higher mouse TI."""
+    cands, nuclides = _candidates()
+    ti = pd.DataFrame({"compound": ["A", "A"], "nuclide": ["Lu-177", "Ac-225"],
+                       "tumour_dose_gy_per_mbq": [4.0, 900.0], "ti_limiting_organ": [2.0, 3.0],
+                       "limiting_organ": ["kidney", "kidney"], "mta_mbq": [12.0, 0.01],
+                       "patient_mta_gbq": [40.0, 0.03], "patient_mta_low_gbq": [30.0, 0.02],
+                       "patient_mta_high_gbq": [50.0, 0.04], "patient_limiting_organ": ["kidney", "kidney"],
+                       "patient_limit_kind": ["bed", "bed"], "patient_sex": ["male", "male"],
+                       "patient_method": ["relative_mass", "relative_mass"],
+                       "tumour_dose_at_patient_mta_gy": [70.0, 60.0]})
+    pk_tia = pd.DataFrame({"compound": ["A"]})
+    d = build_dossier(_targets(), cands, nuclides, pk_tia, therapeutic_index=ti)
+    a = d[(d.candidate_id == "A") & (d.tumour_type == "PRAD")].set_index("nuclide")
+    assert a.loc["Lu-177", "recommended"] and not a.loc["Ac-225", "recommended"]
+    assert a.loc["Lu-177", "patient_mta_gbq"] == 40.0 and a.loc["Lu-177", "mta_mbq"] == 12.0
+    assert "projected patient MTA 40 GBq (30-50; kidney BED limit" in a.loc["Lu-177", "reason"]

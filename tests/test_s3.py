@@ -46,6 +46,7 @@ def _uri() -> str:
     return f"s3://{BUCKET}/stores/{uuid.uuid4().hex[:8]}"
 
 
+@pytest.mark.usefixtures("own_key")  # the crate is signed by this test's key, which it trusts
 def test_full_run_into_s3_then_query_export_and_import(
     s3_env: SeaweedS3, tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
@@ -83,6 +84,7 @@ def test_full_run_into_s3_then_query_export_and_import(
         if name != "runs":
             assert imported.read(name, run_id).equals(store.read(name, run_id)), name
     assert imported.get_run(run_id)["origin"]["institution"] == "Lab B"
+    assert imported.get_run(run_id)["signer_name"] == "test lab"
     code, out, _ = run_cli(["runs", "diff", run_id, run_id, "--table", "targets", "--store", other, "--json"], capsys)
     assert code == 0 and json.loads(out)["changed"] == 0
 
@@ -154,8 +156,9 @@ def test_empty_log_file_on_s3_is_refused(s3_env: SeaweedS3, capsys: pytest.Captu
     store = ResultsStore(uri)
     for _ in range(2):
         now = datetime.now(UTC)
-        store.commit_run(RunRecord(run_id=new_run_id(), status="succeeded", started_at=now, finished_at=now,
-                                   config={}), {})
+        store.commit_run(
+            RunRecord(run_id=new_run_id(), status="succeeded", started_at=now, finished_at=now, config={}), {}
+        )
     handler = DeltaStorageHandler(uri, options=store.storage_options)
     handler.open_output_stream("runs/_delta_log/00000000000000000001.json").close()  # now 0 bytes
     for args in (["list"], ["check"]):

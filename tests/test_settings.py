@@ -42,13 +42,16 @@ OLD_DEFAULTS = {
         "nuclides": [], "profile": "renal_small_molecule", "profiles": {}, "pareto_max_rows": 5000,
         "source": "candidates", "alerts": True, "qed_sa": True,
         "interval": 0.9,  # new (issue 17): coverage of the affinity model's prediction interval
+        "max_heavy_atoms": 500, "max_smiles_length": 10000,  # new (issue 18): size limits, checked before RDKit
         "peptides": {"profile": "peptide", "monomer_files": [], "reference_peptides": None,
                      "proteases": ["trypsin", "chymotrypsin", "neprilysin", "dpp4", "aminopeptidase",
-                                   "carboxypeptidase"]},
+                                   "carboxypeptidase"],
+                     "max_sequence_length": 2000, "max_residues": 150, "max_heavy_atoms": 1000},  # issue 18
     },
     "design": {"building_blocks": "", "chunk_size": 50000, "nuclides": [], "profile": "renal_small_molecule",
                "profiles": {}, "top_n": 1000, "alerts": True, "qed_sa": True,
-               "selection": "bounded"},  # added by issue 16 (bounded selection; same design_space as exhaustive)
+               "selection": "bounded",  # added by issue 16 (bounded selection; same design_space as exhaustive)
+               "max_heavy_atoms": 500, "max_smiles_length": 10000},  # added by issue 18 (size limits)
     "pk": {
         "models": ["mono", "uptake2", "uptake3", "bi", "tri"], "error_model": "auto", "n_starts": 2,
         "n_bootstrap": 1000, "ci_level": 0.95, "seed": 20240601, "therapy_nuclides": [], "nca_t0": "first",
@@ -63,7 +66,10 @@ OLD_DEFAULTS = {
         "photon_cross_dose": True, "rbe_alpha": 5.0, "max_daughter_half_life_h": 8760.0,
         "redistributing_daughter": {}, "ti_organs": ["kidney", "red marrow", "salivary gland"],
         "dose_limits_gy": {"kidney": 23.0, "red marrow": 2.0, "salivary gland": 32.0, "liver": 30.0, "lung": 17.5},
-        "mta_dose": "rbe_weighted",
+        "mta_dose": "rbe_weighted", "human_projection": True,
+        "projection_methods": ["relative_mass", "relative_mass_allometric", "none"],
+        "projection_method": "relative_mass", "allometric_time_scaling": False, "allometric_exponent": 0.25,
+        "patient_sexes": ["male", "female"], "patient_sex": "male", "human_tumour_mass_g": 10.0, "limits_file": "",
         "therapy_nuclides": ["Lu-177", "Y-90", "Tb-161", "Cu-67", "I-131", "Sc-47", "Ac-225", "Pb-212", "Th-227",
                              "Bi-213", "At-211"],
         "compatibility_levels": ["compatible", "possible"],

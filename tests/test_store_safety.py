@@ -23,8 +23,12 @@ from test_crate import _commit
 from radiovector.contracts import ContractError, contract
 from radiovector.errors import StoreError
 from radiovector.store import ResultsStore, RunRecord, new_run_id
-from radiovector.store.crate import MANIFEST, METADATA, RUN_FILE, export_run, import_run
+from radiovector.store.crate import MANIFEST, METADATA, RUN_FILE, SIGNATURE, export_run, import_run
 from radiovector.store.delta import DamagedStore
+from radiovector.store.signing import Keyring, SigningKey, sign_crate
+
+#: every crate here is signed by the test's own key, which it trusts (tests/conftest.py)
+pytestmark = pytest.mark.usefixtures("own_key")
 
 RUN = "20260101T120000Z-aaaaaa"
 TABLES = {"targets": 3, "candidates": 2, "pk_fits": 1, "inputs": 2, "rejects": 1}
@@ -41,8 +45,13 @@ def crate(tmp_path: Path) -> Path:
 
 def _record(run_id: str | None = None, started: datetime | None = None) -> RunRecord:
     now = datetime.now(UTC)
-    return RunRecord(run_id=new_run_id() if run_id is None else run_id, status="succeeded", started_at=started or now,
-                     finished_at=started or now, config={"title": "t"})
+    return RunRecord(
+        run_id=new_run_id() if run_id is None else run_id,
+        status="succeeded",
+        started_at=started or now,
+        finished_at=started or now,
+        config={"title": "t"},
+    )
 
 
 def _targets(n: int) -> pa.Table:
@@ -165,9 +174,16 @@ except StoreError as exc:
 def test_two_processes_importing_one_crate_at_once_leave_one_copy(crate: Path, tmp_path: Path) -> None:
     store = tmp_path / "site-b"
     start_at = time.time() + 4.0
-    procs = [subprocess.Popen([sys.executable, "-c", _IMPORTER, str(store), str(crate), str(start_at)],
-                              stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env=os.environ.copy())
-             for _ in range(2)]
+    procs = [
+        subprocess.Popen(
+            [sys.executable, "-c", _IMPORTER, str(store), str(crate), str(start_at)],
+            stdout=subprocess.PIPE,
+            stderr=subprocess.PIPE,
+            text=True,
+            env=os.environ.copy(),
+        )
+        for _ in range(2)
+    ]
     results = [(p.wait(timeout=180), *p.communicate()) for p in procs]
     assert sorted(code for code, _, _ in results) == [0, 3], results
     assert all("already in the store" in out for code, out, _ in results if code == 3)
@@ -182,8 +198,10 @@ def test_run_ids_are_validated_on_commit(store_path: Path, bad: str) -> None:
     assert not store_path.exists()
 
 
-def _forge(src: Path, dst: Path, change: dict[str, bytes]) -> None:
-    """A crate with members replaced and every checksum recomputed (manifest and metadata): it verifies."""
+def _forge(src: Path, dst: Path, change: dict[str, bytes], sign_with: SigningKey | None = None) -> None:
+    """A crate with members replaced and every checksum recomputed (manifest and metadata): its checksums verify.
+    Its old signature is kept (and no longer matches), or, with ``sign_with``, replaced by a new signature over
+    the forged files made with that key (a partner whose key is trusted, or an attacker's own key)."""
     with zipfile.ZipFile(src) as archive:
         members = {n: archive.read(n) for n in archive.namelist()}
     members.update(change)
@@ -194,8 +212,16 @@ def _forge(src: Path, dst: Path, change: dict[str, bytes]) -> None:
         if entity.get("@id") in members:
             entity["sha256"] = hashlib.sha256(members[entity["@id"]]).hexdigest()
     members[METADATA] = json.dumps(metadata).encode()
-    members[MANIFEST] = "".join(f"{hashlib.sha256(data).hexdigest()}  {name}\n"
-                                for name, data in sorted(members.items()) if name != MANIFEST).encode()
+    members[MANIFEST] = "".join(
+        f"{hashlib.sha256(data).hexdigest()}  {name}\n"
+        for name, data in sorted(members.items())
+        if name not in (MANIFEST, SIGNATURE)
+    ).encode()
+    if sign_with is not None:
+        files = [(n, hashlib.sha256(d).hexdigest(), len(d)) for n, d in members.items() if n != SIGNATURE]
+        doc = json.loads(members[RUN_FILE])
+        signature = sign_crate(sign_with, doc["run"].get("run_id"), doc.get("crate_format"), files)
+        members[SIGNATURE] = json.dumps(signature).encode()
     with zipfile.ZipFile(dst, "w") as archive:
         for name, data in members.items():
             archive.writestr(name, data)
@@ -221,14 +247,19 @@ def test_forged_crates_are_refused_before_any_write(crate: Path, tmp_path: Path)
         "bad_status": ({RUN_FILE: _run_doc(crate, status="hacked")}, "invalid run record"),
         "bad_time": ({RUN_FILE: _run_doc(crate, started_at="yesterday")}, "invalid run record"),
         "bad_tables_json": ({RUN_FILE: _run_doc(crate, tables_json="{not json")}, "invalid run record"),
-        "undeclared_table": ({RUN_FILE: _run_doc(crate, tables_json=json.dumps(
-            {**tables_json, "evil": {"rows": 3}})), "tables/evil.parquet": buffer.getvalue()}, "no contract declares"),
+        "undeclared_table": (
+            {
+                RUN_FILE: _run_doc(crate, tables_json=json.dumps({**tables_json, "evil": {"rows": 3}})),
+                "tables/evil.parquet": buffer.getvalue(),
+            },
+            "no contract declares",
+        ),
         "uncastable_column": ({"tables/targets.parquet": buffer.getvalue()}, "cannot be read as float64"),
     }
     # the last table in name order fails its contract: no earlier table may have been written
     for name, (change, match) in cases.items():
         forged = tmp_path / f"{name}.zip"
-        _forge(crate, forged, change)
+        _forge(crate, forged, change, sign_with=Keyring().signing_key())  # signed by a trusted key, even
         target = ResultsStore(tmp_path / f"site-{name}")
         with pytest.raises((StoreError, ContractError), match=match) as info:
             import_run(target, forged)
@@ -257,14 +288,17 @@ def test_store_format_1_tables_stay_readable_and_evolve(tmp_path: Path) -> None:
     row = _record(old).to_arrow()
     write_deltalake(store.table_uri("runs"), row.drop_columns(["commit_id", "committed_at"]), mode="append")
     for rid in (old, "20250101T000000Z-dead00"):  # a committed run, and one that crashed
-        write_deltalake(store.table_uri("targets"), _targets(2).add_column(0, "run_id", pa.array([rid] * 2)),
-                        mode="append")
+        write_deltalake(
+            store.table_uri("targets"), _targets(2).add_column(0, "run_id", pa.array([rid] * 2)), mode="append"
+        )
     assert store.visible_run_ids() == [old] and store.read("targets").num_rows == 2
     new = store.commit_run(_record(), {"targets": _targets(3)})
     assert store.runs()["run_id"].tolist() == [old, new]
     assert store.read("targets", old).num_rows == 2 and store.read("targets", new).num_rows == 3
     assert store.sql("SELECT run_id, count(*) AS n FROM targets GROUP BY 1 ORDER BY 1").to_pylist() == [
-        {"run_id": old, "n": 2}, {"run_id": new, "n": 3}]
+        {"run_id": old, "n": 2},
+        {"run_id": new, "n": 3},
+    ]
     assert store.orphan_rows() == {"targets": 2}
     assert store.clean_orphans(timedelta(0), force=True) == {"targets": 2}
     assert store.read("targets").num_rows == 5 and RUNS_SCHEMA.names == store.read("runs").column_names
@@ -301,21 +335,28 @@ def test_sql_is_read_only(tmp_path: Path, query: str, match: str) -> None:
     assert not (tmp_path / "out.csv").exists() and not (tmp_path / "x.db").exists()
 
 
-def test_sql_sees_only_committed_rows_and_allows_with_select(tmp_path: Path, capsys: pytest.CaptureFixture[str]
-                                                             ) -> None:
+def test_sql_sees_only_committed_rows_and_allows_with_select(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
     store = ResultsStore(tmp_path / "s")
     good = store.commit_run(_record(), {"targets": _targets(2)})
     store._append("targets", _targets(5), "20260101T000000Z-0dead0")  # a crashed run's rows
-    tables = store.sql("SELECT table_name FROM duckdb_tables() UNION ALL SELECT view_name FROM duckdb_views() "
-                       "WHERE NOT internal").column("table_name").to_pylist()
+    tables = (
+        store.sql(
+            "SELECT table_name FROM duckdb_tables() UNION ALL SELECT view_name FROM duckdb_views() WHERE NOT internal"
+        )
+        .column("table_name")
+        .to_pylist()
+    )
     for name in tables:  # every relation reachable by name holds committed rows only
         if name != "runs":
             ids = store.sql(f'SELECT DISTINCT run_id FROM "{name}"').column("run_id").to_pylist()
             assert ids == [good], name
     assert store.sql("WITH t AS (SELECT * FROM targets) SELECT count(*) AS n FROM t").to_pylist() == [{"n": 2}]
     assert "commit_id" not in store.sql("SELECT * FROM targets").column_names
-    code, _, err = run_cli(["runs", "sql", "SELECT * FROM read_csv('/etc/passwd')", "--store", str(tmp_path / "s")],
-                           capsys)
+    code, _, err = run_cli(
+        ["runs", "sql", "SELECT * FROM read_csv('/etc/passwd')", "--store", str(tmp_path / "s")], capsys
+    )
     assert code == 1 and "Traceback" not in err and "root:" not in err
 
 
@@ -325,8 +366,9 @@ def _newest_log(store: ResultsStore, table: str) -> Path:
 
 
 @pytest.mark.parametrize("damage", ["empty", "truncated"])
-def test_damaged_runs_log_is_refused_everywhere(tmp_path: Path, capsys: pytest.CaptureFixture[str], crate: Path,
-                                                damage: str) -> None:
+def test_damaged_runs_log_is_refused_everywhere(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str], crate: Path, damage: str
+) -> None:
     location = tmp_path / "s"
     store = ResultsStore(location)
     store.commit_run(_record(), {"targets": _targets(2)})
@@ -334,9 +376,14 @@ def test_damaged_runs_log_is_refused_everywhere(tmp_path: Path, capsys: pytest.C
     log = _newest_log(store, "runs")
     log.write_bytes(b"" if damage == "empty" else log.read_bytes()[: log.stat().st_size // 2])
     fresh = ResultsStore(location)
-    for call in (fresh.runs, lambda: fresh.read("targets"), lambda: fresh.sql("SELECT 1"),
-                 lambda: fresh.clean_orphans(timedelta(0), force=True),
-                 lambda: fresh.commit_run(_record(), {}), lambda: import_run(fresh, crate)):
+    for call in (
+        fresh.runs,
+        lambda: fresh.read("targets"),
+        lambda: fresh.sql("SELECT 1"),
+        lambda: fresh.clean_orphans(timedelta(0), force=True),
+        lambda: fresh.commit_run(_record(), {}),
+        lambda: import_run(fresh, crate),
+    ):
         with pytest.raises(DamagedStore, match="damaged|cannot read the Delta log") as info:
             call()
         assert "runs check" in str(info.value)
@@ -352,15 +399,15 @@ def test_damaged_runs_log_is_refused_everywhere(tmp_path: Path, capsys: pytest.C
 
 
 # ------------------------------------------------------------------------------------------ clean-up
-def test_clean_with_a_short_grace_is_refused_without_force(tmp_path: Path, capsys: pytest.CaptureFixture[str]
-                                                          ) -> None:
+def test_clean_with_a_short_grace_is_refused_without_force(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
     store = ResultsStore(tmp_path / "s")
     store._append("targets", _targets(4), "20260101T000000Z-0dead0")
     code, _, err = run_cli(["runs", "clean", "--grace-minutes", "0", "--store", str(tmp_path / "s")], capsys)
     assert code == 1 and "safe minimum" in err
     assert store.orphan_rows() == {"targets": 4}
-    code, out, _ = run_cli(["runs", "clean", "--grace-minutes", "0", "--force", "--json", "--store",
-                            str(tmp_path / "s")], capsys)
+    code, out, _ = run_cli(
+        ["runs", "clean", "--grace-minutes", "0", "--force", "--json", "--store", str(tmp_path / "s")], capsys
+    )
     assert code == 0 and json.loads(out) == {"deleted_rows": {"targets": 4}}
 
 

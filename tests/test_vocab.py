@@ -67,7 +67,7 @@ def test_every_mass_row_carries_a_reference():
         "muscle": 0.384, "skin": 0.165, "gut": 0.042, "blood": 0.049}
     assert organs.REFERENCE_BODY_MASS_G == 25.0
     with pytest.raises(ValueError, match="species"):
-        organs.organ_fractions("human")  # no checkable ICRP 89 source was at hand: not tabulated
+        organs.organ_fractions("human")  # ICRP 89 adults are absolute masses: human_organ_masses.csv
 
 
 def test_whole_blood_gives_red_marrow_rows_end_to_end():

@@ -2,7 +2,9 @@
 
 ``radiovector run`` = validate config -> clean stale orphans -> snakemake (incremental: only what changed
 reruns) -> read the run manifest -> commit result tables, inputs and rejects -> commit the ``runs`` row.
-A workflow failure is committed as a ``failed`` run carrying the error, with no result tables.
+A workflow failure is committed as a ``failed`` run carrying the error, with no result tables; an interrupt
+(Ctrl-C, SIGTERM) while the workflow runs stops Snakemake and commits an ``interrupted`` run, with no result tables
+(see :mod:`radiovector.interrupts`; an interrupt during the commit lets the commit finish).
 """
 
 from __future__ import annotations
@@ -10,8 +12,10 @@ from __future__ import annotations
 import json
 import re
 import shutil
+import signal
 import subprocess
 import sys
+import threading
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
@@ -21,9 +25,11 @@ from typing import Any
 import pandas as pd
 import yaml
 
+from radiovector import interrupts
 from radiovector.config import load_config
 from radiovector.contracts import conform, contract, read_table
 from radiovector.errors import RadioVectorError
+from radiovector.interrupts import Interrupted
 from radiovector.io.tables import rejects_frame as rejects_frame_of
 from radiovector.paths import project_root, snakefile
 from radiovector.scripting import ERROR_MARK
@@ -43,9 +49,7 @@ class RunOutcome:
     error: str | None = None
 
 
-def snakemake_command(
-    config_file: Path, workdir: Path, cores: int, extra_args: Sequence[str] = ()
-) -> list[str]:
+def snakemake_command(config_file: Path, workdir: Path, cores: int, extra_args: Sequence[str] = ()) -> list[str]:
     """The Snakemake command line `radiovector run` executes."""
     return [
         sys.executable,
@@ -79,11 +83,19 @@ def _user_error_from_log(lines: Sequence[str]) -> str | None:
 
 
 def run_snakemake(
-    command: Sequence[str], log_path: Path, on_progress: Callable[[int, int], None] | None = None
+    command: Sequence[str],
+    log_path: Path,
+    on_progress: Callable[[int, int], None] | None = None,
+    workdir: Path | None = None,
 ) -> tuple[int, list[str]]:
-    """Run Snakemake, teeing its output to ``log_path`` and reporting 'N of M steps' progress."""
+    """Run Snakemake, teeing its output to ``log_path`` and reporting 'N of M steps' progress.
+
+    Snakemake runs in its own session and dies with this process (:mod:`radiovector.interrupts`); with
+    ``workdir`` its pid is recorded as the holder of the workdir's lock. Any exception here (an
+    :class:`~radiovector.interrupts.Interrupted` above all) stops Snakemake before it propagates."""
     log_path.parent.mkdir(parents=True, exist_ok=True)
     lines: list[str] = []
+    locked_before = workdir is not None and interrupts.has_lock(workdir)  # someone else's: Snakemake will say so
     with (
         open(log_path, "w") as log,
         subprocess.Popen(
@@ -93,18 +105,43 @@ def run_snakemake(
             text=True,
             cwd=project_root(),
             bufsize=1,
+            start_new_session=True,
+            preexec_fn=interrupts.die_with_parent(),
         ) as proc,
     ):
         if proc.stdout is None:  # stdout=PIPE always gives a stream
             raise RuntimeError("snakemake subprocess has no stdout pipe")
-        for line in proc.stdout:
-            log.write(line)
-            lines.append(line.rstrip("\n"))
-            match = _PROGRESS.search(line)
-            if match and on_progress:
-                on_progress(int(match.group(1)), int(match.group(2)))
-        returncode = proc.wait()
+        if workdir is not None:
+            interrupts.record_holder(workdir, proc.pid)
+        try:
+            for line in proc.stdout:
+                log.write(line)
+                lines.append(line.rstrip("\n"))
+                match = _PROGRESS.search(line)
+                if match and on_progress:
+                    on_progress(int(match.group(1)), int(match.group(2)))
+            returncode = proc.wait()
+        except BaseException:
+            with interrupts.deferred_signals():  # a second Ctrl-C must not leave Snakemake running
+                drain = threading.Thread(target=_drain, args=(proc.stdout, log), daemon=True)
+                drain.start()  # Snakemake's last words go to the log; a pipe kept open cannot block us
+                interrupts.stop_child(proc)
+                drain.join(timeout=5)
+            raise
+        finally:
+            # the record stays while a lock Snakemake took is left (it was killed): the next run removes that lock
+            if workdir is not None and proc.poll() is not None and (locked_before or not interrupts.has_lock(workdir)):
+                interrupts.clear_holder(workdir, proc.pid)
     return returncode, lines
+
+
+def _drain(stream, log) -> None:
+    """Copy what is left in ``stream`` to ``log`` (best effort: the log may be closed meanwhile)."""
+    try:
+        for line in stream:
+            log.write(line)
+    except (OSError, ValueError):
+        pass
 
 
 def collect_tables(manifest: dict[str, Any]) -> tuple[dict[str, pd.DataFrame], dict[str, dict[str, Any]]]:
@@ -150,7 +187,21 @@ def run_pipeline(
     on_progress: Callable[[int, int], None] | None = None,
     on_status: Callable[[str], None] | None = None,
 ) -> RunOutcome:
-    """Run the workflow on ``config_path`` and commit the run to ``store``; see the module docstring."""
+    """Run the workflow on ``config_path`` and commit the run to ``store``; see the module docstring.
+
+    SIGINT and SIGTERM raise :class:`~radiovector.interrupts.Interrupted` (its message says what was committed)."""
+    with interrupts.raising_on_signals():
+        return _run_pipeline(config_path, store, cores, extra_args, on_progress, on_status)
+
+
+def _run_pipeline(
+    config_path: Path,
+    store: ResultsStore,
+    cores: int,
+    extra_args: Sequence[str],
+    on_progress: Callable[[int, int], None] | None,
+    on_status: Callable[[str], None] | None,
+) -> RunOutcome:
     status = on_status or (lambda message: None)
     config = load_config(config_path)
     store.check_writable()
@@ -164,12 +215,34 @@ def run_pipeline(
     resolved_config = workdir / "config.resolved.yaml"
     resolved_config.write_text(yaml.safe_dump(config, sort_keys=False))  # key order is meaning (organ panel)
     commit, dirty = git_state(project_root())
+    if interrupts.release_stale_lock(
+        workdir, snakemake_command(resolved_config, workdir, 1, ["--unlock", "--quiet"]), project_root()
+    ):
+        status(f"removed the stale Snakemake lock of a killed earlier run in {workdir}")
     status(f"run {run_id}: running the workflow in {workdir}")
-    code, lines = run_snakemake(
-        snakemake_command(resolved_config, workdir, cores, extra_args),
-        workdir / "logs" / "runs" / f"{run_id}.snakemake.log",
-        on_progress,
-    )
+    log_path = workdir / "logs" / "runs" / f"{run_id}.snakemake.log"
+    try:
+        code, lines = run_snakemake(
+            snakemake_command(resolved_config, workdir, cores, extra_args), log_path, on_progress, workdir
+        )
+    except Interrupted as exc:
+        record = RunRecord(
+            run_id=run_id,
+            status="interrupted",
+            error=f"interrupted by {exc.name} while the workflow ran; Snakemake was stopped (log: {log_path})",
+            started_at=started,
+            finished_at=datetime.now(UTC),
+            config=config,
+            git_commit=commit,
+            git_dirty=dirty,
+        )
+        with interrupts.deferred_signals():
+            store.commit_run(record, {})
+        raise Interrupted(
+            exc.signum,
+            f"run {run_id} interrupted by {exc.name}: Snakemake stopped; recorded in {store.location} as "
+            "interrupted, no result tables committed",
+        ) from None
     if code != 0:
         error = _user_error_from_log(lines) or "\n".join(lines[-25:])
         record = RunRecord(
@@ -182,7 +255,8 @@ def run_pipeline(
             git_commit=commit,
             git_dirty=dirty,
         )
-        store.commit_run(record, {})
+        with interrupts.deferred_signals():
+            store.commit_run(record, {})
         return RunOutcome(run_id, "failed", None, {}, {}, error=error)
     manifest = json.loads((workdir / "manifest.json").read_text())
     tables, meta = collect_tables(manifest)
@@ -200,9 +274,7 @@ def run_pipeline(
         finished_at=datetime.now(UTC),
         config=config,
         inputs={
-            name: {
-                k: s[k] for k in ("path", "sha256", "size_bytes", "rows_in", "rows_accepted", "rows_rejected")
-            }
+            name: {k: s[k] for k in ("path", "sha256", "size_bytes", "rows_in", "rows_accepted", "rows_rejected")}
             for name, s in manifest["inputs"].items()
         },
         tables=meta,
@@ -210,5 +282,12 @@ def run_pipeline(
         git_dirty=dirty,
         report_path=str(report_path) if report_path else None,
     )
-    store.commit_run(record, tables)
+    with interrupts.deferred_signals() as pending:  # the commit is atomic and short: let it finish
+        store.commit_run(record, tables)
+    if pending:
+        raise Interrupted(
+            pending[0],
+            f"interrupted by {signal.Signals(pending[0]).name} after run {run_id} was committed "
+            f"(succeeded) to {store.location}",
+        )
     return RunOutcome(run_id, "succeeded", report_path, meta, record.inputs)

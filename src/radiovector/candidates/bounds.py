@@ -46,6 +46,7 @@ from rdkit.Chem import Crippen, MolSurf, rdMolDescriptors
 from radiovector.candidates import scoring
 from radiovector.candidates.descriptors import net_charge_ph74
 from radiovector.candidates.enumerate import DesignSpace, build
+from radiovector.candidates.limits import DEFAULT_LIMITS, SizeLimits
 from radiovector.candidates.recognition import compatibility, recognise
 from radiovector.candidates.standardise import inchikey_of, parse_smiles, standardise_mol
 from radiovector.errors import ConfigError
@@ -79,19 +80,19 @@ def classify(profile: dict, alerts: bool, qed_sa: bool) -> dict[str, str]:
     return out
 
 
-def cheap_values(smiles: str, nuclides: list[str], need: frozenset[str] = frozenset(CHEAP_COLUMNS)
-                 ) -> tuple[dict | None, str]:
+def cheap_values(smiles: str, nuclides: list[str], need: frozenset[str] = frozenset(CHEAP_COLUMNS),
+                 limits: SizeLimits = DEFAULT_LIMITS) -> tuple[dict | None, str]:
     """The cheap columns of one conjugate, parsed and standardised exactly as full scoring does, or
     (None, full scoring's reject reason)."""
-    mol, reason = parse_smiles(smiles)
-    return cheap_from_mol(mol, nuclides, need) if mol is not None else (None, reason)
+    mol, reason = parse_smiles(smiles, limits)
+    return cheap_from_mol(mol, nuclides, need, limits) if mol is not None else (None, reason)
 
 
-def cheap_from_mol(mol: Chem.Mol, nuclides: list[str], need: frozenset[str] = frozenset(CHEAP_COLUMNS)
-                   ) -> tuple[dict | None, str]:
+def cheap_from_mol(mol: Chem.Mol, nuclides: list[str], need: frozenset[str] = frozenset(CHEAP_COLUMNS),
+                   limits: SizeLimits = DEFAULT_LIMITS) -> tuple[dict | None, str]:
     """:func:`cheap_values` of a sanitised molecule; only the descriptors in ``need`` are computed (logP and
     TPSA cost most)."""
-    std = standardise_mol(mol, inchikey=False)
+    std = standardise_mol(mol, inchikey=False, limits=limits)
     if not std.ok:
         return None, std.reason
     m = std.mol
@@ -131,16 +132,17 @@ def zip_blocks(blocks: tuple) -> Chem.Mol | None:
 def _cheap_range(args: tuple) -> tuple[list[int], list[dict], list[tuple[int, str, str, str]]]:
     """Cheap values of conjugates ``start .. stop - 1``, from the zipped molecule (no SMILES round trip: the
     same molecule up to atom order, so the same values up to floating-point rounding, which the raised bounds
-    cover). A conjugate that fails is redone through its SMILES as full scoring does, for the same reason text."""
-    space, start, stop, nuclides, need = args
+    cover). A conjugate that fails (or is above the size limits) is redone through its SMILES as full scoring
+    does, for the same reason text."""
+    space, start, stop, nuclides, need, limits = args
     idx, rows, bad = [], [], []
     for index in range(start, stop):
         blocks = space.combination(index)
         zipped = zip_blocks(blocks)
-        row = cheap_from_mol(zipped, nuclides, need)[0] if zipped is not None else None
+        row = cheap_from_mol(zipped, nuclides, need, limits)[0] if zipped is not None else None
         if row is None:
-            cid, smi = build(blocks)
-            row, reason = cheap_values(smi, nuclides, need)
+            cid, smi = build(blocks)  # safe: every block is within the limits (load_blocks), at most 4 blocks
+            row, reason = cheap_values(smi, nuclides, need, limits)
             if row is None:
                 bad.append((index, cid, smi, reason))
                 continue
@@ -163,7 +165,9 @@ def cheap_pass(space: DesignSpace, start: int, stop: int, cfg: dict, jobs: int =
     step = 2000
     profile = _profile(cfg)
     need = frozenset(spec["column"] for spec in profile["components"].values())
-    tasks = [(space, a, min(stop, a + step), list(cfg["nuclides"]), need) for a in range(start, stop, step)]
+    limits = SizeLimits.of(cfg)
+    tasks = [(space, a, min(stop, a + step), list(cfg["nuclides"]), need, limits)
+             for a in range(start, stop, step)]
     idx, rows, bad = [], [], []
     if jobs > 1 and len(tasks) > 1:
         with _pool(jobs) as pool:
@@ -273,7 +277,7 @@ class Selector:
 
     def _key(self, pos: int) -> str:
         if pos not in self.keys:
-            key, failure = _key_of(self.space, int(self.index[pos]))
+            key, failure = _key_of(self.space, int(self.index[pos]), SizeLimits.of(self.cfg))
             self.keys[pos] = key
             self.inchikeys_computed += 1
             if not key:
@@ -287,7 +291,7 @@ class Selector:
         if self.jobs < 2 or len(todo) < 200:
             return
         parts = [todo[k::self.jobs * 2] for k in range(self.jobs * 2)]
-        tasks = [(self.space, [int(self.index[p]) for p in part]) for part in parts if part]
+        tasks = [(self.space, [int(self.index[p]) for p in part], SizeLimits.of(self.cfg)) for part in parts if part]
         with _pool(self.jobs) as pool:
             for part, keys in zip([p for p in parts if p], pool.map(_keys_of, tasks), strict=True):
                 for pos, (key, failure) in zip(part, keys, strict=True):
@@ -396,19 +400,19 @@ class Selector:
         return {"front_rounds": rounds, "objectives": [c[4:] for c in usable]}
 
 
-def _key_of(space: DesignSpace, index: int) -> tuple[str, str]:
+def _key_of(space: DesignSpace, index: int, limits: SizeLimits = DEFAULT_LIMITS) -> tuple[str, str]:
     """(InChIKey, "") of conjugate ``index`` as full scoring computes it, or ("", full scoring's reason)."""
     _, smi = build(space.combination(index))
-    mol, failure = parse_smiles(smi)
-    std = standardise_mol(mol, inchikey=False) if mol is not None else None
+    mol, failure = parse_smiles(smi, limits)
+    std = standardise_mol(mol, inchikey=False, limits=limits) if mol is not None else None
     if std is not None and std.ok:
         return inchikey_of(std)
     return "", failure if std is None else std.reason
 
 
 def _keys_of(args: tuple) -> list[tuple[str, str]]:
-    space, indices = args
-    return [_key_of(space, i) for i in indices]
+    space, indices, limits = args
+    return [_key_of(space, i, limits) for i in indices]
 
 
 def _score_key(row: pd.Series) -> tuple[float, str]:

@@ -4,18 +4,21 @@ from __future__ import annotations
 
 import pandas as pd
 
+from radiovector.candidates.scoring import pareto_ranks
 from radiovector.errors import InputError
 
 #: When the same structure (InChIKey) comes from both inputs, keep the row with the richer annotation.
 _KIND_PREFERENCE = {"peptide": 0, "small_molecule": 1}
 
 
-def combine_candidate_results(*results: dict[str, pd.DataFrame]) -> dict[str, pd.DataFrame]:
+def combine_candidate_results(*results: dict[str, pd.DataFrame], pareto_max_rows: int = 5000
+                              ) -> dict[str, pd.DataFrame]:
     """Concatenate candidate-stage results into one table per kind, one row per structure, ranked by score.
 
     A structure given twice (same InChIKey, e.g. DOTATATE as SMILES and as a sequence) keeps one row, the
     peptide's (it carries the sequence-level columns), with every input id in ``ids``. Two different structures
-    under one id are an input error. ``rank`` is recomputed over all candidates (score, then id).
+    under one id are an input error. ``rank`` and ``pareto_rank`` are recomputed over all candidates (score, then
+    id; a peptide on its own stage's front may be dominated by a small molecule).
     """
     results = tuple(r for r in results if r)
     if len(results) == 1:
@@ -38,6 +41,8 @@ def combine_candidate_results(*results: dict[str, pd.DataFrame]) -> dict[str, pd
         )
     candidates = candidates.sort_values(["score", "candidate_id"], ascending=[False, True], kind="stable")
     candidates["rank"] = range(1, len(candidates) + 1)
+    if "pareto_rank" in candidates.columns:
+        candidates["pareto_rank"] = pareto_ranks(candidates, pareto_max_rows)
     kept = set(candidates["candidate_id"])
     nuclides = pd.concat([r["candidate_nuclides"] for r in results], ignore_index=True)
     nuclides = nuclides[nuclides["candidate_id"].isin(kept)].drop_duplicates(["candidate_id", "nuclide"])

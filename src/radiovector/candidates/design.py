@@ -64,7 +64,8 @@ def _objective_values(frame: pd.DataFrame) -> np.ndarray:
 
 def _score_params(cfg: dict) -> dict:
     return {"nuclides": cfg["nuclides"], "profile": cfg["profile"], "profiles": cfg["profiles"],
-            "alerts": cfg["alerts"], "qed_sa": cfg["qed_sa"], "source": "design"}
+            "alerts": cfg["alerts"], "qed_sa": cfg["qed_sa"], "source": "design",
+            "max_heavy_atoms": cfg["max_heavy_atoms"], "max_smiles_length": cfg["max_smiles_length"]}
 
 
 def bound_chunk(space: DesignSpace, chunk: int, chunk_size: int, params: dict, jobs: int = 1,

@@ -21,6 +21,7 @@ from dataclasses import dataclass
 import pandas as pd
 from rdkit import Chem
 
+from radiovector.candidates.limits import CEILING
 from radiovector.errors import InputError
 from radiovector.io.tables import line_numbers
 
@@ -88,6 +89,12 @@ def load_blocks(frame: pd.DataFrame, source: str = "building blocks") -> DesignS
         if role not in ROLES:
             raise InputError(
                 f"{source}, line {pos}, column 'role': unknown role {role!r}", hint=f"roles: {sorted(ROLES)}"
+            )
+        if too_large := CEILING.check_smiles(str(smi)):  # conjugates of <= 4 such blocks stay safe to write
+            raise InputError(
+                f"{source}, line {pos} ({bid}), column 'smiles': {too_large}",
+                hint="building blocks are vectors, linkers, chelators and albumin binders of at most "
+                f"{CEILING.max_heavy_atoms} heavy atoms",
             )
         mol = Chem.MolFromSmiles(str(smi))
         if mol is None:

@@ -29,6 +29,7 @@ from scipy import sparse
 
 from radiovector.candidates.alerts import alerts as find_alerts
 from radiovector.candidates.descriptors import descriptors
+from radiovector.candidates.limits import DEFAULT_LIMITS, SizeLimits
 from radiovector.candidates.panel import candidate_panel
 from radiovector.candidates.recognition import recognise
 from radiovector.candidates.screen import MoleculeMatches
@@ -55,8 +56,10 @@ def molecule_features(mol: Chem.Mol, alerts: bool = True, qed_sa: bool = True) -
 
 
 def prepare(smiles: list, prebuilt: list | None, alerts: bool = True, qed_sa: bool = True,
-            progress: Callable[[int], None] | None = None) -> tuple[list[Outcome], dict[str, dict]]:
-    """Standardise every row and compute the features of each new structure (see module docstring)."""
+            progress: Callable[[int], None] | None = None,
+            limits: SizeLimits = DEFAULT_LIMITS) -> tuple[list[Outcome], dict[str, dict]]:
+    """Standardise every row and compute the features of each new structure (see module docstring); a structure
+    above ``limits`` is a failure before RDKit sees it."""
     seen: dict[str, Outcome] = {}  # SMILES text -> outcome (outcomes only: molecules are not kept alive)
     key_cache: dict[str, tuple[str, str]] = {}
     outcomes: list[Outcome] = []
@@ -67,10 +70,10 @@ def prepare(smiles: list, prebuilt: list | None, alerts: bool = True, qed_sa: bo
             outcomes.append(seen[text])  # same text, same outcome; its features are already computed
         else:
             if own:
-                std, reason = standardise_mol(prebuilt[i], inchikey=False), ""
+                std, reason = standardise_mol(prebuilt[i], inchikey=False, limits=limits), ""
             else:
-                mol, reason = parse_smiles(text)
-                std = standardise_mol(mol, inchikey=False) if mol is not None else None
+                mol, reason = parse_smiles(text, limits)
+                std = standardise_mol(mol, inchikey=False, limits=limits) if mol is not None else None
             if std is None or not std.ok:
                 out = (None, reason if std is None else std.reason)
             else:
@@ -94,23 +97,26 @@ def prepare(smiles: list, prebuilt: list | None, alerts: bool = True, qed_sa: bo
 
 
 def _prepare_chunk(args: tuple) -> tuple[list[Outcome], dict[str, dict]]:
-    return prepare(*args)
+    smiles, prebuilt, alerts, qed_sa, limits = args
+    return prepare(smiles, prebuilt, alerts, qed_sa, limits=limits)
 
 
 def prepare_all(smiles: list, prebuilt: list | None, alerts: bool = True, qed_sa: bool = True, jobs: int = 1,
                 progress: Callable[[int], None] | None = None,
-                min_rows_per_job: int = MIN_ROWS_PER_JOB) -> tuple[list[Outcome], dict[str, dict]]:
+                min_rows_per_job: int = MIN_ROWS_PER_JOB,
+                limits: SizeLimits = DEFAULT_LIMITS) -> tuple[list[Outcome], dict[str, dict]]:
     """:func:`prepare` over all rows, in ``jobs`` processes when there are enough rows; same result either way."""
     n = len(smiles)
     jobs = max(1, min(int(jobs or 1), n // max(1, min_rows_per_job)))
     if jobs == 1:
-        result = prepare(smiles, prebuilt, alerts, qed_sa, progress)
+        result = prepare(smiles, prebuilt, alerts, qed_sa, progress, limits)
         if progress:
             progress(n)
         return result
     size = max(min_rows_per_job, math.ceil(n / (jobs * 4)))
     bounds = [(s, min(n, s + size)) for s in range(0, n, size)]
-    tasks = [(smiles[a:b], prebuilt[a:b] if prebuilt is not None else None, alerts, qed_sa) for a, b in bounds]
+    tasks = [(smiles[a:b], prebuilt[a:b] if prebuilt is not None else None, alerts, qed_sa, limits)
+             for a, b in bounds]
     methods = multiprocessing.get_all_start_methods()
     context = multiprocessing.get_context("fork" if "fork" in methods else None)
     outcomes: list[Outcome] = []

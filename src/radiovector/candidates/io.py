@@ -15,6 +15,7 @@ from pathlib import Path
 import pandas as pd
 from rdkit import Chem
 
+from radiovector.candidates.limits import CEILING
 from radiovector.candidates.rdlog import RDKitLog
 from radiovector.errors import InputError, InvariantError
 from radiovector.io.tables import (
@@ -98,6 +99,11 @@ def read_sdf(path: Path) -> tuple[pd.DataFrame, pd.DataFrame]:
                     log.text("RDKit could not read the record"),
                     quote=False,
                 )
+            )
+            continue
+        if too_large := CEILING.check_mol(mol):  # writing its SMILES could crash RDKit (candidates.limits)
+            rejects.append(
+                reject("candidates", str(path), line, "molblock", f"record {record}", too_large, quote=False)
             )
             continue
         props = mol.GetPropsAsDict()

@@ -126,6 +126,23 @@ def objectives(d: pd.DataFrame) -> pd.DataFrame:
     return pd.DataFrame(out, index=d.index)
 
 
+def pareto_ranks(frame: pd.DataFrame, max_rows: int) -> np.ndarray:
+    """Pareto rank of every row of a scored table from its ``d_`` columns (:data:`OBJECTIVES`), 0 = not ranked.
+
+    Only the ``max_rows`` best rows by ``score`` are ranked (non-dominated sorting is O(n^2)); an objective no row
+    knows is left out, and an unknown one counts as 0 (worst) for the rows that lack it.
+    """
+    ranks = np.zeros(len(frame), dtype=np.int64)
+    obj = objectives(frame)
+    if not len(frame) or not obj.shape[1]:
+        return ranks
+    usable = [c for c in obj.columns if obj[c].notna().any()]
+    values = obj[usable].to_numpy(dtype=float)
+    top = np.argsort(-np.nan_to_num(frame["score"].to_numpy(dtype=float), nan=-1.0), kind="stable")[:max_rows]
+    ranks[top] = pareto_rank(np.nan_to_num(values[top], nan=0.0))
+    return ranks
+
+
 def pareto_rank(obj: np.ndarray, block: int = 1024) -> np.ndarray:
     """Non-dominated sorting (maximisation) of ``obj`` (rows x objectives); rank 1 = Pareto front.
 

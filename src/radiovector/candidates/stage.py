@@ -17,6 +17,7 @@ import pandas as pd
 from radiovector.candidates import scoring
 from radiovector.candidates.descriptors import DESCRIPTOR_COLUMNS
 from radiovector.candidates.features import MIN_ROWS_PER_JOB, count_matrix, prepare_all
+from radiovector.candidates.limits import SizeLimits, excerpt
 from radiovector.candidates.recognition import (
     check_nuclides,
     compatibility,
@@ -100,7 +101,9 @@ def score_candidates(
     kinds = accepted["kind"].map(_text).tolist() if "kind" in accepted.columns else ["small_molecule"] * n
     carried = {c: accepted[c].tolist() for c in carry}
 
-    outcomes, features = prepare_all(smiles, prebuilt, cfg["alerts"], cfg["qed_sa"], jobs, progress, min_rows_per_job)
+    outcomes, features = prepare_all(
+        smiles, prebuilt, cfg["alerts"], cfg["qed_sa"], jobs, progress, min_rows_per_job, SizeLimits.of(cfg)
+    )
 
     rejects: list[dict] = []
     records: dict[str, dict] = {}
@@ -108,7 +111,9 @@ def score_candidates(
     motif_targets = {m.name: m.target for m in load_motifs() if m.target}
     for i, out in enumerate(outcomes):
         if out[0] is None:
-            rejects.append(reject("candidates", sources[i], row_numbers[i], "smiles", smiles[i], f"{ids[i]}: {out[1]}"))
+            rejects.append(
+                reject("candidates", sources[i], row_numbers[i], "smiles", excerpt(smiles[i]), f"{ids[i]}: {out[1]}")
+            )
             continue
         inchikey, std_smiles, metals, removed = out
         rec = records.get(inchikey)
@@ -278,16 +283,7 @@ def score_candidates(
     frame = pd.concat([frame, d], axis=1)
     frame["score"] = scoring.geometric_score(d, profile)
     frame["profile"] = cfg["profile"]
-    obj = scoring.objectives(d)
-    frame["pareto_rank"] = 0
-    if len(frame) and obj.shape[1]:
-        usable = [c for c in obj.columns if obj[c].notna().any()]
-        values = obj[usable].to_numpy(dtype=float)
-        limit = int(cfg["pareto_max_rows"])
-        top = np.argsort(-np.nan_to_num(frame["score"].to_numpy(), nan=-1.0), kind="stable")[:limit]
-        ranks = np.zeros(len(frame), dtype=np.int64)
-        ranks[top] = scoring.pareto_rank(np.nan_to_num(values[top], nan=0.0))
-        frame["pareto_rank"] = ranks
+    frame["pareto_rank"] = scoring.pareto_ranks(frame, int(cfg["pareto_max_rows"]))
     frame = frame.sort_values(["score", "candidate_id"], ascending=[False, True], na_position="last", kind="stable")
     frame = frame.reset_index(drop=True)
     frame["rank"] = np.arange(1, len(frame) + 1)

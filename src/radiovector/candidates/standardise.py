@@ -2,6 +2,8 @@
 
 Steps (in order), each recorded so the result can be explained:
 
+0. size limits (:mod:`radiovector.candidates.limits`): a SMILES text or molecule above them is a failure before
+   any RDKit call that could crash on it;
 1. parse (SMILES or a Mol from SDF); an unparseable or chemically invalid structure is returned as a failure
    carrying RDKit's own message (e.g. ``Explicit valence for atom # 1 C, 5, is greater than permitted``);
 2. record every drawn metal (element and mass number, e.g. ``Lu-177`` or ``Ga``) and disconnect metal–ligand
@@ -21,6 +23,7 @@ from dataclasses import dataclass, field
 from rdkit import Chem
 from rdkit.Chem.MolStandardize import rdMolStandardize
 
+from radiovector.candidates.limits import DEFAULT_LIMITS, SizeLimits
 from radiovector.candidates.rdlog import RDKitLog
 
 #: Elements treated as (radio)metals when drawn in a structure.
@@ -77,10 +80,13 @@ def _tools():
     return _NORMALIZER, _UNCHARGER, _DISCONNECTOR
 
 
-def parse_smiles(smiles: str) -> tuple[Chem.Mol | None, str]:
-    """Parse and sanitise a SMILES; on failure return ``(None, RDKit's message)``."""
+def parse_smiles(smiles: str, limits: SizeLimits = DEFAULT_LIMITS) -> tuple[Chem.Mol | None, str]:
+    """Parse and sanitise a SMILES; on failure return ``(None, RDKit's message)``. A SMILES above ``limits`` is
+    a failure (with the limit in the reason) that RDKit never sees."""
     if smiles is None or not str(smiles).strip():
         return None, "empty structure"
+    if too_large := limits.check_smiles(str(smiles)):
+        return None, too_large
     with RDKitLog() as log:
         mol = Chem.MolFromSmiles(str(smiles).strip())
     if mol is None:
@@ -118,12 +124,14 @@ def choose_parent(frags: list[Chem.Mol]) -> tuple[Chem.Mol, list[str]]:
     return parent, removed
 
 
-def standardise_mol(mol: Chem.Mol, inchikey: bool = True) -> Standardised:
-    """Standardise an already parsed and sanitised molecule.
+def standardise_mol(mol: Chem.Mol, inchikey: bool = True, limits: SizeLimits = DEFAULT_LIMITS) -> Standardised:
+    """Standardise an already parsed and sanitised molecule; one above ``limits`` (heavy atoms) is a failure.
 
     ``inchikey=False`` leaves ``inchikey`` empty (the caller computes it once per unique canonical SMILES with
     :func:`inchikey_of`); the molecule itself is never modified (RDKit's standardisers return new molecules).
     """
+    if too_large := limits.check_mol(mol):
+        return Standardised(False, reason=too_large)
     normalizer, uncharger, disconnector = _tools()
     metals = (sorted({metal_label(a) for a in mol.GetAtoms() if a.GetSymbol() in METALS})
               if mol.HasSubstructMatch(ANY_METAL) else [])
@@ -167,8 +175,8 @@ def inchikey_of(std: Standardised) -> tuple[str, str]:
     return "", log.text(failure)
 
 
-def standardise_smiles(smiles: str) -> Standardised:
-    mol, reason = parse_smiles(smiles)
+def standardise_smiles(smiles: str, limits: SizeLimits = DEFAULT_LIMITS) -> Standardised:
+    mol, reason = parse_smiles(smiles, limits)
     if mol is None:
         return Standardised(False, reason=reason)
-    return standardise_mol(mol)
+    return standardise_mol(mol, limits=limits)

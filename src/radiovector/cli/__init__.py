@@ -2,12 +2,15 @@
 
 from __future__ import annotations
 
+import os
 import sys
 
 import typer
 
-from radiovector.cli import candidates, common, dosimetry, nuclide, pk, run, runs, share, targets
+from radiovector.cli import candidates, common, dosimetry, keys, nuclide, pk, run, runs, share, targets
 from radiovector.errors import RadioVectorError
+from radiovector.interrupts import Interrupted
+from radiovector.store.nospace import is_no_space
 
 app = typer.Typer(
     name="radiovector",
@@ -27,7 +30,9 @@ app = typer.Typer(
 def _options(
     debug: bool = typer.Option(False, "--debug", help="Show full tracebacks for errors."),
     endpoint_url: str = typer.Option(
-        None, "--endpoint-url", help="S3-compatible endpoint for s3:// stores (default: $AWS_ENDPOINT_URL).",
+        None,
+        "--endpoint-url",
+        help="S3-compatible endpoint for s3:// stores (default: $AWS_ENDPOINT_URL).",
         show_default=False,
     ),
 ) -> None:
@@ -38,6 +43,7 @@ def _options(
 run.register(app)
 share.register(runs.app)
 app.add_typer(runs.app, name="runs")
+app.add_typer(keys.app, name="keys")
 # Single stages, usable without Snakemake or a store.
 targets.register(app)
 candidates.register(app)
@@ -47,7 +53,10 @@ nuclide.register(app)
 
 
 def main(argv: list[str] | None = None) -> None:
-    """Console-script entry point: user errors print one clear message (traceback only with --debug)."""
+    """Console-script entry point: user errors print one clear message (traceback only with --debug), and so does
+    a full disk (Rust panic backtraces of delta-rs are off unless --debug)."""
+    if "--debug" not in (sys.argv[1:] if argv is None else argv):
+        os.environ["RUST_BACKTRACE"] = "0"
     try:
         app(args=argv)  # standalone mode: usage errors are reported by typer and exit 2
     except RadioVectorError as exc:
@@ -57,4 +66,22 @@ def main(argv: list[str] | None = None) -> None:
         if exc.hint:
             common.err_console.print(f"  [yellow]hint:[/] {exc.hint}", highlight=False, soft_wrap=True)
         sys.exit(1)
-
+    except Interrupted as exc:  # radiovector run: SIGINT/SIGTERM, after stopping Snakemake and recording the run
+        common.err_console.print(f"[bold yellow]interrupted:[/] {exc.message}", highlight=False, soft_wrap=True)
+        sys.exit(exc.exit_code)
+    except Exception as exc:
+        if common.STATE.debug or not is_no_space(exc):
+            raise
+        where = getattr(exc, "filename", None)
+        first = (exc.strerror if where and exc.strerror else str(exc).strip().splitlines()[0]) or type(exc).__name__
+        common.err_console.print(
+            f"[bold red]error:[/] no space left on device{f' writing {where}' if where else ''}: {first}",
+            highlight=False,
+            soft_wrap=True,
+        )
+        common.err_console.print(
+            "  [yellow]hint:[/] free space on that disk (or write elsewhere) and run again",
+            highlight=False,
+            soft_wrap=True,
+        )
+        sys.exit(1)

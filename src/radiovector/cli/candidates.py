@@ -10,6 +10,7 @@ import typer
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 from rich.table import Table
 
+from radiovector.candidates import limits
 from radiovector.contracts import write_table
 from radiovector.errors import ConfigError, InputError
 
@@ -101,6 +102,16 @@ def score_candidates_command(
     jobs: Annotated[int | None, typer.Option("--jobs", "-j", help="Worker processes for structures (default: "
                                              "the cores available to this process; used from 2,000 rows per "
                                              "worker; same result as one)")] = None,
+    max_heavy_atoms: Annotated[int | None, typer.Option("--max-heavy-atoms", help=(
+        f"Larger structures are rejects before RDKit sees them (default: {limits.MAX_HEAVY_ATOMS} for structures, "
+        f"{limits.PEPTIDE_MAX_HEAVY_ATOMS} for peptides; at most {limits.INCHI_MAX_ATOMS})"))] = None,
+    max_smiles_length: Annotated[int, typer.Option("--max-smiles-length", help="Longer SMILES texts (characters) "
+                                                   "are rejects")] = limits.MAX_SMILES_LENGTH,
+    max_residues: Annotated[int, typer.Option("--max-residues", help="Peptides with more residues are rejects "
+                                              "before they are built")] = limits.PEPTIDE_MAX_RESIDUES,
+    max_sequence_length: Annotated[int, typer.Option(
+        "--max-sequence-length", help="Longer peptide sequence texts (characters) are rejects"
+    )] = limits.PEPTIDE_MAX_SEQUENCE_LENGTH,
 ) -> None:
     from radiovector.candidates.affinity import AffinityModel
     from radiovector.cli.common import console, err_console
@@ -113,14 +124,18 @@ def score_candidates_command(
     mdl = AffinityModel.load(model) if model else None
     if not 0 < interval < 1:
         raise ConfigError(f"--interval must lie between 0 and 1 (e.g. 0.9 for a 90 % interval), got {interval}")
-    params = {"nuclides": list(nuclide or []), "profile": profile or "renal_small_molecule", "interval": interval}
+    params = {"nuclides": list(nuclide or []), "profile": profile or "renal_small_molecule", "interval": interval,
+              "max_smiles_length": max_smiles_length,
+              **({"max_heavy_atoms": max_heavy_atoms} if max_heavy_atoms is not None else {})}
     if peptides:
         from radiovector.peptides.io import read_peptides
         from radiovector.peptides.stage import score_peptides as score
 
         accepted, input_rejects, rows_in = read_peptides(input)
         params = {"nuclides": list(nuclide or []), "interval": interval, "peptides": {
-            "profile": profile or "peptide", "monomer_files": [str(m) for m in monomers or []]}}
+            "profile": profile or "peptide", "monomer_files": [str(m) for m in monomers or []],
+            "max_residues": max_residues, "max_sequence_length": max_sequence_length,
+            **({"max_heavy_atoms": max_heavy_atoms} if max_heavy_atoms is not None else {})}}
     else:
         from radiovector.candidates.io import read_candidates
         from radiovector.candidates.stage import score_candidates as score
@@ -217,6 +232,8 @@ def enumerate_command(
                                              "to this process)")] = None,
     plots: Annotated[bool, typer.Option("--plots/--no-plots", help="With --score: PNG figures of the top "
                                         "candidates in top/")] = True,
+    max_heavy_atoms: Annotated[int, typer.Option("--max-heavy-atoms", help=(
+        f"With --score: larger conjugates are rejects (at most {limits.INCHI_MAX_ATOMS})"))] = limits.MAX_HEAVY_ATOMS,
 ) -> None:
     from radiovector.candidates.enumerate import enumerate_chunk, load_blocks, merge_scored, n_chunks
     from radiovector.candidates.stage import score_candidates
@@ -232,7 +249,8 @@ def enumerate_command(
     if chunk is not None and not 0 <= chunk < total:
         raise ConfigError(f"--chunk {chunk} out of range: the design space has {total} chunks of {chunk_size}")
     output.mkdir(parents=True, exist_ok=True)
-    params = {"nuclides": list(nuclide or []), "profile": profile, "alerts": not fast, "qed_sa": not fast}
+    params = {"nuclides": list(nuclide or []), "profile": profile, "alerts": not fast, "qed_sa": not fast,
+              "max_heavy_atoms": max_heavy_atoms}
     chunks = [chunk] if chunk is not None else list(range(total))
     if score and not exhaustive and chunk is None:
         _enumerate_bounded(space, output, chunk_size, top_n, params, jobs, plots)

@@ -36,6 +36,14 @@ def register(app: typer.Typer) -> None:
             "radiovector dose results/pk/pk_tia.parquet --nuclide Lu-177 -o results/doses.parquet"
         ),
     )(dose_command)
+    app.command(
+        "cell",
+        help=(
+            "MIRD cellular S-values (Gy per Bq s) of one ICRP-107 nuclide for a spherical cell with a concentric "
+            "nucleus: S(N<-N), S(N<-Cy), S(N<-CS), S(C<-C); electrons (beta, conversion, Auger) and alphas, photons "
+            "neglected.\n\nExample: radiovector cell --nuclide I-125 --cell-radius-um 5 --nucleus-radius-um 3 --json"
+        ),
+    )(cell_command)
 
 
 def sphere_command(
@@ -89,6 +97,14 @@ def dose_command(
     ] = None,
     config: Annotated[Path | None, typer.Option("--config", "-c", help="YAML with a 'dosimetry' section.")] = None,
     plots: Annotated[Path | None, typer.Option("--plots", help="Directory for PNG plots.")] = None,
+    pk_params: Annotated[
+        Path | None,
+        typer.Option(
+            "--pk-params",
+            help="pk_params table of fit-pk: exact allometric time scaling of each fitted curve for the "
+            "patient projection (without it an effective mono-exponential is used).",
+        ),
+    ] = None,
 ) -> None:
     import pandas as pd
 
@@ -128,19 +144,23 @@ def dose_command(
     if "radionuclide" not in tia:
         tia["radionuclide"] = tia["nuclide"]
     cand = read(candidates) if candidates is not None else None
-    tables = compute_doses(tia, params, cand)
+    tables = compute_doses(tia, params, cand, read(pk_params) if pk_params is not None else None)
     for name, frame in tables.items():
         write_table(name, frame, out if name == "doses" else out.with_name(f"{out.stem}_{name}.parquet"))
     n_plots = 0
     if plots is not None:
-        from radiovector.dosimetry.plots import plot_doses, plot_nuclide_by_size
+        from radiovector.dosimetry.plots import plot_doses, plot_human_doses, plot_nuclide_by_size
 
-        n_plots = len(plot_doses(tables, plots)) + len(plot_nuclide_by_size(tables["nuclide_by_size"], plots))
+        n_plots = (
+            len(plot_doses(tables, plots))
+            + len(plot_nuclide_by_size(tables["nuclide_by_size"], plots))
+            + len(plot_human_doses(tables["human_doses"], plots))
+        )
     from rich.console import Console
     from rich.table import Table
 
     console = Console(width=None if sys.stdout.isatty() else 200)
-    t = Table(title="therapeutic index (tumour / organ dose; MTA from dose limits)")
+    t = Table(title="therapeutic index (tumour / organ dose); mouse MTA (MBq) and projected patient MTA (GBq)")
     for col in (
         "compound",
         "nuclide",
@@ -150,8 +170,10 @@ def dose_command(
         "TI kidney",
         "TI marrow",
         "limiting",
-        "MTA MBq",
+        "mouse MTA MBq",
         "tumour Gy at MTA",
+        "patient MTA GBq (interval)",
+        "patient limiting",
     ):
         t.add_column(col, overflow="fold")
     for r in tables["therapeutic_index"].itertuples():
@@ -166,8 +188,57 @@ def dose_command(
             str(r.limiting_organ),
             f"{r.mta_mbq:.4g}",
             f"{r.tumour_dose_at_mta_gy:.4g}",
+            f"{r.patient_mta_gbq:.3g} ({r.patient_mta_low_gbq:.3g}-{r.patient_mta_high_gbq:.3g})",
+            f"{r.patient_limiting_organ} ({r.patient_sex}, {r.patient_method})",
         )
     console.print(t)
     console.print(
         f"{len(tables['doses'])} organ dose rows written to {out} (+ {len(tables) - 1} tables, {n_plots} plot(s))"
+    )
+
+
+def cell_command(
+    nuclide: Annotated[str, typer.Option("--nuclide", "-n", help="Nuclide, e.g. I-125, Lu-177, Tb-161, At-211.")],
+    cell_radius_um: Annotated[float, typer.Option("--cell-radius-um", help="Cell radius R_C in micrometres.")],
+    nucleus_radius_um: Annotated[
+        float, typer.Option("--nucleus-radius-um", help="Nucleus radius R_N in micrometres (0 < R_N < R_C).")
+    ],
+    as_json: Annotated[bool, typer.Option("--json", help="Print only JSON on stdout (for scripts).")] = False,
+) -> None:
+    from radiovector.dosimetry.cellular import cellular_table
+
+    for opt, v in (("--cell-radius-um", cell_radius_um), ("--nucleus-radius-um", nucleus_radius_um)):
+        if not (v > 0 and math.isfinite(v)):
+            raise ConfigError(f"{opt} must be a positive number of micrometres, got {v}")
+    if not nucleus_radius_um < cell_radius_um:
+        raise ConfigError(
+            f"--nucleus-radius-um ({nucleus_radius_um:g}) must be smaller than --cell-radius-um ({cell_radius_um:g})",
+            hint="the nucleus lies inside the cell: e.g. R_C = 5, R_N = 3",
+        )
+    table = cellular_table(nuclide, cell_radius_um, nucleus_radius_um)
+    if as_json:
+        print_json({str(k): float(v) for k, v in zip(table["key"], table["s_gy_per_bq_s"], strict=True)})
+        return
+    from rich.console import Console
+    from rich.table import Table
+
+    console = Console(width=None if sys.stdout.isatty() else 160)
+    t = Table(
+        title=f"{table['nuclide'].iloc[0]}: cellular S-values, cell radius {cell_radius_um:g} um, nucleus "
+        f"radius {nucleus_radius_um:g} um (unit density)"
+    )
+    for col in ("target <- source", "S (Gy/Bq s)", "electrons", "alphas", "absorbed fraction"):
+        t.add_column(col, justify="left" if col.startswith("target") else "right")
+    for r in table.itertuples():
+        t.add_row(
+            f"{r.target} <- {r.source.replace('_', ' ')}",
+            f"{r.s_gy_per_bq_s:.4g}",
+            f"{r.s_electron_gy_per_bq_s:.4g}",
+            f"{r.s_alpha_gy_per_bq_s:.4g}",
+            f"{r.absorbed_fraction:.4g}",
+        )
+    console.print(t)
+    console.print(
+        "electrons (beta spectrum, conversion, Auger) and alphas; photons neglected; the nuclide alone, no "
+        "progeny; see docs/methods/dosimetry.md"
     )

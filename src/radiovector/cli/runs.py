@@ -63,15 +63,11 @@ def show_run(
     run_id = record["run_id"]
     if "rejects" in results.table_names() and record["status"] == "succeeded":
         rejects = results.read("rejects", run_id)
-        by_input = (
-            rejects.group_by(["input"]).aggregate([("row_number", "count")]) if rejects.num_rows else None
-        )
+        by_input = rejects.group_by(["input"]).aggregate([("row_number", "count")]) if rejects.num_rows else None
         record["rejects_by_input"] = (
             {}
             if by_input is None
-            else dict(
-                zip(by_input["input"].to_pylist(), by_input["row_number_count"].to_pylist(), strict=True)
-            )
+            else dict(zip(by_input["input"].to_pylist(), by_input["row_number_count"].to_pylist(), strict=True))
         )
         record["rejects_sample"] = arrow_rows(rejects.slice(0, 10))
     if as_json:
@@ -97,6 +93,10 @@ def show_run(
         console.print(f"  [red]error:[/] {record['error']}", highlight=False)
     if record["origin"]:
         console.print(f"  origin: {record['origin']}", highlight=False)
+    if record.get("signature_status"):
+        signer = f" by {record['signer_name']!r}" if record.get("signer_name") else ""
+        key = f" (key {record['signer_fingerprint']})" if record.get("signer_fingerprint") else ""
+        console.print(f"  signature at import: {record['signature_status']}{signer}{key}", highlight=False)
     if record["inputs"]:
         print_table(
             [{"input": k, **v} for k, v in sorted(record["inputs"].items())],
@@ -105,10 +105,7 @@ def show_run(
         )
     if record["tables"]:
         print_table(
-            [
-                {"table": k, "rows": v["rows"], "key": ", ".join(v["key"])}
-                for k, v in sorted(record["tables"].items())
-            ],
+            [{"table": k, "rows": v["rows"], "key": ", ".join(v["key"])} for k, v in sorted(record["tables"].items())],
             title="tables",
         )
     if record.get("rejects_sample"):
@@ -244,8 +241,14 @@ def check(store: str = StoreOption, as_json: bool = JsonOption) -> None:
     if as_json:
         print_json(report)
     else:
-        rows = [{"table": name, **{k: v for k, v in entry.items() if k != "problems"},
-                 "problems": "; ".join(entry["problems"]) or "none"} for name, entry in report["tables"].items()]
+        rows = [
+            {
+                "table": name,
+                **{k: v for k, v in entry.items() if k != "problems"},
+                "problems": "; ".join(entry["problems"]) or "none",
+            }
+            for name, entry in report["tables"].items()
+        ]
         print_table(rows, title=f"store {report['store']}")
         orphans = sum(e["orphan_rows"] or 0 for e in report["tables"].values())
         if orphans:
@@ -254,8 +257,9 @@ def check(store: str = StoreOption, as_json: bool = JsonOption) -> None:
         damaged = [n for n, e in report["tables"].items() if e["problems"]]
         raise RadioVectorError(
             f"the store is damaged: {'; '.join(report['problems'][:5])}",
-            hint=damage_hint(damaged[0]) if damaged else "`radiovector runs clean` withdraws the duplicate rows "
-            "once older than the grace period",
+            hint=damage_hint(damaged[0])
+            if damaged
+            else "`radiovector runs clean` withdraws the duplicate rows once older than the grace period",
         )
     if not as_json:
         console.print("store is healthy")

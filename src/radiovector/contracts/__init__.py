@@ -17,6 +17,7 @@ Two kinds of declared flexibility, both explicit in ``tables.yaml``:
 from __future__ import annotations
 
 import difflib
+import errno
 import re
 from dataclasses import dataclass
 from functools import cache, cached_property
@@ -300,7 +301,15 @@ def write_table(name: str, data: pa.Table | pd.DataFrame, path: str | Path) -> p
     """Conform ``data`` to the contract of ``name`` and write it to ``path`` as Parquet (zstd, no index)."""
     table = conform(name, data, source=str(path))
     Path(path).parent.mkdir(parents=True, exist_ok=True)
-    pq.write_table(table, path, compression="zstd")
+    try:
+        pq.write_table(table, path, compression="zstd")
+    except OSError as exc:  # Arrow's message names no file: a full disk is reported with the path and the size
+        from radiovector.store.nospace import is_no_space
+
+        if not is_no_space(exc):
+            raise
+        raise OSError(errno.ENOSPC, f"No space left on device (table {name!r}, about {table.nbytes} bytes in "
+                      "memory)", str(path)) from exc
     return table
 
 

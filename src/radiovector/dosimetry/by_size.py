@@ -23,20 +23,25 @@ SIZE_COLUMNS = [
     "candidate_id", "chelator", "nuclide", "compatibility", "imaging_partner", "radius_um", "mass_g",
     "energy_emitted_mev_per_decay", "energy_absorbed_mev_per_decay", "absorbed_fraction",
     "absorbed_fraction_nonpenetrating", "alpha_fraction_of_absorbed", "kinetics", "tumour_tiac_h_per_g",
-    "dose_gy_per_mbq", "dose_rbe_weighted_gy_per_mbq", "mta_mbq", "tumour_dose_at_mta_gy", "rank_metric",
+    "dose_gy_per_mbq", "dose_rbe_weighted_gy_per_mbq", "mta_mbq", "tumour_dose_at_mta_gy",
+    "patient_dose_rbe_weighted_gy_per_gbq", "patient_mta_gbq", "tumour_dose_at_patient_mta_gy", "rank_metric",
     "rank_value", "rank_at_size", "best_at_size",
 ]
 
 
 def nuclide_by_size(doses: pd.DataFrame, ti: pd.DataFrame, candidate_nuclides: pd.DataFrame | None,
-                    en: ChainEnergies, p: dict) -> pd.DataFrame:
+                    en: ChainEnergies, p: dict,
+                    patient: dict[tuple[str, str], tuple[float, float]] | None = None) -> pd.DataFrame:
     """Compare the therapy nuclides a candidate's chelator accepts across tumour sizes (one cell to cm lesions).
 
     Dose to a sphere of radius r holding the tumour's TIAC concentration (the measured kinetics re-decayed to
     each nuclide when pk_tia has them: ``kinetics = measured``; else ``reference_uptake_pct_id_per_g`` retained
-    with physical decay only: ``kinetics = retained_reference``). Ranking per size: the RBE-weighted tumour dose
-    at the maximum tolerated activity where a limit applies (``rank_metric = tumour_dose_at_mta_gy``), else the
-    RBE-weighted dose per MBq.
+    with physical decay only: ``kinetics = retained_reference``). ``patient`` maps (compound, nuclide) to the
+    projected patient tumour TIAC concentration (h/g) and the patient MTA (GBq) of :mod:`.human`.
+
+    Ranking per size: the RBE-weighted tumour dose at the projected patient MTA where every nuclide of the candidate
+    has one (``rank_metric = tumour_dose_at_patient_mta_gy``), else at the mouse MTA (``tumour_dose_at_mta_gy``),
+    else the RBE-weighted dose per MBq.
     """
     from radiovector.nuclides import decay_constant_per_h
 
@@ -84,6 +89,8 @@ def nuclide_by_size(doses: pd.DataFrame, ti: pd.DataFrame, candidate_nuclides: p
         dose = conc * absorbed * GY_FACTOR
         dose_rbe = dose + (rbe - 1.0) * conc * alpha * GY_FACTOR
         m = float(mta.get(key, np.nan))
+        conc_h, mta_h = (patient or {}).get(key, (np.nan, np.nan))
+        dose_h = conc_h * (absorbed + (rbe - 1.0) * alpha) * GY_FACTOR * 1000.0
         frames.append({"_n": len(radii),
             "candidate_id": r.candidate_id, "chelator": r.chelator, "nuclide": r.nuclide,
             "compatibility": r.compatibility, "imaging_partner": partners.get(r.nuclide, ""),
@@ -93,12 +100,20 @@ def nuclide_by_size(doses: pd.DataFrame, ti: pd.DataFrame, candidate_nuclides: p
                                                          np.nan),
             "alpha_fraction_of_absorbed": alpha / absorbed, "kinetics": kin, "tumour_tiac_h_per_g": conc,
             "dose_gy_per_mbq": dose, "dose_rbe_weighted_gy_per_mbq": dose_rbe, "mta_mbq": m,
-            "tumour_dose_at_mta_gy": dose_rbe * m,
+            "tumour_dose_at_mta_gy": dose_rbe * m, "patient_dose_rbe_weighted_gy_per_gbq": dose_h,
+            "patient_mta_gbq": mta_h, "tumour_dose_at_patient_mta_gy": dose_h * mta_h,
         })
     out = stack_frames(frames, [c for c in SIZE_COLUMNS if not c.startswith("rank") and c != "best_at_size"])
-    use_mta = out.groupby("candidate_id")["tumour_dose_at_mta_gy"].transform(lambda s: s.notna().all())
-    out["rank_metric"] = np.where(use_mta, "tumour_dose_at_mta_gy", "dose_rbe_weighted_gy_per_mbq")
-    out["rank_value"] = np.where(use_mta, out["tumour_dose_at_mta_gy"], out["dose_rbe_weighted_gy_per_mbq"])
+    def complete(col: str) -> pd.Series:
+        return out.groupby("candidate_id")[col].transform(lambda s: s.notna().all()).astype(bool)
+
+    use_patient = complete("tumour_dose_at_patient_mta_gy")
+    use_mta = complete("tumour_dose_at_mta_gy") & ~use_patient
+    out["rank_metric"] = np.select([use_patient, use_mta], ["tumour_dose_at_patient_mta_gy", "tumour_dose_at_mta_gy"],
+                                   "dose_rbe_weighted_gy_per_mbq")
+    out["rank_value"] = np.select([use_patient, use_mta], [out["tumour_dose_at_patient_mta_gy"],
+                                                           out["tumour_dose_at_mta_gy"]],
+                                  out["dose_rbe_weighted_gy_per_mbq"])
     out["rank_at_size"] = out.groupby(["candidate_id", "radius_um"])["rank_value"].rank(
         ascending=False, method="first").astype(int)
     out["best_at_size"] = out["rank_at_size"] == 1

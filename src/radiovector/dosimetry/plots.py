@@ -9,6 +9,7 @@ import pandas as pd
 
 #: Axis labels of the ranking metrics of the nuclide-by-size table.
 METRIC_LABELS = {
+    "tumour_dose_at_patient_mta_gy": "projected patient tumour dose at the patient MTA (Gy, alpha x RBE)",
     "tumour_dose_at_mta_gy": "tumour dose at the maximum tolerated activity (Gy, alpha x RBE)",
     "dose_rbe_weighted_gy_per_mbq": "tumour dose per injected activity (Gy/MBq, alpha x RBE)",
 }
@@ -100,6 +101,42 @@ def plot_nuclide_by_size(table: pd.DataFrame, out_dir: str | Path) -> list[Path]
         ax2.legend(fontsize=7)
         fig.tight_layout()
         path = out_dir / f"nuclide_by_size_{_safe(cand)}.png"
+        fig.savefig(path, dpi=110)
+        plt.close(fig)
+        paths.append(path)
+    return paths
+
+
+def plot_human_doses(human_doses: pd.DataFrame, out_dir: str | Path) -> list[Path]:
+    """One PNG per compound x nuclide: projected adult organ doses (Gy/GBq, RBE-weighted, log scale) with the
+    bootstrap interval, one bar per reference adult x projection method."""
+    plt = _plt()
+    out_dir = Path(out_dir)
+    out_dir.mkdir(parents=True, exist_ok=True)
+    paths = []
+    if human_doses is None or human_doses.empty:
+        return paths
+    for (compound, nuclide), grp in human_doses.groupby(["compound", "nuclide"], sort=True):
+        organs = sorted(grp["organ"].unique())
+        series = sorted(set(zip(grp["sex"], grp["method"], strict=True)))
+        width = 0.8 / max(len(series), 1)
+        x = np.arange(len(organs))
+        fig, ax = plt.subplots(figsize=(max(7, 1.2 * len(organs) + 3), 4.5))
+        for i, (sex, method) in enumerate(series):
+            g = grp[(grp["sex"] == sex) & (grp["method"] == method)].set_index("organ").reindex(organs)
+            y = g["dose_rbe_weighted_gy_per_gbq"].to_numpy(float)
+            with np.errstate(invalid="ignore", divide="ignore"):
+                ratio_lo = (g["dose_low_gy_per_gbq"] / g["dose_gy_per_gbq"]).to_numpy(float)
+                ratio_hi = (g["dose_high_gy_per_gbq"] / g["dose_gy_per_gbq"]).to_numpy(float)
+            err = np.nan_to_num(np.vstack([np.clip(y - y * ratio_lo, 0, None), np.clip(y * ratio_hi - y, 0, None)]))
+            ax.bar(x + i * width, y, width, yerr=err, capsize=2, label=f"{sex}, {method.replace('_', ' ')}")
+        ax.set_xticks(x + width * (len(series) - 1) / 2, organs, rotation=30, ha="right")
+        ax.set_yscale("log")
+        ax.set_ylabel("projected dose per injected activity (Gy/GBq; alpha x RBE)")
+        ax.set_title(f"{compound} ({nuclide}): ICRP 89 reference adult, projected from mouse kinetics")
+        ax.legend(fontsize=7)
+        fig.tight_layout()
+        path = out_dir / f"human_doses_{_safe(compound)}_{_safe(nuclide)}.png"
         fig.savefig(path, dpi=110)
         plt.close(fig)
         paths.append(path)

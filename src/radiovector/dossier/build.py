@@ -30,8 +30,12 @@ COLUMNS = [
     "tumour_type", "target", "candidate_id", "nuclide", "dossier_rank", "dossier_score", "recommended",
     "target_rank", "target_genes_ranked", "target_score", "limiting_organ", "candidate_rank", "candidate_score",
     "chelator", "compatibility", "imaging_partner", "imaging_compatibility", "pk_measured",
-    "tumour_dose_gy_per_mbq", "therapeutic_index", "dose_limiting_organ", "mta_mbq", "best_at_radius_um", "reason",
+    "tumour_dose_gy_per_mbq", "therapeutic_index", "dose_limiting_organ", "mta_mbq", "patient_mta_gbq",
+    "tumour_dose_at_patient_mta_gy", "best_at_radius_um", "reason",
 ]
+#: Patient columns of therapeutic_index the dossier reads when present (the dosimetry stage's human projection).
+PATIENT = ["patient_mta_gbq", "patient_mta_low_gbq", "patient_mta_high_gbq", "patient_limiting_organ",
+           "patient_limit_kind", "patient_sex", "patient_method", "tumour_dose_at_patient_mta_gy"]
 
 
 def resolve_params(params: dict[str, Any] | None = None) -> dict[str, Any]:
@@ -75,9 +79,12 @@ def _dose_columns(rows: pd.DataFrame, therapeutic_index: pd.DataFrame | None) ->
     columns = {"tumour_dose_gy_per_mbq": "tumour_dose_gy_per_mbq", "ti_limiting_organ": "therapeutic_index",
                "limiting_organ": "dose_limiting_organ", "mta_mbq": "mta_mbq"}
     if therapeutic_index is None or therapeutic_index.empty:
-        return rows.assign(**{name: None for name in columns.values()})
-    ti = therapeutic_index[["compound", "nuclide", *columns]].rename(columns={"compound": "candidate_id", **columns})
-    return rows.merge(ti, on=["candidate_id", "nuclide"], how="left")
+        return rows.assign(**{name: None for name in [*columns.values(), *PATIENT]})
+    patient = [c for c in PATIENT if c in therapeutic_index.columns]
+    ti = therapeutic_index[["compound", "nuclide", *columns, *patient]].rename(
+        columns={"compound": "candidate_id", **columns})
+    out = rows.merge(ti, on=["candidate_id", "nuclide"], how="left")
+    return out.assign(**{c: None for c in PATIENT if c not in out.columns})
 
 
 def _organ_limit(organ: object) -> str:
@@ -108,6 +115,13 @@ def _reason(row: pd.Series, pk_measured: bool) -> str:
         )
     else:
         parts.append("biodistribution measured" if pk_measured else "no biodistribution yet")
+    if pk_measured and pd.notna(row["patient_mta_gbq"]):
+        parts.append(
+            f"projected patient MTA {row['patient_mta_gbq']:.3g} GBq ({row['patient_mta_low_gbq']:.3g}-"
+            f"{row['patient_mta_high_gbq']:.3g}; {row['patient_limiting_organ']} "
+            f"{'BED' if row['patient_limit_kind'] == 'bed' else 'dose'} limit, ICRP 89 adult {row['patient_sex']}, "
+            f"{row['patient_method']} projection), tumour {row['tumour_dose_at_patient_mta_gy']:.3g} Gy there"
+        )
     if row["best_at_radius_um"]:
         parts.append(f"best compatible nuclide for tumour radii {row['best_at_radius_um']} um")
     return "; ".join(parts)
@@ -125,7 +139,9 @@ def build_dossier(
     """The dossier table (columns :data:`COLUMNS`), sorted by tumour type then dossier rank.
 
     ``therapeutic_index`` and ``nuclide_by_size`` (dosimetry stage) add doses where a candidate's kinetics were
-    measured (its id equals the biodistribution compound) and the tumour sizes at which each nuclide is best.
+    measured (its id equals the biodistribution compound) and the tumour sizes at which each nuclide is best. The
+    recommended nuclide is the one with the highest projected patient tumour dose at the patient MTA where the
+    therapeutic_index has one, else the highest (mouse) therapeutic index.
     """
     from radiovector.nuclides.pairs import imaging_partners  # loads radioactivedecay: only when building
 
@@ -171,11 +187,13 @@ def build_dossier(
     preference = {n: i for i, n in enumerate(p["therapy_preference"])}
     rows["_pref"] = rows["nuclide"].map(preference).fillna(len(preference))
     rows["_ti"] = pd.to_numeric(rows["therapeutic_index"], errors="coerce").fillna(-1.0)
-    # the recommendation: a nuclide the chelator accepts, then measured therapeutic index, dossier score, preference
+    rows["_patient"] = pd.to_numeric(rows["tumour_dose_at_patient_mta_gy"], errors="coerce").fillna(-1.0)
+    # the recommendation: a nuclide the chelator accepts, then the projected patient tumour dose at the patient MTA
+    # (where the human projection ran), then measured therapeutic index, dossier score, preference
     rows["_usable"] = rows["_factor"] > 0
     rows = rows.sort_values(
-        ["tumour_type", "target", "candidate_id", "_usable", "_ti", "dossier_score", "_pref", "nuclide"],
-        ascending=[True, True, True, False, False, False, True, True], kind="stable",
+        ["tumour_type", "target", "candidate_id", "_usable", "_patient", "_ti", "dossier_score", "_pref", "nuclide"],
+        ascending=[True, True, True, False, False, False, False, True, True], kind="stable",
     )
     first = ~rows.duplicated(["tumour_type", "target", "candidate_id"])
     rows["recommended"] = first & rows["_usable"]

@@ -19,6 +19,7 @@ import pandas as pd
 from rdkit import Chem
 from rdkit.Chem import Descriptors
 
+from radiovector.candidates import limits
 from radiovector.candidates.stage import _text, score_candidates
 from radiovector.errors import ConfigError, InputError
 from radiovector.io.tables import line_numbers, reject, rejects_frame
@@ -74,6 +75,7 @@ def resolve_peptide_params(params: dict | None) -> tuple[dict, dict]:
     cand = resolve(CandidatesSettings, params, "candidates")
     pep = cand.pop("peptides")
     cand["profile"] = pep["profile"]
+    cand["max_heavy_atoms"] = pep["max_heavy_atoms"]
     return cand, pep
 
 
@@ -82,26 +84,38 @@ def detect_notation(sequence: str) -> str:
 
 
 def build_peptide(
-    sequence: str, notation: str = "", library: MonomerLibrary | None = None, cache: bool = True
+    sequence: str,
+    notation: str = "",
+    library: MonomerLibrary | None = None,
+    cache: bool = True,
+    max_residues: int = limits.PEPTIDE_MAX_RESIDUES,
 ) -> tuple[Peptide | None, Chem.Mol]:
     """Parse and build one peptide; raises :class:`NotationError` or :class:`BuildError` with the reason.
+
+    A peptide of more than ``max_residues`` units is a :class:`NotationError` before it is built (building
+    takes time quadratic in the units), and so is a sequence nested too deeply to parse.
 
     HELM that the built-in converter cannot read (several polymers, CHEM monomers) falls back to RDKit's
     ``Chem.MolFromHELM`` (molecule only: the residue-level analyses are then left empty)."""
     library = library or load_library()
     notation = (notation or detect_notation(sequence)).lower()
-    if notation == "helm":
-        try:
-            pep = parse_helm(sequence, library)
-        except NotationError as exc:
-            mol = Chem.MolFromHELM(sequence) if sequence else None
-            if mol is None or mol.GetNumAtoms() == 0:
-                raise exc from None
-            return None, mol
-    elif notation == "native":
-        pep = parse_native(sequence, library)
-    else:
-        raise NotationError(0, f"unknown notation {notation!r} (use native or helm)")
+    try:
+        if notation == "helm":
+            try:
+                pep = parse_helm(sequence, library)
+            except NotationError as exc:
+                mol = Chem.MolFromHELM(sequence) if sequence else None
+                if mol is None or mol.GetNumAtoms() == 0:
+                    raise exc from None
+                return None, mol
+        elif notation == "native":
+            pep = parse_native(sequence, library)
+        else:
+            raise NotationError(0, f"unknown notation {notation!r} (use native or helm)")
+    except RecursionError:
+        raise NotationError(0, "branches nested too deeply to read") from None
+    if too_large := limits.check_residues(len(pep.units), max_residues):
+        raise NotationError(0, too_large)
     return pep, build_molecule(pep, cache=cache)
 
 
@@ -183,10 +197,20 @@ def score_peptides(
         c: accepted[c].tolist() for c in ("target", "nuclide", "reference", "affinity_nm") if c in accepted.columns
     }
     rejects, rows, site_rows = [], [], []
+    size = limits.SizeLimits(cfg["max_heavy_atoms"])
     for i in range(n):
+        if too_long := limits.check_sequence(seqs[i], cfg["max_sequence_length"]):
+            rejects.append(
+                reject(
+                    "peptides", sources[i], row_numbers[i], "sequence", limits.excerpt(seqs[i]), f"{ids[i]}: {too_long}"
+                )
+            )
+            continue
         notation = (notations[i] or detect_notation(seqs[i])).lower()
         try:
-            pep, mol = build_peptide(seqs[i], notation, lib, cache=fast)
+            pep, mol = build_peptide(seqs[i], notation, lib, cache=fast, max_residues=cfg["max_residues"])
+            if too_large := size.check_mol(mol):
+                raise NotationError(0, too_large)
         except NotationError as exc:
             rejects.append(reject("peptides", sources[i], row_numbers[i], "sequence", seqs[i], f"{ids[i]}: {exc}"))
             continue

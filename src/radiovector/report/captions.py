@@ -38,6 +38,11 @@ FIGURE_CAPTIONS: list[tuple[str, str]] = [
     (r"pk_(?P<c>.+)_(?P<n>[A-Z][a-z]?-\d+m?)",
      "{c} ({n}): measured uptake per organ (decay-corrected mean and SD) with the model selected by AICc and its "
      "bootstrap confidence band; the integral, with physical decay, is the time-integrated activity."),
+    (r"human_doses_(?P<c>.+)_(?P<n>[A-Z][a-z]?-\d+m?)",
+     "{c} ({n}): organ doses per injected GBq projected from the mouse kinetics to the ICRP 89 reference adult "
+     "male and female, by projection method (relative organ-mass scaling, with allometric time scaling, no "
+     "scaling), with the bootstrap interval; the projected patient maximum tolerated activity follows from these "
+     "doses and the organ BED and absorbed-dose limits."),
     (r"doses_(?P<c>.+)",
      "{c}: absorbed dose per injected activity (Gy/MBq) to tumour and organs for each therapy nuclide, from the "
      "measured kinetics re-decayed to that nuclide, and the therapeutic indices (tumour dose over organ dose)."),

@@ -86,7 +86,9 @@ def findings_html(dossier: pd.DataFrame, per_tumour_type: int = 3) -> str:
 
 
 TI_COLUMNS = ["compound", "nuclide", "tumour_dose_gy_per_mbq", "limiting_organ", "ti_limiting_organ", "mta_mbq",
-              "tumour_dose_at_mta_gy"]
+              "tumour_dose_at_mta_gy", "patient_sex", "patient_method", "patient_mta_gbq", "patient_mta_low_gbq",
+              "patient_mta_high_gbq", "patient_limiting_organ", "patient_limit_kind",
+              "tumour_dose_at_patient_mta_gy"]
 
 
 def dose_findings_html(therapeutic_index: pd.DataFrame) -> str:
@@ -96,7 +98,11 @@ def dose_findings_html(therapeutic_index: pd.DataFrame) -> str:
     return (
         "<p>Compounds with measured biodistribution: tumour dose per injected activity, the dose-limiting organ, "
         "the therapeutic index against it (tumour dose / organ dose), and the maximum tolerated activity with the "
-        "tumour dose it gives (mouse doses, for ranking nuclides; docs/methods/dosimetry.md).</p>"
+        "tumour dose it gives for the mouse kinetics (mta_mbq, MBq per mouse). The patient columns carry the "
+        "kinetics to the ICRP 89 reference adult (projection method named) and give the projected patient maximum "
+        "tolerated activity in GBq with its bootstrap interval: the activity at which the limiting organ reaches its "
+        "biologically effective dose (kidney) or absorbed-dose limit (docs/methods/dosimetry.md; organ doses in "
+        "the human_doses table).</p>"
         + table_html(shown)
     )
 

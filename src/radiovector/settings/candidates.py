@@ -7,6 +7,7 @@ from typing import Any, Literal
 
 from pydantic import Field, field_validator, model_validator
 
+from radiovector.candidates import limits
 from radiovector.peptides.stability import PROTEASES
 from radiovector.settings.base import Section, SplitStrList, StrList, reraise
 
@@ -38,6 +39,12 @@ class PeptideSettings(Section):
                                                              "(null: the bundled data/known_peptides.csv)")
     proteases: list[Protease] = Field(default_factory=lambda: list(PROTEASES),
                                       description="protease cleavage rules scanned")
+    max_sequence_length: int = Field(limits.PEPTIDE_MAX_SEQUENCE_LENGTH, ge=1, description=(
+        "longer sequence texts (characters) are rejects before parsing (docs/data-formats.md, size limits)"))
+    max_residues: int = Field(limits.PEPTIDE_MAX_RESIDUES, ge=1, description=(
+        "peptides with more units (residues and conjugated groups) are rejects before the molecule is built"))
+    max_heavy_atoms: int = Field(limits.PEPTIDE_MAX_HEAVY_ATOMS, ge=1, le=limits.INCHI_MAX_ATOMS, description=(
+        "built peptides with more heavy atoms are rejects before standardisation (at most 1023: InChI's limit)"))
 
 
 class _Scoring(Section):
@@ -50,6 +57,11 @@ class _Scoring(Section):
                                                              "albumin_binding, peptide, or one defined in profiles")
     profiles: dict[str, Any] = Field(default_factory=dict, description="extra or overriding desirability profiles "
                                                                        "(layout of candidates/data/profiles.yaml)")
+    max_heavy_atoms: int = Field(limits.MAX_HEAVY_ATOMS, ge=1, le=limits.INCHI_MAX_ATOMS, description=(
+        "structures with more heavy atoms are rejects before any RDKit call (counted from the SMILES text; at "
+        "most 1023: InChI's limit; docs/data-formats.md, size limits)"))
+    max_smiles_length: int = Field(limits.MAX_SMILES_LENGTH, ge=1, description=(
+        "longer SMILES texts (characters) are rejects before anything else is done with them"))
 
     @field_validator("nuclides", mode="after")
     @classmethod

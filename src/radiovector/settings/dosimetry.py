@@ -55,6 +55,29 @@ class DosimetrySettings(Section):
                     "rank candidates")
     mta_dose: Literal["rbe_weighted", "absorbed"] = Field(
         "rbe_weighted", description="dose compared with the limits")
+    human_projection: bool = Field(True, description="project the mouse kinetics to the ICRP 89 reference adult "
+                                                     "(human_doses, human_mta tables; docs/methods/dosimetry.md)")
+    projection_methods: list[Literal["relative_mass", "relative_mass_allometric", "none"]] = Field(
+        default_factory=lambda: ["relative_mass", "relative_mass_allometric", "none"],
+        description="mouse-to-human projections computed for human_doses: relative organ-mass scaling (Kirschner "
+                    "et al. 1975; Sparks & Aydogan 1999), the same with allometric time scaling, no scaling")
+    projection_method: Literal["relative_mass", "none"] = Field(
+        "relative_mass", description="projection used for the patient MTA in therapeutic_index, nuclide_by_size "
+                                     "and the dossier")
+    allometric_time_scaling: bool = Field(False, description="stretch biological times by (m_body,human / "
+                                                             "m_body,mouse)^allometric_exponent for the patient "
+                                                             "MTA (method relative_mass_allometric)")
+    allometric_exponent: Positive = Field(0.25, description="exponent of the allometric time scaling (0.25: "
+                                                            "Lindstedt & Calder 1981)")
+    patient_sexes: list[Literal["male", "female"]] = Field(
+        default_factory=lambda: ["male", "female"], description="ICRP 89 reference adults projected to")
+    patient_sex: Literal["male", "female"] = Field("male", description="reference adult of the patient MTA used in "
+                                                                       "therapeutic_index and the dossier")
+    human_tumour_mass_g: Positive = Field(10.0, description="tumour mass (g) of the projected patient: a 10 g "
+                                                            "lesion (2.7 cm diameter), an assumption")
+    limits_file: str = Field("", description="CSV of organ limits for the patient MTA (organ, limit_kind bed or "
+                                             "absorbed, limit_gy, alpha_beta_gy, repair_half_time_h, reference); "
+                                             "empty: the packaged dosimetry/data/organ_limits.csv")
     therapy_nuclides: StrList = Field(
         default_factory=lambda: ["Lu-177", "Y-90", "Tb-161", "Cu-67", "I-131", "Sc-47", "Ac-225", "Pb-212",
                                  "Th-227", "Bi-213", "At-211"],

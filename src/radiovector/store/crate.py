@@ -8,39 +8,55 @@ Crate layout (see docs/sharing.md)::
     tables/<name>.parquet         every result table of the run (inputs, rejects, stage tables)
     inputs/<input>/<file>         the input files (left out with include_inputs=False: checksums only)
     manifest-sha256.txt           sha256 of every file above, ro-crate-metadata.json included
+    signature-ed25519.json        Ed25519 signature over the manifest (radiovector.store.signing), if signed
 
-:func:`import_run` checks the zip, the manifest and every checksum before it writes anything; the imported run
-keeps its run id and provenance and records where it came from in ``runs.origin_json``.
+:func:`import_run` checks the zip, the manifest, every checksum, the signature and the trust in its signer, and
+inspects every table's Parquet metadata against the import limits before it reads a table or writes anything; the
+imported run keeps its run id and provenance and records where it came from and who signed it.
 """
 
 from __future__ import annotations
 
 import hashlib
-import io
 import json
 import os
 import shutil
 import tempfile
 import zipfile
 import zlib
+from collections.abc import Iterable
+from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path, PurePosixPath
-from typing import Any
+from typing import IO, Any
 
 import pyarrow as pa
+import pyarrow.compute as pc
 import pyarrow.parquet as pq
 import yaml
 
 from radiovector.contracts import ContractError, contract, contracts
 from radiovector.errors import StoreError
 from radiovector.io.tables import sha256_file
-from radiovector.store.delta import ResultsStore
-from radiovector.store.records import RUNS_SCHEMA, _user, validate_run_id
+from radiovector.store.delta import STORE_COLUMNS, ResultsStore
+from radiovector.store.records import RUN_STATUSES, RUNS_SCHEMA, _user, validate_run_id
+from radiovector.store.signing import (
+    SIGNATURE_FILE,
+    BadSignature,
+    Keyring,
+    SignatureCheck,
+    SigningKey,
+    check_signature,
+    config_dir,
+    sign_crate,
+)
 
-#: Bumped when the crate layout changes incompatibly; import refuses newer formats.
-CRATE_FORMAT = 1
+#: Bumped when the crate layout changes incompatibly; import refuses newer formats. 2: the crate may carry
+#: signature-ed25519.json (outside the manifest, which it signs).
+CRATE_FORMAT = 2
 RUN_FILE = "radiovector-run.json"
 MANIFEST = "manifest-sha256.txt"
+SIGNATURE = SIGNATURE_FILE
 METADATA = "ro-crate-metadata.json"
 CONFIG_FILE = "config/config.resolved.yaml"
 PROFILES = {
@@ -53,19 +69,49 @@ PROFILES = {
 #: writes are those whose contract names the stage (radiovector.contracts).
 STAGES: dict[str, dict[str, Any]] = {
     "ingest": {"rule": "rules/ingest.smk", "inputs": None},
-    "targets": {"rule": "rules/targets.smk",
-                "inputs": ["tumour_expression", "normal_expression", "surfaceome", "cspa"]},
+    "targets": {
+        "rule": "rules/targets.smk",
+        "inputs": ["tumour_expression", "normal_expression", "surfaceome", "cspa"],
+    },
     "candidates": {"rule": "rules/candidates.smk", "inputs": ["candidates", "peptides"]},
     "design": {"rule": "rules/design.smk", "inputs": ["building_blocks"]},
     "pk": {"rule": "rules/pk.smk", "inputs": ["biodistribution"]},
     "dosimetry": {"rule": "rules/dosimetry.smk", "inputs": ["biodistribution"]},
     "dossier": {
         "rule": "rules/dossier.smk",
-        "inputs": ["tumour_expression", "normal_expression", "surfaceome", "cspa", "candidates", "peptides",
-                   "biodistribution"],
+        "inputs": [
+            "tumour_expression",
+            "normal_expression",
+            "surfaceome",
+            "cspa",
+            "candidates",
+            "peptides",
+            "biodistribution",
+        ],
     },
 }
 _CHUNK = 1 << 20
+#: The crate's JSON documents (metadata, run record, manifest, signature) are read whole: at most this large each.
+MAX_DOCUMENT_BYTES = 64 << 20
+#: At most this many files in a crate (the tables of a run and its input files are a few dozen).
+MAX_FILES = 10_000
+
+
+@dataclass(frozen=True)
+class ImportLimits:
+    """Bounds on what an import may read, checked before the data is read (see docs/sharing.md).
+
+    ``max_rows``: rows per table (Parquet metadata, then counted while streaming). ``max_bytes``: the tables of
+    the run held in memory together, as decoded Arrow data (estimated from the Parquet metadata before reading,
+    then measured batch by batch while streaming; string columns are read dictionary-encoded and their decoded
+    size computed from the dictionary, so a constant string repeated a million times is caught without being
+    decoded). ``max_unzipped_bytes``: the sizes of all files of the crate together (zip headers, which
+    :mod:`zipfile` enforces while reading), checked before any checksum is computed.
+    """
+
+    max_rows: int = 20_000_000
+    max_bytes: int = 2 << 30
+    max_unzipped_bytes: int = 16 << 30
 
 
 def stage_of(table: str) -> str:
@@ -86,13 +132,23 @@ def export_run(
     path: str | os.PathLike[str],
     include_inputs: bool = True,
     exported_by: dict[str, Any] | None = None,
+    key: SigningKey | str | None = "default",
+    keyring: Keyring | None = None,
 ) -> dict[str, Any]:
     """Write run ``run_ref`` of ``store`` as a Workflow Run RO-Crate zip at ``path``; returns a summary.
 
     Input files are taken from the paths recorded with the run and must still have the recorded sha256
     (otherwise use ``include_inputs=False``, which records their checksums only). The zip appears at ``path``
     only when complete (written beside it, then renamed).
+
+    The crate is signed with ``key``: a :class:`SigningKey`, or the name of a key in ``keyring`` (default: the
+    keyring in :func:`radiovector.store.signing.config_dir`). The default name ``"default"`` signs only if that
+    key exists (``signed_by`` in the summary is None otherwise); another name must exist; None leaves the crate
+    unsigned (partners then refuse it unless they import with ``allow_unsigned``).
     """
+    if isinstance(key, str):
+        keyring = keyring or Keyring()
+        key = keyring.signing_key(key) if key != "default" or keyring.has_key(key) else None
     run_id = store.resolve_run_id(run_ref)
     row = store.find_run(run_id)
     if row is None:  # resolved a moment ago: removed in between
@@ -111,7 +167,7 @@ def export_run(
         staging = Path(tmp)
         files, input_ids = _stage_files(staging, store, row, include_inputs, exported_at, exported_by)
         crate = _describe_run(staging, files, input_ids, row, include_inputs, exported_at)
-        _write_zip(crate, staging, files, out)
+        signature = _write_zip(crate, staging, files, out, run_id, key)
     return {
         "run_id": run_id,
         "file": str(out),
@@ -119,7 +175,8 @@ def export_run(
         "sha256": sha256_file(out),
         "tables": {name: tables_meta[name].get("rows") for name in sorted(tables_meta)},
         "inputs_included": include_inputs,
-        "files": len(files) + 2,
+        "files": len(files) + 2 + (signature is not None),
+        "signed_by": None if signature is None else {k: signature[k] for k in ("key_name", "fingerprint")},
     }
 
 
@@ -177,9 +234,15 @@ def _stage_files(
     for name in sorted(tables_meta):
         table = store.read(name, run_id)
         rel = f"tables/{name}.parquet"
-        pq.write_table(table, staging / rel, compression="zstd")
-        stage_file(rel, {"name": f"result table {name}", "encodingFormat": "application/vnd.apache.parquet",
-                         "description": contract(name).summary(table.num_rows)})
+        pq.write_table(table, staging / rel, compression="zstd", use_dictionary=_repetitive(table))
+        stage_file(
+            rel,
+            {
+                "name": f"result table {name}",
+                "encodingFormat": "application/vnd.apache.parquet",
+                "description": contract(name).summary(table.num_rows),
+            },
+        )
     input_ids: dict[str, str] = {}
     for name, spec in sorted(inputs.items()):
         if include_inputs:
@@ -191,6 +254,17 @@ def _stage_files(
                 raise StoreError(f"input {name!r} changed while it was being exported", hint="export again")
             input_ids[name] = rel
     return files, input_ids
+
+
+def _repetitive(table: pa.Table) -> list[str]:
+    """Columns worth dictionary-encoding in Parquet: those with at most half as many distinct values as rows.
+    Others are written plain, which the import reads fast (it reads dictionary-encoded strings as dictionaries to
+    measure their decoded size, and for a column of unique values that means building a dictionary)."""
+    return [
+        f.name
+        for f in table.schema
+        if table.num_rows and pc.count_distinct(table[f.name], mode="all").as_py() <= table.num_rows // 2
+    ]
 
 
 def _describe_run(
@@ -337,8 +411,9 @@ def _describe_run(
     return crate
 
 
-def _describe_stages(crate: Any, entities: dict[str, Any], input_entities: dict[str, Any], row: dict[str, Any]
-                     ) -> tuple[list[Any], list[Any]]:
+def _describe_stages(
+    crate: Any, entities: dict[str, Any], input_entities: dict[str, Any], row: dict[str, Any]
+) -> tuple[list[Any], list[Any]]:
     """One HowToStep and one CreateAction per workflow stage: the inputs it read and the tables it wrote."""
     from rocrate.model.contextentity import ContextEntity
 
@@ -381,8 +456,12 @@ def _describe_stages(crate: Any, entities: dict[str, Any], input_entities: dict[
     return steps, actions
 
 
-def _write_zip(crate: Any, staging: Path, files: dict[str, dict[str, Any]], out: Path) -> None:
-    """Zip the crate, add manifest-sha256.txt (sha256 of every file, metadata included) and move it to ``out``."""
+def _write_zip(
+    crate: Any, staging: Path, files: dict[str, dict[str, Any]], out: Path, run_id: str, key: SigningKey | None
+) -> dict[str, Any] | None:
+    """Zip the crate, add manifest-sha256.txt (sha256 of every file, metadata included), sign it with ``key`` (if
+    given: signature-ed25519.json over every file's path, sha256 and size) and move it to ``out``. Returns the
+    signature document or None."""
     tmp_zip = staging / "crate.zip.part"
     crate.write_zip(tmp_zip)
     with zipfile.ZipFile(tmp_zip) as archive:
@@ -394,7 +473,33 @@ def _write_zip(crate: Any, staging: Path, files: dict[str, dict[str, Any]], out:
     manifest = "".join(f"{sha}  {rel}\n" for rel, sha in sorted({**_shas(files), METADATA: metadata_sha}.items()))
     with zipfile.ZipFile(tmp_zip, "a", compression=zipfile.ZIP_DEFLATED) as archive:
         archive.writestr(MANIFEST, manifest)
+    signature = None
+    if key is not None:
+        with zipfile.ZipFile(tmp_zip) as archive:
+            digests = _digests(archive, _payload_members(archive.namelist()))
+        signature = sign_crate(key, run_id, CRATE_FORMAT, digests)
+        with zipfile.ZipFile(tmp_zip, "a", compression=zipfile.ZIP_DEFLATED) as archive:
+            archive.writestr(SIGNATURE, json.dumps(signature, indent=1))
     os.replace(tmp_zip, out)
+    return signature
+
+
+def _payload_members(names: Iterable[str]) -> list[str]:
+    """The members a signature covers: every file of the zip except the signature itself."""
+    return sorted(n for n in names if not n.endswith("/") and n != SIGNATURE)
+
+
+def _digests(archive: zipfile.ZipFile, names: Iterable[str]) -> list[tuple[str, str, int]]:
+    """(name, sha256, size in bytes) of members ``names``, streamed (the size counted, not the header's claim)."""
+    found = []
+    for name in names:
+        digest, size = hashlib.sha256(), 0
+        with archive.open(name) as member:
+            while chunk := member.read(_CHUNK):
+                digest.update(chunk)
+                size += len(chunk)
+        found.append((name, digest.hexdigest(), size))
+    return found
 
 
 def _shas(files: dict[str, dict[str, Any]]) -> dict[str, str]:
@@ -418,11 +523,15 @@ def _safe_member(name: str) -> bool:
     return not pure.is_absolute() and ".." not in pure.parts and "\\" not in name and name == str(pure)
 
 
-def verify_crate(path: str | os.PathLike[str]) -> dict[str, Any]:
-    """Check a crate zip completely (zip integrity, layout, manifest, every sha256); return its run document.
+def verify_crate(path: str | os.PathLike[str], limits: ImportLimits | None = None) -> dict[str, Any]:
+    """Check a crate zip completely (zip integrity, layout, sizes, manifest, every sha256); return its run document
+    with ``files`` ([path, sha256, size] of every file but the signature: what a signature covers),
+    ``signature`` (the raw signature document, None if unsigned), ``crate_sha256`` and ``members``.
 
-    Raises :class:`StoreError` naming the file and the problem for a truncated, tampered or foreign file.
+    Raises :class:`StoreError` naming the file and the problem for a truncated, tampered, oversized or foreign
+    file. The signature itself is checked by :func:`import_run`.
     """
+    limits = limits or ImportLimits()
     path = Path(path)
     if not path.is_file():
         raise StoreError(f"no such file: {path}", hint="give the path of a crate exported with `runs export`")
@@ -431,7 +540,10 @@ def verify_crate(path: str | os.PathLike[str]) -> dict[str, Any]:
     except (zipfile.BadZipFile, OSError) as exc:
         raise _refuse(path, f"not a readable zip file, or truncated ({exc})") from exc
     with archive:
-        names = archive.namelist()
+        infos = archive.infolist()
+        names = [info.filename for info in infos]
+        if len(names) > MAX_FILES:
+            raise _refuse(path, f"the zip holds {len(names)} files, more than the {MAX_FILES} a run crate may hold")
         if len(names) != len(set(names)):
             raise _refuse(path, "the zip holds the same file name twice")
         bad = [n for n in names if not _safe_member(n)]
@@ -445,6 +557,19 @@ def verify_crate(path: str | os.PathLike[str]) -> dict[str, Any]:
             )
         if MANIFEST not in names:
             raise _refuse(path, f"the checksum manifest {MANIFEST} is missing")
+        sizes = {info.filename: info.file_size for info in infos}
+        unzipped = sum(sizes.values())
+        if unzipped > limits.max_unzipped_bytes:  # zipfile never reads a member past its header's size
+            raise _refuse(
+                path,
+                f"its files unzip to {unzipped / 2**20:.0f} MiB, more than the import limit of "
+                f"{limits.max_unzipped_bytes / 2**20:.0f} MiB (nothing was read)",
+                hint="if you expect a crate this large from a partner you trust, raise the limit "
+                "(`runs import --max-unzipped-mib N`)",
+            )
+        oversized = [n for n in (MANIFEST, METADATA, RUN_FILE, SIGNATURE) if sizes.get(n, 0) > MAX_DOCUMENT_BYTES]
+        if oversized:
+            raise _refuse(path, f"{oversized[0]} is larger than {MAX_DOCUMENT_BYTES >> 20} MiB")
         try:
             manifest_text = archive.read(MANIFEST).decode()
             listed: dict[str, str] = {}
@@ -455,34 +580,39 @@ def verify_crate(path: str | os.PathLike[str]) -> dict[str, Any]:
                 listed[rel] = sha
         except (ValueError, UnicodeDecodeError, zipfile.BadZipFile, zlib.error, EOFError) as exc:
             raise _refuse(path, f"the checksum manifest {MANIFEST} is malformed or corrupted") from exc
-        files = {n for n in names if not n.endswith("/")} - {MANIFEST}
+        files = {n for n in names if not n.endswith("/")} - {MANIFEST, SIGNATURE}
         if set(listed) != files:
             extra, missing = sorted(files - set(listed)), sorted(set(listed) - files)
             raise _refuse(path, f"files not in the manifest: {extra[:5]}; listed but missing: {missing[:5]}")
-        for rel in sorted(listed):
-            digest = hashlib.sha256()
+        digests: list[tuple[str, str, int]] = []
+        for rel in _payload_members(names):
             try:
-                with archive.open(rel) as member:
-                    while chunk := member.read(_CHUNK):
-                        digest.update(chunk)
+                digests += _digests(archive, [rel])
             except (zipfile.BadZipFile, zlib.error, OSError, EOFError, NotImplementedError, RuntimeError) as exc:
                 raise _refuse(path, f"{rel} is corrupted ({exc})") from exc
-            if digest.hexdigest() != listed[rel]:
+            if rel in listed and digests[-1][1] != listed[rel]:
                 raise _refuse(path, f"checksum mismatch for {rel}: the file was modified after export")
         try:
             metadata = json.loads(archive.read(METADATA))
             run_doc = json.loads(archive.read(RUN_FILE))
         except (json.JSONDecodeError, UnicodeDecodeError) as exc:
             raise _refuse(path, f"{METADATA} or {RUN_FILE} is not valid JSON") from exc
+        try:
+            signature = archive.read(SIGNATURE) if SIGNATURE in names else None
+        except (zipfile.BadZipFile, zlib.error, OSError, EOFError, NotImplementedError, RuntimeError) as exc:
+            raise _refuse(path, f"{SIGNATURE} is corrupted ({exc})") from exc
     if not isinstance(run_doc, dict) or run_doc.get("format") != "radiovector-run-crate":
         raise _refuse(path, f"{RUN_FILE} is not a RadioVector run record", hint="only `runs export` crates import")
-    if run_doc.get("crate_format", 0) > CRATE_FORMAT:
+    crate_format = run_doc.get("crate_format", 0)
+    if not isinstance(crate_format, int) or crate_format > CRATE_FORMAT:
         raise _refuse(
             path,
-            f"crate format {run_doc.get('crate_format')} is newer than this version understands ({CRATE_FORMAT})",
+            f"crate format {crate_format!r} is newer than this version understands ({CRATE_FORMAT})",
             hint="upgrade radiovector",
         )
-    graph = {e.get("@id"): e for e in metadata.get("@graph", []) if isinstance(e, dict)}
+    if not isinstance(metadata, dict) or not isinstance(metadata.get("@graph"), list):
+        raise _refuse(path, f"{METADATA} is not RO-Crate metadata (no @graph)")
+    graph = {e.get("@id"): e for e in metadata["@graph"] if isinstance(e, dict)}
     for rel, sha in listed.items():
         if rel == METADATA:
             continue
@@ -501,31 +631,168 @@ def verify_crate(path: str | os.PathLike[str]) -> dict[str, Any]:
     for name in tables:
         if f"tables/{name}.parquet" not in listed:
             raise _refuse(path, f"result table {name!r} of the run record is missing from the crate")
-    return {**run_doc, "crate_sha256": sha256_file(path), "members": sorted(listed)}
+    return {
+        **run_doc,
+        "crate_sha256": sha256_file(path),
+        "members": sorted(listed),
+        "files": digests,
+        "signature": signature,
+    }
 
 
-#: Columns of a runs row that are facts of the store holding it, not of the run: set anew on import.
-_STORE_LOCAL = ("commit_id", "committed_at")
+#: Columns of a runs row that are facts of the store holding it, not of the run: set anew on import (a crate's
+#: claim to them is ignored).
+_STORE_LOCAL = ("commit_id", "committed_at", "signature_status", "signer_name", "signer_fingerprint")
 
 
-def _runs_row(path: Path, run: dict[str, Any], origin: dict[str, Any]) -> pa.Table:
-    """The crate's run record as a ``runs`` row of this store (store-local columns cleared, origin recorded)."""
+def _runs_row(path: Path, run: dict[str, Any], origin: dict[str, Any], signed: SignatureCheck) -> pa.Table:
+    """The crate's run record as a ``runs`` row of this store: store-local columns set here (the signer as this
+    store's importer verified it), origin recorded. A field the runs contract does not declare is refused."""
+    undeclared = sorted(k for k in run if k not in RUNS_SCHEMA.names)
+    if undeclared:
+        raise _refuse(
+            path,
+            f"{RUN_FILE} holds run fields no contract declares: {undeclared[:5]}",
+            hint="a crate can only bring the columns this version of radiovector declares; upgrade if the "
+            "sender's version is newer",
+        )
     row = {name: run.get(name) for name in RUNS_SCHEMA.names if name not in _STORE_LOCAL}
+    row.update(signature_status=signed.status, signer_name=signed.signer_name, signer_fingerprint=signed.fingerprint)
     try:
         for col in ("started_at", "finished_at"):
             if isinstance(row[col], str):
                 row[col] = datetime.fromisoformat(row[col])
-        if row["status"] not in ("succeeded", "failed"):
-            raise ValueError(f"status {row['status']!r} is neither 'succeeded' nor 'failed'")
+        if row["status"] not in RUN_STATUSES:
+            raise ValueError(f"status {row['status']!r} is none of {RUN_STATUSES}")
         row["origin_json"] = json.dumps(origin, sort_keys=True)
         return pa.Table.from_pylist([row], schema=RUNS_SCHEMA)
     except (ValueError, TypeError, pa.ArrowException) as exc:
         raise _refuse(path, f"{RUN_FILE} holds an invalid run record ({exc})") from exc
 
 
-def _read_tables(path: Path, run_id: str, run: dict[str, Any]) -> dict[str, pa.Table]:
-    """The result tables the crate's run record names, each declared by a contract, with the recorded row count
-    and only rows of ``run_id``."""
+def _is_text(typ: pa.DataType) -> bool:
+    """A string or binary column, plain or dictionary-encoded (read dictionary-encoded on import)."""
+    if pa.types.is_dictionary(typ):
+        typ = typ.value_type
+    return (
+        pa.types.is_string(typ)
+        or pa.types.is_large_string(typ)
+        or pa.types.is_binary(typ)
+        or pa.types.is_large_binary(typ)
+    )
+
+
+def _fixed_width(typ: pa.DataType) -> int | None:
+    """Bytes per value of a fixed-width Arrow type (bool: 1, rounding up its bit), None for variable width."""
+    if _is_text(typ):
+        return None
+    try:
+        return max(1, typ.bit_width // 8)
+    except ValueError:
+        return None
+
+
+def _estimated_bytes(meta: pq.FileMetaData, schema: pa.Schema) -> int:
+    """Decoded size of a Parquet file as Arrow data, from its metadata alone: rows x width for fixed-width
+    columns, the uncompressed pages plus 4-byte offsets for strings (a lower bound for dictionary-encoded strings:
+    the streaming read measures those), and a validity bit per value."""
+    total = 0
+    for g in range(meta.num_row_groups):
+        group = meta.row_group(g)
+        for c in range(group.num_columns):
+            column = group.column(c)
+            width = _fixed_width(schema.field(column.path_in_schema).type)
+            rows = max(group.num_rows, 0)
+            total += rows * width if width else column.total_uncompressed_size + 4 * rows
+            total += rows // 8 + 1
+    return total
+
+
+def _decoded_bytes(batch: pa.RecordBatch) -> int:
+    """Bytes ``batch`` takes once every dictionary column is decoded (the store writes plain columns)."""
+    total = 0
+    for column in batch.columns:
+        if pa.types.is_dictionary(column.type):
+            lengths = pc.binary_length(column.dictionary).take(column.indices)
+            total += int(pc.sum(lengths).as_py() or 0) + 4 * len(column) + len(column) // 8 + 1
+        else:
+            total += column.nbytes
+    return total
+
+
+class _Table:
+    """One table of a crate, extracted to a temporary file and inspected: its Parquet metadata only."""
+
+    def __init__(self, path: Path, name: str, local: Path, recorded_rows: Any, limits: ImportLimits) -> None:
+        where = f"tables/{name}.parquet"
+        try:
+            parquet = pq.ParquetFile(local)
+            self.meta, self.schema = parquet.metadata, parquet.schema_arrow
+        except (pa.ArrowException, OSError) as exc:
+            raise _refuse(path, f"{where} is not a readable Parquet file ({exc})") from exc
+        self.name, self.local, self.rows = name, local, self.meta.num_rows
+        rows = recorded_rows if recorded_rows is not None else self.rows
+        if self.rows != rows:
+            raise _refuse(path, f"table {name} has {self.rows} rows, the run record says {rows!r}")
+        if self.rows > limits.max_rows:
+            raise _refuse(
+                path,
+                f"table {name} has {self.rows:,} rows, more than the import limit of {limits.max_rows:,} rows per "
+                "table (refused from its Parquet metadata, before reading it)",
+                hint="if you expect a run this large from a partner you trust, raise the limit "
+                "(`runs import --max-rows N`)",
+            )
+        nested = [f.name for f in self.schema if pa.types.is_nested(f.type)]
+        declared = [n for n in self.schema.names if n not in STORE_COLUMNS]
+        try:
+            if nested:
+                raise ContractError(f"table {name!r} ({where}) has nested column(s) {nested}; tables are flat")
+            contract(name).check_columns(declared, where)
+        except ContractError as exc:
+            raise _refuse(path, f"nothing was written: {exc.message}", hint=exc.hint) from exc
+        self.estimate = _estimated_bytes(self.meta, self.schema)
+
+    def stream(self, path: Path, limits: ImportLimits, used: int) -> tuple[pa.Table, int]:
+        """The table, read in record batches (strings dictionary-encoded) while counting its rows and decoded
+        bytes against the limits (``used``: bytes of the tables read before); returns it and the new total."""
+        # strings that are dictionary-encoded in the file are read as dictionaries (their decoded size is measured,
+        # not allocated); plain-encoded strings are physically present in the pages the metadata sized
+        encoded = {
+            self.meta.row_group(g).column(c).path_in_schema
+            for g in range(self.meta.num_row_groups)
+            for c in range(self.meta.num_columns)
+            if self.meta.row_group(g).column(c).has_dictionary_page
+        }
+        strings = [f.name for f in self.schema if _is_text(f.type) and f.name in encoded]
+        batches, rows = [], 0
+        try:
+            parquet = pq.ParquetFile(self.local, read_dictionary=strings)
+            for batch in parquet.iter_batches(batch_size=65_536, use_threads=False):
+                rows += batch.num_rows
+                used += _decoded_bytes(batch)
+                if rows > limits.max_rows or used > limits.max_bytes:
+                    raise _refuse(
+                        path,
+                        f"table {self.name} grows past the import limits while being read ({rows:,} rows, the run's "
+                        f"tables {used / 2**20:.0f} MiB decoded; limits {limits.max_rows:,} rows per table, "
+                        f"{limits.max_bytes / 2**20:.0f} MiB): its Parquet metadata understates it; stopped reading",
+                        hint="if you expect a run this large from a partner you trust, raise the limits "
+                        "(`runs import --max-rows N --max-memory-mib N`)",
+                    )
+                batches.append(batch)
+        except (pa.ArrowException, OSError) as exc:
+            raise _refuse(path, f"tables/{self.name}.parquet is not a readable Parquet file ({exc})") from exc
+        if rows != self.rows:
+            raise _refuse(path, f"table {self.name} holds {rows} rows, its Parquet metadata says {self.rows}")
+        if not batches:
+            return self.schema.empty_table(), used
+        return pa.Table.from_batches(batches, schema=batches[0].schema), used
+
+
+def _read_tables(path: Path, run_id: str, run: dict[str, Any], limits: ImportLimits) -> dict[str, pa.Table]:
+    """The result tables the crate's run record names, each declared by a contract, with the recorded row count,
+    only declared columns and only rows of ``run_id``; refused before reading any table's data when the Parquet
+    metadata shows a table over the limits, and while streaming when it turns out larger."""
     try:
         tables_meta = json.loads(run.get("tables_json") or "{}")
         if not isinstance(tables_meta, dict) or not all(isinstance(m, dict) for m in tables_meta.values()):
@@ -534,36 +801,118 @@ def _read_tables(path: Path, run_id: str, run: dict[str, Any]) -> dict[str, pa.T
         raise _refuse(path, f"the run record's tables_json is invalid ({exc})") from exc
     undeclared = sorted(n for n in tables_meta if n not in contracts() or n == "runs")
     if undeclared:
-        raise _refuse(path, f"the crate holds tables no contract declares: {undeclared[:5]}",
-                      hint="a crate can only bring the tables this version of radiovector declares")
+        raise _refuse(
+            path,
+            f"the crate holds tables no contract declares: {undeclared[:5]}",
+            hint="a crate can only bring the tables this version of radiovector declares",
+        )
     tables: dict[str, pa.Table] = {}
-    with zipfile.ZipFile(path) as archive:
-        for name in sorted(tables_meta):
-            try:
-                data = pq.read_table(io.BytesIO(archive.read(f"tables/{name}.parquet")))
-            except (pa.ArrowException, OSError) as exc:
-                raise _refuse(path, f"tables/{name}.parquet is not a readable Parquet file ({exc})") from exc
-            rows = tables_meta[name].get("rows", data.num_rows)
-            if data.num_rows != rows:
-                raise _refuse(path, f"table {name} has {data.num_rows} rows, the run record says {rows!r}")
+    with zipfile.ZipFile(path) as archive, tempfile.TemporaryDirectory(prefix="radiovector-import-") as tmp:
+        inspected: list[_Table] = []
+        estimate = 0
+        for name in sorted(tables_meta):  # every table's metadata first: refuse before reading any data
+            member = f"tables/{name}.parquet"
+            size = archive.getinfo(member).file_size
+            if size > limits.max_bytes:
+                raise _refuse(
+                    path,
+                    f"{member} is {size / 2**20:.0f} MiB, more than the import limit of "
+                    f"{limits.max_bytes / 2**20:.0f} MiB",
+                    hint="raise it with --max-memory-mib",
+                )
+            local = Path(tmp) / f"{name}.parquet"
+            with archive.open(member) as source, local.open("wb") as target:
+                _copy(source, target)
+            table = _Table(path, name, local, tables_meta[name].get("rows"), limits)
+            estimate += table.estimate
+            if estimate > limits.max_bytes:
+                raise _refuse(
+                    path,
+                    f"the run's tables take at least {estimate / 2**20:.0f} MiB in memory once decoded (by table "
+                    f"{name}: {table.rows:,} rows), more than the import limit of {limits.max_bytes / 2**20:.0f} "
+                    "MiB (refused from the Parquet metadata, before reading any table)",
+                    hint="if you expect a run this large from a partner you trust, raise the limit "
+                    "(`runs import --max-memory-mib N`)",
+                )
+            inspected.append(table)
+        used = 0
+        for table in inspected:
+            data, used = table.stream(path, limits, used)
             if "run_id" in data.column_names:
-                ids = data["run_id"].unique().to_pylist()
+                ids = pc.unique(data["run_id"].combine_chunks().cast(pa.string())).to_pylist()
                 if ids and ids != [run_id]:
-                    raise _refuse(path, f"table {name} holds rows of other runs: {ids[:3]}")
-            tables[name] = data
+                    raise _refuse(path, f"table {table.name} holds rows of other runs: {ids[:3]}")
+            tables[table.name] = data
     return tables
 
 
+def _copy(source: IO[bytes], target: IO[bytes]) -> None:
+    while chunk := source.read(_CHUNK):
+        target.write(chunk)
+
+
+def _signature(path: Path, doc: dict[str, Any], keyring: Keyring, allow_unsigned: bool) -> SignatureCheck:
+    """Check the crate's signature and the trust in its signer; refuse a bad signature always, an unsigned crate
+    or an untrusted signer unless ``allow_unsigned``."""
+    run = doc.get("run") or {}
+    try:
+        signed = check_signature(doc["signature"], run.get("run_id"), doc.get("crate_format"), doc["files"], keyring)
+    except BadSignature as exc:
+        raise _refuse(
+            path,
+            f"{exc.message}; it may have been tampered with",
+            hint="ask the sender to export and send the run again; never import it with --allow-unsigned",
+        ) from exc
+    create = f"`radiovector keys create`{'' if keyring.home == config_dir() else ' --config-dir ' + str(keyring.home)}"
+    if signed.status == "unsigned" and not allow_unsigned:
+        raise _refuse(
+            path,
+            "the crate is not signed, so nothing shows who made it",
+            hint=f"ask the sender to create a key ({create}), send you its public key file "
+            "(`radiovector keys show -o KEY.pub`) and export the run again; trust their key with "
+            "`radiovector keys trust KEY.pub --name NAME`. To import it anyway, unverified, use --allow-unsigned "
+            "(the run then records that it was unsigned)",
+        )
+    if signed.status == "untrusted" and not allow_unsigned:
+        raise _refuse(
+            path,
+            f"the crate is signed by a key you do not trust: {signed.fingerprint} (the sender calls it "
+            f"{signed.key_name!r})",
+            hint="compare the fingerprint with the sender by another channel (phone, in person); if it is theirs, "
+            "trust their public key file with `radiovector keys trust KEY.pub --name NAME` (`radiovector keys "
+            "list` shows whom you trust). To import it anyway, unverified, use --allow-unsigned (recorded as "
+            "untrusted)",
+        )
+    return signed
+
+
 def import_run(
-    store: ResultsStore, path: str | os.PathLike[str], origin: dict[str, Any] | None = None
+    store: ResultsStore,
+    path: str | os.PathLike[str],
+    origin: dict[str, Any] | None = None,
+    *,
+    keyring: Keyring | None = None,
+    allow_unsigned: bool = False,
+    limits: ImportLimits | None = None,
 ) -> dict[str, Any]:
     """Verify the crate at ``path`` completely, then commit its run to ``store`` (never overwriting a run).
 
-    ``origin`` (e.g. institution, person) is recorded with the time of import, the crate's sha256 and who
-    exported it from where, in ``runs.origin_json``. Returns a summary.
+    Checked before anything is written: the zip and every checksum (:func:`verify_crate`), the Ed25519 signature
+    over the crate's manifest and the trust in its signer (``keyring``: default the keyring in
+    :func:`radiovector.store.signing.config_dir`), the run record, and every table's Parquet metadata against
+    ``limits`` (then streamed within them) and its contract. A signature that does not verify is always refused;
+    an unsigned crate or one signed by a key not in the trusted list only with ``allow_unsigned``, and the run
+    then records ``signature_status`` ``unsigned`` or ``untrusted``.
+
+    ``origin`` (e.g. institution, person) is recorded with the time of import, the crate's sha256, who exported
+    it from where and the signature check, in ``runs.origin_json``; the signer's trusted name and fingerprint
+    also in ``runs.signer_name`` / ``runs.signer_fingerprint``. Returns a summary.
     """
     path = Path(path)
-    doc = verify_crate(path)
+    limits = limits or ImportLimits()
+    keyring = keyring or Keyring()
+    doc = verify_crate(path, limits)
+    signed = _signature(path, doc, keyring, allow_unsigned)
     run = doc["run"]
     try:
         run_id = validate_run_id(run.get("run_id"))
@@ -587,12 +936,16 @@ def import_run(
         "exported_by": exported_by,
         "exported_from": doc.get("exported_from"),
         "inputs_included": doc.get("include_inputs"),
+        "signature": signed.as_dict(),
     }
     previous = run.get("origin_json")
     if previous:
-        record_origin["previous_origin"] = json.loads(previous)
-    runs_row = _runs_row(path, run, record_origin)
-    tables = _read_tables(path, run_id, run)
+        try:
+            record_origin["previous_origin"] = json.loads(previous)
+        except (ValueError, TypeError) as exc:
+            raise _refuse(path, f"{RUN_FILE} holds an invalid run record (origin_json: {exc})") from exc
+    runs_row = _runs_row(path, run, record_origin, signed)
+    tables = _read_tables(path, run_id, run, limits)
     try:  # commit_run checks every table against its contract and the store before its first write
         store.commit_run(runs_row, tables)
     except ContractError as exc:
@@ -602,6 +955,5 @@ def import_run(
         "store": store.location,
         "tables": {name: t.num_rows for name, t in tables.items()},
         "origin": record_origin,
+        "signature": signed.as_dict(),
     }
-
-

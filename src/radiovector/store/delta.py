@@ -32,6 +32,7 @@ from deltalake.exceptions import CommitFailedError, DeltaError, SchemaMismatchEr
 
 from radiovector.contracts import contract
 from radiovector.errors import StoreError
+from radiovector.store.nospace import is_no_space, no_space_error, quiet_rust_panics
 from radiovector.store.records import RUNS_SCHEMA, RunRecord, validate_run_id
 
 RUNS = "runs"
@@ -103,9 +104,7 @@ def _aws_profile(name: str) -> dict[str, str]:
     return {mapping[k]: v for k, v in found.items() if k in mapping and v}
 
 
-def object_store_options(
-    location: str, endpoint_url: str | None = None, profile: str | None = None
-) -> dict[str, str]:
+def object_store_options(location: str, endpoint_url: str | None = None, profile: str | None = None) -> dict[str, str]:
     """Storage options for an object-store location, resolved the usual AWS way.
 
     Credentials and region come from ``AWS_ACCESS_KEY_ID`` / ``AWS_SECRET_ACCESS_KEY`` / ``AWS_SESSION_TOKEN`` /
@@ -379,9 +378,7 @@ class ResultsStore:
             names = self._list_remote_tables()
         else:
             root = Path(self.location)
-            names = (
-                sorted(p.name for p in root.iterdir() if (p / "_delta_log").is_dir()) if root.is_dir() else []
-            )
+            names = sorted(p.name for p in root.iterdir() if (p / "_delta_log").is_dir()) if root.is_dir() else []
         return sorted(names, key=lambda n: (n != RUNS, n))
 
     def _list_remote(self, prefix: str = "") -> list[Any]:
@@ -428,9 +425,15 @@ class ResultsStore:
         table = self._open(name)
         return None if table is None else pa.schema(table.schema().to_arrow())
 
-    def _append(self, name: str, data: pa.Table | pd.DataFrame, run_id: str, commit_id: str | None = None,
-                handle: DeltaTable | None = None,
-                aligned: tuple[pa.Schema | None, pa.Table, list[str]] | None = None) -> DeltaTable | None:
+    def _append(
+        self,
+        name: str,
+        data: pa.Table | pd.DataFrame,
+        run_id: str,
+        commit_id: str | None = None,
+        handle: DeltaTable | None = None,
+        aligned: tuple[pa.Schema | None, pa.Table, list[str]] | None = None,
+    ) -> DeltaTable | None:
         """Append one table of run ``run_id`` as one Delta commit, retrying when another writer wins a race.
 
         Every row carries ``run_id`` and ``commit_id`` (the commit attempt; a fresh one if not given), and so does
@@ -462,14 +465,15 @@ class ResultsStore:
                 table = table.set_column(at, column, pa.array([value] * table.num_rows, pa.string()))
             table = table.combine_chunks()
             try:
-                write_deltalake(
-                    self.table_uri(name) if handle is None else handle,
-                    table,
-                    mode="append",
-                    schema_mode="merge" if added else None,
-                    storage_options=self.storage_options if handle is None else None,
-                    commit_properties=props,
-                )
+                with quiet_rust_panics():  # a failing write makes delta-rs' worker threads panic (nospace.py)
+                    write_deltalake(
+                        self.table_uri(name) if handle is None else handle,
+                        table,
+                        mode="append",
+                        schema_mode="merge" if added else None,
+                        storage_options=self.storage_options if handle is None else None,
+                        commit_properties=props,
+                    )
                 return handle
             except SchemaMismatchError as exc:
                 if attempt + 1 < _COMMIT_ATTEMPTS and self._stored_schema(name) != table.schema:
@@ -479,13 +483,16 @@ class ResultsStore:
                     hint="a stage changed its output types; use a new store or migrate the table",
                 ) from exc
             except (CommitFailedError, DeltaError, OSError) as exc:
-                self._raise_if_fatal(exc)
+                self._raise_if_fatal(exc, f"table {name!r} ({table.num_rows} rows)", table.nbytes)
                 last_error = exc
                 time.sleep(min(2.0, 0.05 * (2**attempt)) * (0.5 + random.random()))
         raise StoreError(f"could not commit table {name!r} after {_COMMIT_ATTEMPTS} attempts: {last_error}")
 
-    def _raise_if_fatal(self, exc: Exception) -> None:
-        """Raise a clear StoreError for errors a retry cannot fix (permissions, credentials, bucket, endpoint)."""
+    def _raise_if_fatal(self, exc: Exception, what: str = "", nbytes: int | None = None) -> None:
+        """Raise a clear StoreError for errors a retry cannot fix (a full disk, permissions, credentials, bucket,
+        endpoint); ``what`` was being written, ``nbytes`` its size in memory."""
+        if is_no_space(exc):
+            raise no_space_error(self.location, what or "the store", nbytes) from exc
         message = str(exc)
         if isinstance(exc, PermissionError) or "Permission denied" in message:
             raise StoreError(
@@ -520,7 +527,10 @@ class ResultsStore:
         self.check_writable()
         self._require_intact()
         if self.find_run(run_id) is not None:
-            raise StoreError(f"run {run_id} already exists in {self.location}; runs are never overwritten")
+            raise StoreError(
+                f"run {run_id} is already in the store at {self.location}; runs are never overwritten",
+                hint=f"nothing was written; `radiovector runs show {run_id}` shows the existing run",
+            )
         commit_id = uuid.uuid4().hex
         runs_row = _set_column(runs_row, "commit_id", pa.array([commit_id], pa.string()))
         runs_row = _set_column(runs_row, "committed_at", pa.array([datetime.now(UTC)], pa.timestamp("us", tz="UTC")))
@@ -546,9 +556,12 @@ class ResultsStore:
                 "moment; this copy was withdrawn, so the store holds exactly one; runs are never overwritten",
                 hint=f"nothing to do; `radiovector runs show {run_id}` shows the run",
             )
-        lost = {n: (have, want) for n, want in expected.items()
-                if (have := self._attempt_rows(n, commit_id, handles[n])) != want
-                and (have := self._attempt_rows(n, commit_id, handles[n], exact=True)) != want}
+        lost = {
+            n: (have, want)
+            for n, want in expected.items()
+            if (have := self._attempt_rows(n, commit_id, handles[n])) != want
+            and (have := self._attempt_rows(n, commit_id, handles[n], exact=True)) != want
+        }
         if lost:
             self._withdraw(commit_id, written)
             raise StoreError(
@@ -597,9 +610,10 @@ class ResultsStore:
             if table is None:
                 return 0
             try:
-                return int(table.delete(predicate).get("num_deleted_rows", 0))
+                with quiet_rust_panics():
+                    return int(table.delete(predicate).get("num_deleted_rows", 0))
             except (CommitFailedError, DeltaError, OSError) as exc:
-                self._raise_if_fatal(exc)
+                self._raise_if_fatal(exc, f"a delete in table {name!r}")
                 last_error = exc
                 time.sleep(min(2.0, 0.05 * (2**attempt)) * (0.5 + random.random()))
         raise StoreError(f"could not delete rows from table {name!r}: {last_error}")
@@ -625,8 +639,9 @@ class ResultsStore:
             table.update_incremental()
         if table is None:
             return None
-        rows = table.to_pyarrow_table(columns=["run_id", "commit_id", "committed_at"],
-                                      filters=[("run_id", "=", run_id)])
+        rows = table.to_pyarrow_table(
+            columns=["run_id", "commit_id", "committed_at"], filters=[("run_id", "=", run_id)]
+        )
         rows = _winners(table, rows)
         return rows["commit_id"][0].as_py() if rows.num_rows else None
 
@@ -649,9 +664,7 @@ class ResultsStore:
         (in commit order, see :meth:`runs`)."""
         runs = self.runs()
         if runs.empty:
-            raise RunNotFound(
-                f"the store at {self.location} has no runs yet", hint="run `radiovector run` first"
-            )
+            raise RunNotFound(f"the store at {self.location} has no runs yet", hint="run `radiovector run` first")
         ids = runs["run_id"].tolist()
         if ref in ids:
             return ref
@@ -690,9 +703,7 @@ class ResultsStore:
         winning commit attempt, without the store's ``commit_id`` column (unless asked for)."""
         table = self._open(name)
         if table is None:
-            raise StoreError(
-                f"the store has no table {name!r}", hint=f"tables in this store: {self.table_names()}"
-            )
+            raise StoreError(f"the store has no table {name!r}", hint=f"tables in this store: {self.table_names()}")
         runs = self._runs_table()
         if run_id is not None:
             runs = runs.filter(pc.field("run_id") == run_id)
@@ -780,8 +791,11 @@ class ResultsStore:
                 removed = table.vacuum(dry_run=False) if vacuum else []
             except (DeltaError, OSError) as exc:
                 raise StoreError(f"cannot compact table {name!r} in {self.location}: {exc}") from exc
-            report[name] = {"files_removed": int(metrics.get("numFilesRemoved", 0)),
-                            "files_added": int(metrics.get("numFilesAdded", 0)), "files_vacuumed": len(removed)}
+            report[name] = {
+                "files_removed": int(metrics.get("numFilesRemoved", 0)),
+                "files_added": int(metrics.get("numFilesAdded", 0)),
+                "files_vacuumed": len(removed),
+            }
         return report
 
     def _invisible_attempts(self, runs: pa.Table) -> dict[str, dict[tuple[str, str | None], int]]:
@@ -798,8 +812,15 @@ class ResultsStore:
             if "commit_id" not in names:
                 ids = ids.append_column("commit_id", pa.nulls(ids.num_rows, pa.string()))
             counts = ids.group_by(["run_id", "commit_id"], use_threads=False).aggregate([([], "count_all")])
-            attempts = {(r, c): n for r, c, n in zip(counts["run_id"].to_pylist(), counts["commit_id"].to_pylist(),
-                                                    counts["count_all"].to_pylist(), strict=True)}
+            attempts = {
+                (r, c): n
+                for r, c, n in zip(
+                    counts["run_id"].to_pylist(),
+                    counts["commit_id"].to_pylist(),
+                    counts["count_all"].to_pylist(),
+                    strict=True,
+                )
+            }
             if name == RUNS:  # losers of a race whose process died before withdrawing them
                 attempts = {a: n for a, n in attempts.items() if a[1] is not None}
             orphans = {a: n for a, n in attempts.items() if a not in visible}
@@ -869,8 +890,13 @@ class ResultsStore:
         report: dict[str, Any] = {"store": self.location, "tables": {}, "duplicate_runs": {}, "problems": []}
         readable = True
         for name in self.table_names():
-            entry: dict[str, Any] = {"log_files": len(self._log_entries(name)), "version": None, "files": None,
-                                     "orphan_rows": None, "problems": self.log_problems(name)}
+            entry: dict[str, Any] = {
+                "log_files": len(self._log_entries(name)),
+                "version": None,
+                "files": None,
+                "orphan_rows": None,
+                "problems": self.log_problems(name),
+            }
             if not entry["problems"]:
                 try:
                     table = self._open(name, check_log=False)
@@ -972,8 +998,10 @@ def _winners(table: DeltaTable, rows: pa.Table) -> pa.Table:
     commit_ids = rows["commit_id"].to_pylist() if "commit_id" in rows.column_names else [None] * len(ids)
     committed = rows["committed_at"].to_pylist() if "committed_at" in rows.column_names else [None] * len(ids)
     latest = datetime.max.replace(tzinfo=UTC)
-    order = sorted(range(len(ids)), key=lambda i: (version_of.get(commit_ids[i], float("inf")),
-                                                   committed[i] or latest, commit_ids[i] or "", i))
+    order = sorted(
+        range(len(ids)),
+        key=lambda i: (version_of.get(commit_ids[i], float("inf")), committed[i] or latest, commit_ids[i] or "", i),
+    )
     keep: dict[str, int] = {}
     for i in order:
         keep.setdefault(ids[i], i)

@@ -112,6 +112,10 @@ def _user() -> str:
         return os.environ.get("USER", "unknown")
 
 
+#: What a ``runs`` row's status may be: an interrupted run (Ctrl-C, SIGTERM) is recorded with no result tables.
+RUN_STATUSES = ("succeeded", "failed", "interrupted")
+
+
 @dataclass
 class RunRecord:
     """Provenance of one run. ``tables`` maps each result table to its row count and key columns."""
@@ -134,10 +138,10 @@ class RunRecord:
     origin: dict[str, Any] | None = None
 
     def __post_init__(self) -> None:
-        if self.status not in ("succeeded", "failed"):
-            raise ValueError(f"run status must be 'succeeded' or 'failed', not {self.status!r}")
-        if self.status == "failed" and not self.error:
-            raise ValueError("a failed run must carry its error message")
+        if self.status not in RUN_STATUSES:
+            raise ValueError(f"run status must be one of {RUN_STATUSES}, not {self.status!r}")
+        if self.status != "succeeded" and not self.error:
+            raise ValueError(f"a {self.status} run must carry its error message")
 
     def to_row(self) -> dict[str, Any]:
         import hashlib

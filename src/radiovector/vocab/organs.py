@@ -12,8 +12,11 @@ Data files (``radiovector/vocab/data``):
 
 * ``organ_masses.csv`` (species, organ, fraction_of_body_mass, reference_body_mass_g, source, reference): standard
   organ masses as fractions of body weight, one reference per row. Mouse: Brown et al. 1997 (see
-  docs/methods/pharmacokinetics.md). Human reference masses (ICRP Publication 89) are not included: no checkable
-  source for the values was at hand.
+  docs/methods/pharmacokinetics.md).
+
+* ``human_organ_masses.csv`` (organ, sex, mass_g, note, reference): reference adult male and female organ and body
+  masses of ICRP Publication 89 (2002), one reference per row, for the mouse-to-human projection
+  (:mod:`radiovector.dosimetry.human`); ``whole body`` is the body mass.
 
 Every stage (pk, dosimetry, reports) maps organ names through :func:`canonical_organ` and classifies them with
 :func:`organ_kind`; no stage keeps its own alias list.
@@ -161,3 +164,49 @@ def standard_organ_mass_g(organ: str, body_mass_g: float, overrides: dict[str, f
 MOUSE_ORGAN_FRACTION: dict[str, float] = organ_fractions("mouse")
 REFERENCE_BODY_MASS_G: float = reference_body_mass_g("mouse")
 SOURCE: str = mass_source("mouse")
+
+
+# --------------------------------------------------------------------------------------------------------------
+# human reference masses (ICRP Publication 89)
+
+SEXES: tuple[str, ...] = ("male", "female")
+
+
+@cache
+def human_mass_table() -> pd.DataFrame:
+    """``human_organ_masses.csv`` checked on load: canonical organ names, sex male/female, mass > 0, a reference
+    on every row, one row per organ x sex. Errors name the file line (header = line 1) and column."""
+    table = _read("human_organ_masses.csv")
+    known = set(organ_table()["organ"])
+    seen: set[tuple[str, str]] = set()
+    masses = []
+    for i, row in enumerate(table.itertuples(index=False), start=2):
+        where = f"human_organ_masses.csv line {i}"
+        if row.organ not in known:
+            raise ValueError(f"{where}, column organ: {row.organ!r} is not a canonical name of organs.csv; use one "
+                             "of its organ names")
+        if row.sex not in SEXES:
+            raise ValueError(f"{where}, column sex: {row.sex!r}; use one of {SEXES}")
+        try:
+            mass = float(row.mass_g)
+        except ValueError:
+            mass = float("nan")
+        if not mass > 0:
+            raise ValueError(f"{where}, column mass_g: {row.mass_g!r} is not a mass in g > 0")
+        if not str(row.reference).strip():
+            raise ValueError(f"{where}, column reference: empty; every value needs its published source")
+        if (row.organ, row.sex) in seen:
+            raise ValueError(f"{where}: a second row for {row.organ} ({row.sex}); keep one per organ and sex")
+        seen.add((row.organ, row.sex))
+        masses.append(mass)
+    table["mass_g"] = masses
+    return table
+
+
+def human_organ_masses(sex: str) -> dict[str, float]:
+    """Canonical organ -> ICRP Publication 89 reference adult mass (g) for ``sex`` (male/female), including
+    ``whole body`` (the body mass)."""
+    if sex not in SEXES:
+        raise ValueError(f"sex {sex!r}: use one of {SEXES}")
+    rows = human_mass_table()[human_mass_table()["sex"] == sex]
+    return dict(zip(rows["organ"], rows["mass_g"], strict=True))
