@@ -270,7 +270,7 @@ def scored(example):
 def test_stage_counts_add_up(scored):
     frame, res = scored
     cand, rej = res["candidates"], res["rejects"]
-    assert len(rej) == 1 and rej["row_number"].tolist() == [7]
+    assert len(rej) == 1 and rej["row_number"].tolist() == [8]  # the 7th row: line 8 as a CSV with a header
     assert "Explicit valence" in rej["reason"].iat[0]
     assert cand["n_inputs"].sum() + len(rej) == len(frame)
     psma = cand.set_index("candidate_id").loc["PSMA-617"]

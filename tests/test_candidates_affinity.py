@@ -126,7 +126,7 @@ def test_bad_rows_are_rejected_not_dropped(small_set):
     frame.loc[1, "pki"] = np.nan
     model, rejects, = train_affinity(frame, "x.csv", n_folds=2, n_estimators=5, learners=("knn", "rf"))
     assert model.metadata["n_train"] == 28 and len(rejects) == 2
-    assert sorted(rejects["row_number"]) == [1, 2]
+    assert sorted(rejects["row_number"]) == [2, 3]  # rows 1 and 2: lines 2 and 3 as a CSV with a header
 
 
 def test_load_rejects_non_model(tmp_path):

@@ -44,7 +44,7 @@ def test_reproduces_psma617_from_its_building_blocks(space):
 def test_block_with_wrong_attachment_points_is_an_input_error():
     bad = pd.DataFrame({"id": ["v", "l", "c"], "role": ["vector", "linker", "chelator"],
                         "smiles": ["CC[*:1]", "[*:1]CC", "[*:2]C"]})
-    with pytest.raises(InputError, match="row 2"):
+    with pytest.raises(InputError, match="line 3"):  # the second row, as a CSV with a header
         load_blocks(bad)
 
 

@@ -53,7 +53,9 @@ def test_read_sdf_rejects_bad_record_with_rdkit_reason(tmp_path):
         handle.write(Chem.MolToMolBlock(bad, kekulize=False) + "$$$$\n")
     accepted, rejects, rows_in = read_candidates(path)
     assert accepted["id"].tolist() == ["ethanol", "benzene"]
-    assert rows_in == 3 and len(rejects) == 1 and rejects["row_number"].iat[0] == 3
+    lines = path.read_text().splitlines()
+    assert rows_in == 3 and len(rejects) == 1 and rejects["row_number"].iat[0] == lines.index("hexavalent") + 1
+    assert [lines[n - 1] for n in accepted["row_number"]] == ["ethanol", "benzene"]  # the records' title lines
     assert "valence" in rejects["reason"].iat[0].lower()
 
 
@@ -68,7 +70,7 @@ def test_csv_schema_rejects_keep_row_numbers(tmp_path):
     path = tmp_path / "c.csv"
     path.write_text("id,smiles,nuclide\na,CCO,Lu-177\nb,CCN,lutetium\n")
     accepted, rejects, rows_in = read_candidates(path)
-    assert rows_in == 2 and len(accepted) == 1 and rejects["row_number"].tolist() == [2]
+    assert rows_in == 2 and len(accepted) == 1 and rejects["row_number"].tolist() == [3]  # line 3 of the file
 
 
 def test_score_candidates_command(app, tmp_path):
@@ -94,14 +96,17 @@ def test_train_affinity_command(app, tmp_path):
     src = tmp_path / "acts.csv"
     data.rename(columns={"pki": "my_value"}).to_csv(src, index=False)
     model = tmp_path / "m.joblib"
-    result = CliRunner().invoke(app, ["train-affinity", str(src), "-o", str(model), "--value-column", "my_value",
-                                      "--folds", "2"])
+    result = CliRunner().invoke(
+        app, ["train-affinity", str(src), "-o", str(model), "--value-column", "my_value", "--folds", "2"]
+    )
     assert result.exit_code == 0, result.output
     assert model.is_file() and (tmp_path / "m.joblib.json").is_file()
     assert "scaffold" in result.output and "selected by scaffold" in result.output.replace("\n", " ")
     out = tmp_path / "scored.parquet"
-    result = CliRunner().invoke(app, ["score-candidates", str(EXAMPLE), "-o", str(out), "--no-plots", "--model",
-                                      str(model), "--interval", "0.8"])
+    result = CliRunner().invoke(
+        app,
+        ["score-candidates", str(EXAMPLE), "-o", str(out), "--no-plots", "--model", str(model), "--interval", "0.8"],
+    )
     assert result.exit_code == 0, result.output
     scored = pd.read_parquet(out)
     assert (scored["paffinity_low"] < scored["paffinity_high"]).all()

@@ -129,14 +129,15 @@ def test_huge_structures_are_rejects_not_crashes(tmp_path: Path) -> None:
         if name == "in.csv":
             assert sorted(cand["candidate_id"]) == ["ok1", "ok2"]
             why = dict(zip(rejects["row_number"], rejects["reason"], strict=True))
-            assert why[2] == (
+            assert why[3] == (  # rows are numbered by their line in the file (header = line 1)
                 "chain: SMILES too long: 20000 characters, more than the limit of 10000 (setting max_smiles_length)"
             )
-            assert why[3].startswith("branched: structure too large: 4000 heavy atoms, more than the limit of 500")
+            assert why[4].startswith("branched: structure too large: 4000 heavy atoms, more than the limit of 500")
             assert rejects["value"].str.len().max() < 300  # an excerpt, with the length
         else:
             assert list(cand["candidate_id"]) == ["small"]
-            assert list(rejects["row_number"]) == [2]
+            small_lines = _chain_v3000("small", 3).count("\n")
+            assert list(rejects["row_number"]) == [small_lines + 1]  # the title line of the second record
             assert "structure too large: 20000 heavy atoms" in rejects["reason"].iloc[0]
 
 
@@ -160,11 +161,11 @@ def test_huge_peptides_are_rejects_not_hangs(tmp_path: Path) -> None:
     rejects = pd.read_parquet(tmp_path / "out" / "rejects.parquet")
     assert list(cand["candidate_id"]) == ["p1"]
     why = dict(zip(rejects["row_number"], rejects["reason"], strict=True))
-    assert why[2].startswith("long: sequence too long: 20000 characters, more than the limit of 2000")
-    assert why[3] == (
+    assert why[3].startswith("long: sequence too long: 20000 characters, more than the limit of 2000")
+    assert why[4] == (
         "many: peptide too large: 400 residues, more than the limit of 150 (setting candidates.peptides.max_residues)"
     )
-    assert why[4].startswith("nested: ")
+    assert why[5].startswith("nested: ")
 
 
 def test_design_building_block_above_the_ceiling_is_a_clear_error() -> None:
@@ -178,7 +179,7 @@ def test_design_building_block_above_the_ceiling_is_a_clear_error() -> None:
             "smiles": ["[*:1]" + "C" * 5000, "[*:1]CC[*:2]", "[*:2]C(=O)O"],
         }
     )
-    with pytest.raises(InputError, match=r"row 1 \(v\).*structure too large: 5001 heavy atoms"):
+    with pytest.raises(InputError, match=r"line 2 \(v\).*structure too large: 5001 heavy atoms"):
         load_blocks(blocks)
 
 

@@ -3,6 +3,7 @@ the score-candidates readers, laid out as the ingest step stores a table input, 
 
 from __future__ import annotations
 
+import gzip
 import shutil
 from pathlib import Path
 
@@ -13,6 +14,7 @@ from rdkit import Chem
 from structure_files import write_sdf
 
 from radiovector.candidates.io import read_structure_input
+from radiovector.errors import InputError
 from radiovector.io.tables import TableSchema, read_raw_table, validate_table
 
 EXAMPLE = REPO / "resources" / "example"
@@ -25,11 +27,12 @@ def test_sdf_records_numbered_and_laid_out_like_a_table(tmp_path: Path, name: st
     write_sdf(path, table, bad_at=3)
     result = read_structure_input("candidates", path)
     assert result.rows_in == 7 and result.rows_accepted == 6 and result.rows_rejected == 1
-    assert result.rejects[["input", "source", "row_number", "column"]].iloc[0].tolist() == [
-        "candidates", str(path), 3, "molblock"]
+    lines = (gzip.decompress(path.read_bytes()) if name.endswith(".gz") else path.read_bytes()).decode().splitlines()
+    assert result.rejects[["input", "source", "column"]].iloc[0].tolist() == ["candidates", str(path), "molblock"]
+    assert lines[result.rejects["row_number"].iat[0] - 1] == "hexavalent"  # the line of the record's title
     accepted = result.accepted
     assert accepted["id"].tolist() == table["id"].tolist()
-    assert accepted["row_number"].tolist() == [1, 2, 4, 5, 6, 7]  # record numbers in the file
+    assert [lines[n - 1] for n in accepted["row_number"]] == table["id"].tolist()  # title lines in the file
     assert accepted["target"].tolist() == table["target"].tolist()
     csv = read_structure_input("candidates", EXAMPLE / "candidates.csv").accepted
     assert set(accepted.columns) == set(csv.columns) and accepted.columns[-1] == "row_number"
@@ -48,8 +51,9 @@ def test_smiles_lines_numbered(tmp_path: Path) -> None:
 
 def test_fasta_records_numbered_by_header_line(tmp_path: Path) -> None:
     path = tmp_path / "p.fa"
-    path.write_text(">tate target=SSTR2 nuclide=Lu-177\n[DOTA]-f-C&1-Y-w-K-\nT-C&1-T\n>empty\n>rgd target=ITGAV\n"
-                    "cyclo(RGDfK)\n")
+    path.write_text(
+        ">tate target=SSTR2 nuclide=Lu-177\n[DOTA]-f-C&1-Y-w-K-\nT-C&1-T\n>empty\n>rgd target=ITGAV\ncyclo(RGDfK)\n"
+    )
     result = read_structure_input("peptides", path)
     assert result.rows_in == 3 and result.accepted["id"].tolist() == ["tate", "rgd"]
     assert result.accepted["row_number"].tolist() == [1, 5]
@@ -73,11 +77,18 @@ def test_tables_read_exactly_as_the_table_ingest_reads_them(tmp_path: Path, name
     assert got.rows_in == expected.rows_in and got.rows_rejected == 1
 
 
-def test_empty_sdf_keeps_the_schema_columns(tmp_path: Path) -> None:
-    path = tmp_path / "none.sdf"
-    path.write_text("")
+def test_header_only_table_keeps_the_schema_columns(tmp_path: Path) -> None:
+    path = tmp_path / "none.csv"
+    path.write_text("id,smiles\n")
     result = read_structure_input("candidates", path)
     assert result.rows_in == 0 and {"id", "smiles", "target", "nuclide", "row_number"} <= set(result.accepted)
+
+
+def test_empty_sdf_is_one_clear_error(tmp_path: Path) -> None:
+    path = tmp_path / "none.sdf"
+    path.write_text("")
+    with pytest.raises(InputError, match=r"SD file .*none\.sdf is empty"):
+        read_structure_input("candidates", path)
 
 
 def test_only_structure_inputs(tmp_path: Path) -> None:

@@ -32,9 +32,7 @@ GOOD = {
 }
 
 
-@pytest.mark.parametrize(
-    "path", sorted((schema_dir() / "tables").glob("*.schema.yaml")), ids=lambda p: p.name
-)
+@pytest.mark.parametrize("path", sorted((schema_dir() / "tables").glob("*.schema.yaml")), ids=lambda p: p.name)
 def test_every_table_schema_loads(path: Path) -> None:
     schema = TableSchema.from_dict(yaml.safe_load(path.read_text()), path.name.removesuffix(".schema.yaml"))
     assert set(schema.required) <= set(schema.columns)
@@ -64,7 +62,7 @@ def test_bad_cells_are_rejected_with_reason(column: str, value: str | None, reas
     result = validate_table(_frame([GOOD, bad, GOOD]), BIODIST, "biodistribution", "mem.csv")
     assert result.rows_accepted == 2 and result.rows_rejected == 1
     reject = result.rejects.iloc[0]
-    assert reject["row_number"] == 2  # 1-based data row: line 3 of the CSV file
+    assert reject["row_number"] == 3  # the line the row would have in a CSV file with a header (line 1)
     assert reject["column"] == column
     assert reason in reject["reason"]
     assert reject["source"] == "mem.csv"
@@ -91,7 +89,7 @@ def test_unreadable_and_missing_files(tmp_path: Path) -> None:
         read_raw_table(tmp_path / "nope.csv")
     binary = tmp_path / "bin.csv"
     binary.write_bytes(b"\xff\xfe\x00\x81garbage\x00")
-    with pytest.raises(InputError, match="cannot read input table"):
+    with pytest.raises(InputError, match=r"bin\.csv is UTF-16 text, not UTF-8"):
         read_raw_table(binary)
 
 
@@ -102,9 +100,7 @@ def test_sha256_matches_known_digest(tmp_path: Path) -> None:
     assert sha256_file(path) == "ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad"
 
 
-cell = st.one_of(
-    st.none(), st.text(max_size=6), st.sampled_from(["1", "-2", "3.5", "true", "%ID/g", "Lu-177"])
-)
+cell = st.one_of(st.none(), st.text(max_size=6), st.sampled_from(["1", "-2", "3.5", "true", "%ID/g", "Lu-177"]))
 
 
 @settings(max_examples=60, deadline=None)
@@ -130,6 +126,7 @@ def test_reject_helpers_give_one_typed_row_per_rejected_input_row():
     assert same["value"].tolist() == ["7", "7", "7"] and same["reason"].tolist() == ["a", "b", "c"]
     cut = pd.Series(["ENSG1", "ENSG2"], index=[40, 41])  # rows cut from a bigger frame keep their labels
     assert reject_rows("x", "y", cut.index + 1, "gene", cut, pd.Series(["a", "b"], index=[7, 8]))[
-        ["value", "reason"]].values.tolist() == [["'ENSG1'", "a"], ["'ENSG2'", "b"]]
+        ["value", "reason"]
+    ].values.tolist() == [["'ENSG1'", "a"], ["'ENSG2'", "b"]]
     combined = rejects_frame(pd.concat([rejects_frame([one]), many], ignore_index=True))
     assert len(combined) == 3 and combined["row_number"].dtype == "int64"

@@ -284,7 +284,7 @@ def test_tumour_reader_rejects_bad_rows(tmp_path):
     )
     table, rejects = read_tumour_summary(path)
     assert len(table) == 1 and table["tumour_median"].iloc[0] == pytest.approx(323.8)
-    assert sorted(rejects["row_number"]) == [2, 3]
+    assert sorted(rejects["row_number"]) == [3, 4]  # lines of the file (header = line 1)
     assert rejects["reason"].str.contains("tumour_median").all()
     empty = tmp_path / "empty.tsv"
     empty.write_text("")
@@ -395,7 +395,7 @@ def test_sample_matrix_bad_values(tmp_path):
     )
     vals, genes, _, rejects = read_sample_matrix(path)
     assert list(genes["ensembl_gene"]) == ["ENSG00000000003"]
-    assert sorted(rejects["row_number"]) == [1, 2, 4]
+    assert sorted(rejects["row_number"]) == [2, 3, 5]  # lines of the file (header = line 1)
     sheet = pd.DataFrame({"sample_id": ["S1"], "sample_type": ["tumour"], "tumour_type": ["XX"]})
     with pytest.raises(InputError, match="not in the sample sheet"):
         summarise_samples(vals, genes, ["S1", "S2"], sheet)

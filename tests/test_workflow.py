@@ -3,6 +3,7 @@ bundled example cut small) and a dry run on the default config."""
 
 from __future__ import annotations
 
+import gzip
 import json
 import subprocess
 import sys
@@ -58,6 +59,12 @@ def test_run_commits_a_complete_reproducible_run(tmp_path: Path, capsys: pytest.
     for name, counts in summary["inputs"].items():
         assert counts["rows_in"] == counts["rows_accepted"] + counts["rows_rejected"], name
     first = summary["run_id"]
+    # the inputs table counts every stage's rejects: rejected = the distinct lines of the file in rejects
+    stored = ResultsStore(store)
+    rejects = stored.read("rejects", first).to_pandas()
+    for row in stored.read("inputs", first).to_pandas().itertuples():
+        mine = rejects[rejects["input"] == row.input]
+        assert set(mine["source"]) <= {row.path} and row.rows_rejected == mine["row_number"].nunique(), row.input
     assert Path(summary["report"]).is_file()
     for stage_table in ("targets", "candidates", "candidate_nuclides", "pk_tia", "pk_fits"):
         assert summary["tables"][stage_table] > 0, stage_table
@@ -95,9 +102,7 @@ def test_run_commits_a_complete_reproducible_run(tmp_path: Path, capsys: pytest.
 
 def test_bad_input_fails_cleanly_and_is_recorded(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
     bad = tmp_path / "bio.csv"
-    bad.write_text(
-        "compound,radionuclide,organ,time,value,unit,decay_corrected\nX,Lu-177,kidney,1,2,%ID/g,true\n"
-    )
+    bad.write_text("compound,radionuclide,organ,time,value,unit,decay_corrected\nX,Lu-177,kidney,1,2,%ID/g,true\n")
     config = write_config(tmp_path, TEST_CONFIG, inputs={"biodistribution": str(bad)})
     store = tmp_path / "store"
     code, out, err = run_cli(["run", "--config", str(config), "--store", str(store)], capsys)
@@ -156,8 +161,8 @@ def test_rerun_does_no_work_and_a_weight_change_reruns_only_its_dependents(
 
 
 def test_workflow_reads_sdf_candidates_and_fasta_peptides(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
-    """The workflow reads the structure formats score-candidates reads; rejects carry the SDF record number and the
-    FASTA header line."""
+    """The workflow reads the structure formats score-candidates reads; rejects carry the SDF record's title line and
+    the FASTA header line."""
     data = TEST_CONFIG.parents[1] / "data"
     candidates = pd.read_csv(data / "candidates.csv", dtype=str, keep_default_na=False)
     peptides = pd.read_csv(data / "peptides.csv", dtype=str, keep_default_na=False)
@@ -171,11 +176,16 @@ def test_workflow_reads_sdf_candidates_and_fasta_peptides(tmp_path: Path, capsys
     summary = json.loads(out)
     assert summary["status"] == "succeeded"
     assert {k: summary["inputs"]["candidates"][k] for k in ("rows_in", "rows_accepted", "rows_rejected")} == {
-        "rows_in": len(candidates) + 1, "rows_accepted": len(candidates), "rows_rejected": 1}
+        "rows_in": len(candidates) + 1,
+        "rows_accepted": len(candidates),
+        "rows_rejected": 1,
+    }
     assert summary["inputs"]["peptides"]["rows_rejected"] == 1
     results = ResultsStore(store)
     rejects = results.read("rejects", summary["run_id"]).to_pandas().set_index("input")
-    assert rejects.loc["candidates", "row_number"] == 2 and rejects.loc["candidates", "source"] == str(sdf)
+    sdf_lines = gzip.decompress(sdf.read_bytes()).decode().split("\n")
+    assert sdf_lines[rejects.loc["candidates", "row_number"] - 1] == "hexavalent"  # the bad record's title line
+    assert rejects.loc["candidates", "source"] == str(sdf)
     assert rejects.loc["peptides", "row_number"] == 2 * len(peptides) + 1  # the header line of the last record
     scored = results.read("candidates", summary["run_id"]).to_pandas()
     assert {"PSMA-617", "FAPI-46", "octreotide"} <= set(scored["candidate_id"])

@@ -51,7 +51,7 @@ from radiovector.candidates.learners import (
 from radiovector.candidates.similarity import NBITS, RADIUS, bit_matrix, morgan_generator
 from radiovector.candidates.standardise import standardise_smiles
 from radiovector.errors import InputError
-from radiovector.io.tables import reject, rejects_frame
+from radiovector.io.tables import line_numbers, reject, rejects_frame
 
 VALUE_COLUMNS = ("pki", "pic50", "pkd", "paffinity")
 AD_THRESHOLD = 0.35  # max Tanimoto to the training set below which a prediction is flagged out of domain
@@ -88,8 +88,13 @@ N_ESTIMATORS = 300
 
 
 def make_estimator(seed: int = 0, n_jobs: int = 1, n_estimators: int | None = None) -> RandomForestRegressor:
-    return RandomForestRegressor(n_estimators=n_estimators or N_ESTIMATORS, max_features=0.3, min_samples_leaf=1,
-                                 n_jobs=n_jobs, random_state=seed)
+    return RandomForestRegressor(
+        n_estimators=n_estimators or N_ESTIMATORS,
+        max_features=0.3,
+        min_samples_leaf=1,
+        n_jobs=n_jobs,
+        random_state=seed,
+    )
 
 
 def metrics(y_true: np.ndarray, y_pred: np.ndarray, cliff: np.ndarray | None = None) -> dict[str, float]:
@@ -104,9 +109,14 @@ def metrics(y_true: np.ndarray, y_pred: np.ndarray, cliff: np.ndarray | None = N
         "r2": float(1 - (err**2).sum() / ss_tot) if ss_tot > 0 else math.nan,
         "spearman": float(rho),
         "n": int(len(y_true)),
-        **({} if cliff is None else {
-            "rmse_cliff": float(np.sqrt(np.mean(err[cliff] ** 2))) if cliff.any() else math.nan,
-            "n_cliff": int(cliff.sum())}),
+        **(
+            {}
+            if cliff is None
+            else {
+                "rmse_cliff": float(np.sqrt(np.mean(err[cliff] ** 2))) if cliff.any() else math.nan,
+                "n_cliff": int(cliff.sum()),
+            }
+        ),
     }
 
 
@@ -186,32 +196,50 @@ class AffinityModel:
         n = counts.shape[0]
         pred, sims, diff = np.empty(n), np.empty(n), np.empty(n)
         for start in range(0, n, block):
-            part = counts[start:start + block]
+            part = counts[start : start + block]
             k_tan, feats = self._kernels(part)
-            sims[start:start + block] = k_tan.max(axis=1) if k_tan.shape[1] else np.nan
+            sims[start : start + block] = k_tan.max(axis=1) if k_tan.shape[1] else np.nan
             k = self.calibration.k if self.calibration else DIFFICULTY_K
-            diff[start:start + block] = difficulty(k_tan, k)
+            diff[start : start + block] = difficulty(k_tan, k)
             if isinstance(self.estimator, Ensemble):
-                pred[start:start + block] = self.estimator.predict_with(feats)
+                pred[start : start + block] = self.estimator.predict_with(feats)
             else:
-                pred[start:start + block] = self.estimator.predict(feats(self.learner_kernel))
+                pred[start : start + block] = self.estimator.predict(feats(self.learner_kernel))
         if self.calibration is not None:
             low, high = self.calibration.interval(pred, diff, interval)
             domain = diff <= self.calibration.domain_max
         else:
             low = high = np.full(n, np.nan)
             domain = sims >= self.ad_threshold
-        return pd.DataFrame({"paffinity_pred": pred, "paffinity_low": low, "paffinity_high": high,
-                             "ad_max_tanimoto": sims, "ad_difficulty": diff, "in_domain": domain})
+        return pd.DataFrame(
+            {
+                "paffinity_pred": pred,
+                "paffinity_low": low,
+                "paffinity_high": high,
+                "ad_max_tanimoto": sims,
+                "ad_difficulty": diff,
+                "in_domain": domain,
+            }
+        )
 
     def save(self, path: str | Path) -> Path:
         path = Path(path)
         path.parent.mkdir(parents=True, exist_ok=True)
         cal = None if self.calibration is None else asdict(self.calibration)
-        joblib.dump({"format": FORMAT_VERSION, "estimator": self.estimator, "learner_kernel": self.learner_kernel,
-                     "train_counts": self.train_counts, "value_column": self.value_column,
-                     "ad_threshold": self.ad_threshold, "calibration": cal, "metadata": self.metadata},
-                    path, compress=3)
+        joblib.dump(
+            {
+                "format": FORMAT_VERSION,
+                "estimator": self.estimator,
+                "learner_kernel": self.learner_kernel,
+                "train_counts": self.train_counts,
+                "value_column": self.value_column,
+                "ad_threshold": self.ad_threshold,
+                "calibration": cal,
+                "metadata": self.metadata,
+            },
+            path,
+            compress=3,
+        )
         meta_path = metadata_path(path)
         meta_path.write_text(json.dumps(self.metadata, indent=2, sort_keys=True))
         return meta_path
@@ -224,17 +252,29 @@ class AffinityModel:
         try:
             blob = joblib.load(path)
         except Exception as exc:
-            raise InputError(f"cannot read affinity model {path}: {type(exc).__name__}: {exc}",
-                             hint="the file must be written by `radiovector train-affinity`") from exc
+            raise InputError(
+                f"cannot read affinity model {path}: {type(exc).__name__}: {exc}",
+                hint="the file must be written by `radiovector train-affinity`",
+            ) from exc
         if not isinstance(blob, dict) or blob.get("format") != FORMAT_VERSION:
-            raise InputError(f"{path} is not a RadioVector affinity model (format {FORMAT_VERSION})",
-                             hint="retrain with `radiovector train-affinity` (models before format 2 have no "
-                                  "intervals)")
+            raise InputError(
+                f"{path} is not a RadioVector affinity model (format {FORMAT_VERSION})",
+                hint="retrain with `radiovector train-affinity` (models before format 2 have no intervals)",
+            )
         cal = blob["calibration"]
         if cal is not None:
             cal = Calibration(**{**cal, "scores": np.asarray(cal["scores"])})
-        return cls(blob["estimator"], None, blob["value_column"], blob["ad_threshold"], blob["metadata"], cal,
-                   blob["train_counts"], blob["learner_kernel"])
+        return cls(
+            blob["estimator"],
+            None,
+            blob["value_column"],
+            blob["ad_threshold"],
+            blob["metadata"],
+            cal,
+            blob["train_counts"],
+            blob["learner_kernel"],
+        )
+
 
 def metadata_path(path: str | Path) -> Path:
     path = Path(path)
@@ -248,13 +288,17 @@ def find_value_column(frame: pd.DataFrame, source: str, value_column: str | None
             return value_column
         if value_column.lower() in lower:
             return lower[value_column.lower()]
-        raise InputError(f"{source}: no column {value_column!r}; found {list(frame.columns)}",
-                         hint="pass --value-column with one of the file's columns")
+        raise InputError(
+            f"{source}: no column {value_column!r}; found {list(frame.columns)}",
+            hint="pass --value-column with one of the file's columns",
+        )
     present = [lower[c] for c in VALUE_COLUMNS if c in lower]
     if len(present) != 1:
         what = "none of" if not present else "more than one of"
-        raise InputError(f"{source}: {what} the affinity columns {list(VALUE_COLUMNS)} found; columns are "
-                         f"{list(frame.columns)}", hint="name the column to learn with --value-column")
+        raise InputError(
+            f"{source}: {what} the affinity columns {list(VALUE_COLUMNS)} found; columns are {list(frame.columns)}",
+            hint="name the column to learn with --value-column",
+        )
     return present[0]
 
 
@@ -262,19 +306,22 @@ def prepare_training_data(frame: pd.DataFrame, source: str, value_column: str | 
     """Standardise structures and read values; return (mols, y, rows_kept, value_column, rejects)."""
     lower = {c.lower(): c for c in frame.columns}
     if "smiles" not in lower:
-        raise InputError(f"{source}: needs a 'smiles' column; found {list(frame.columns)}",
-                         hint="activities CSV columns: smiles and one of pki, pic50, pkd, paffinity")
+        raise InputError(
+            f"{source}: needs a 'smiles' column; found {list(frame.columns)}",
+            hint="activities CSV columns: smiles and one of pki, pic50, pkd, paffinity",
+        )
     smiles_col = lower["smiles"]
     vcol = find_value_column(frame, source, value_column)
     values = pd.to_numeric(frame[vcol], errors="coerce")
+    lines = line_numbers(frame)  # the file's lines when read by read_raw_table
     mols, y, kept, rejects = [], [], [], []
     for pos, (smi, val) in enumerate(zip(frame[smiles_col].tolist(), values.tolist(), strict=True)):
         if val is None or not np.isfinite(val):
-            rejects.append(reject("activities", source, pos + 1, vcol, frame[vcol].iloc[pos], "not a finite number"))
+            rejects.append(reject("activities", source, lines[pos], vcol, frame[vcol].iloc[pos], "not a finite number"))
             continue
         std = standardise_smiles(smi)
         if not std.ok:
-            rejects.append(reject("activities", source, pos + 1, smiles_col, smi, std.reason))
+            rejects.append(reject("activities", source, lines[pos], smiles_col, smi, std.reason))
             continue
         mols.append(std.mol)
         y.append(float(val))
@@ -292,13 +339,22 @@ def _cliff_column(frame: pd.DataFrame, kept: list[int]) -> np.ndarray | None:
     return flag.astype(bool)
 
 
-def _select(data: TrainData, specs: dict, splits: tuple[str, ...], n_folds: int, n_inner: int, seed: int,
-            cliff: np.ndarray | None, progress=None, probe=None, ensemble: bool = False) -> dict:
+def _select(
+    data: TrainData,
+    specs: dict,
+    splits: tuple[str, ...],
+    n_folds: int,
+    n_inner: int,
+    seed: int,
+    cliff: np.ndarray | None,
+    progress=None,
+    probe=None,
+    ensemble: bool = False,
+) -> dict:
     """Nested CV of every learner on every split; the first split selects (lowest out-of-fold RMSE)."""
     runs, cv = {}, {}
     for split in splits:
-        run = nested_cv(data, specs, split, n_folds, n_inner, seed, probe=probe, progress=progress,
-                        ensemble=ensemble)
+        run = nested_cv(data, specs, split, n_folds, n_inner, seed, probe=probe, progress=progress, ensemble=ensemble)
         runs[split] = run
         per = {}
         for name, res in run["learners"].items():
@@ -315,16 +371,29 @@ def _select(data: TrainData, specs: dict, splits: tuple[str, ...], n_folds: int,
         if "knn" in cv[split]["learners"]:
             cv[split]["knn_baseline"] = cv[split]["learners"]["knn"]
         run = runs[split]
-        cv[split]["interval_check"] = cross_conformal_check(data.y, run["learners"][selected]["oof"],
-                                                            run["difficulty"], run["fold"])
+        cv[split]["interval_check"] = cross_conformal_check(
+            data.y, run["learners"][selected]["oof"], run["difficulty"], run["fold"]
+        )
     return {"runs": runs, "cv": cv, "selected": selected, "first": first}
 
 
-def train_affinity(frame: pd.DataFrame, source: str = "activities", value_column: str | None = None,
-                   seed: int = 0, n_folds: int = 5, n_jobs: int = 1, ad_threshold: float = AD_THRESHOLD,
-                   progress=None, n_estimators: int | None = None, split: str = "scaffold",
-                   other_split: bool = True, n_inner: int = 3, learners: tuple[str, ...] | None = None,
-                   probe=None, details: dict | None = None) -> tuple[AffinityModel, pd.DataFrame]:
+def train_affinity(
+    frame: pd.DataFrame,
+    source: str = "activities",
+    value_column: str | None = None,
+    seed: int = 0,
+    n_folds: int = 5,
+    n_jobs: int = 1,
+    ad_threshold: float = AD_THRESHOLD,
+    progress=None,
+    n_estimators: int | None = None,
+    split: str = "scaffold",
+    other_split: bool = True,
+    n_inner: int = 3,
+    learners: tuple[str, ...] | None = None,
+    probe=None,
+    details: dict | None = None,
+) -> tuple[AffinityModel, pd.DataFrame]:
     """Select a learner by nested CV, fit it on all rows and calibrate its intervals on the out-of-fold residuals.
 
     ``split`` (``scaffold`` or ``random``) selects; with ``other_split`` the other kind is cross-validated too and
@@ -335,8 +404,10 @@ def train_affinity(frame: pd.DataFrame, source: str = "activities", value_column
         raise InputError(f"unknown split {split!r}; use one of {list(SPLITS)}")
     mols, y, kept, vcol, rejects = prepare_training_data(frame, source, value_column)
     if len(y) < 10:
-        raise InputError(f"{source}: only {len(y)} usable rows; at least 10 are needed to train and cross-validate",
-                         hint="check the rejects and the value column")
+        raise InputError(
+            f"{source}: only {len(y)} usable rows; at least 10 are needed to train and cross-validate",
+            hint="check the rejects and the value column",
+        )
     all_specs = learner_specs(seed, n_jobs, n_estimators or 100)
     names = tuple(learners or DEFAULT_LEARNERS)
     unknown = [n for n in names if n not in all_specs and n != ENSEMBLE]
@@ -373,27 +444,52 @@ def train_affinity(frame: pd.DataFrame, source: str = "activities", value_column
         "y_mean": float(y.mean()),
         "y_std": float(y.std()),
         "features": {"type": "morgan_counts", "radius": RADIUS, "nbits": NBITS, "cap": 255},
-        "learners": {**{n: {"kernel": s.kernel, "grid": list(s.grid), "description": s.description}
-                        for n, s in specs.items()},
-                     **({ENSEMBLE: {"kernel": None, "members": list(ENSEMBLE_MEMBERS),
-                                    "description": "mean of the SVR and GP predictions (each member tuned in its "
-                                                   "own inner CV)"}} if ensemble else {})},
-        "selection": {"split": split, "criterion": "lowest outer-CV RMSE (nested CV)", "outer_folds": n_folds,
-                      "inner_folds": n_inner, "selected": name, "params": params, "seed": seed},
+        "learners": {
+            **{n: {"kernel": s.kernel, "grid": list(s.grid), "description": s.description} for n, s in specs.items()},
+            **(
+                {
+                    ENSEMBLE: {
+                        "kernel": None,
+                        "members": list(ENSEMBLE_MEMBERS),
+                        "description": "mean of the SVR and GP predictions (each member tuned in its own inner CV)",
+                    }
+                }
+                if ensemble
+                else {}
+            ),
+        },
+        "selection": {
+            "split": split,
+            "criterion": "lowest outer-CV RMSE (nested CV)",
+            "outer_folds": n_folds,
+            "inner_folds": n_inner,
+            "selected": name,
+            "params": params,
+            "seed": seed,
+        },
         "estimator": {"type": name, "kernel": est_kernel, "params": params},
         "baseline": {"type": "knn", "n_neighbors": 5, "metric": "tanimoto"},
-        "calibration": {"method": "normalised split-conformal on out-of-fold residuals of the selection CV",
-                        "score": "|y - y_hat| / (gamma + d / d_scale), d = 1 - mean Tanimoto of the k nearest "
-                                 "training molecules",
-                        "gamma": calibration.gamma, "k": calibration.k, "d_scale": calibration.d_scale,
-                        "n": int(len(calibration.scores)),
-                        "q90": conformal_quantile(calibration.scores, 0.9)},
-        "applicability_domain": {"method": f"in_domain: d <= the {DOMAIN_QUANTILE:g} quantile of the out-of-fold d "
-                                           "(as far from the training set as held-out molecules of the selection "
-                                           "CV)", "d_max": calibration.domain_max},
+        "calibration": {
+            "method": "normalised split-conformal on out-of-fold residuals of the selection CV",
+            "score": "|y - y_hat| / (gamma + d / d_scale), d = 1 - mean Tanimoto of the k nearest training molecules",
+            "gamma": calibration.gamma,
+            "k": calibration.k,
+            "d_scale": calibration.d_scale,
+            "n": int(len(calibration.scores)),
+            "q90": conformal_quantile(calibration.scores, 0.9),
+        },
+        "applicability_domain": {
+            "method": f"in_domain: d <= the {DOMAIN_QUANTILE:g} quantile of the out-of-fold d "
+            "(as far from the training set as held-out molecules of the selection "
+            "CV)",
+            "d_max": calibration.domain_max,
+        },
         "cv": sel["cv"],
-        "versions": {"rdkit": rdBase.rdkitVersion, "scikit-learn": sklearn.__version__,
-                     "python": platform.python_version()},
+        "versions": {
+            "rdkit": rdBase.rdkitVersion,
+            "scikit-learn": sklearn.__version__,
+            "python": platform.python_version(),
+        },
     }
     if details is not None:
         details.update(data=data, specs=specs, selection=sel, cliff=cliff, kept=kept)
@@ -401,10 +497,18 @@ def train_affinity(frame: pd.DataFrame, source: str = "activities", value_column
     return model, rejects
 
 
-def evaluate_predefined_split(frame: pd.DataFrame, split_column: str = "split", value_column: str | None = None,
-                              seed: int = 0, n_jobs: int = 1, n_estimators: int | None = None,
-                              levels=(0.9,), learners: tuple[str, ...] | None = None, other_split: bool = False,
-                              split: str = "scaffold") -> dict:
+def evaluate_predefined_split(
+    frame: pd.DataFrame,
+    split_column: str = "split",
+    value_column: str | None = None,
+    seed: int = 0,
+    n_jobs: int = 1,
+    n_estimators: int | None = None,
+    levels=(0.9,),
+    learners: tuple[str, ...] | None = None,
+    other_split: bool = False,
+    split: str = "scaffold",
+) -> dict:
     """Train (nested CV selection) on the rows with ``split == 'train'`` and test every learner on ``'test'``:
     RMSE, cliff RMSE (``cliff_mol``), interval coverage of each learner calibrated on its own out-of-fold
     residuals, and timings. The selected learner is ``result['selected']``."""
@@ -413,9 +517,18 @@ def evaluate_predefined_split(frame: pd.DataFrame, split_column: str = "split", 
     test_frame = frame[split_col == "test"].reset_index(drop=True)
     details: dict = {}
     start, cpu = time.perf_counter(), time.process_time()
-    model, _ = train_affinity(train_frame, "train", value_column, seed=seed, n_jobs=n_jobs,
-                              n_estimators=n_estimators, learners=learners, other_split=other_split,
-                              split=split, details=details)
+    model, _ = train_affinity(
+        train_frame,
+        "train",
+        value_column,
+        seed=seed,
+        n_jobs=n_jobs,
+        n_estimators=n_estimators,
+        learners=learners,
+        other_split=other_split,
+        split=split,
+        details=details,
+    )
     train_s, train_cpu_s = time.perf_counter() - start, time.process_time() - cpu
     mols, y, kept, _, _ = prepare_training_data(test_frame, "test", value_column)
     cliff = _cliff_column(test_frame, kept)
@@ -426,8 +539,15 @@ def evaluate_predefined_split(frame: pd.DataFrame, split_column: str = "split", 
     k_tan = kernel(counts, data.counts, "tanimoto")
     diff = difficulty(k_tan)
     everything = np.arange(len(data.y))
-    out = {"selected": sel["selected"], "train_s": train_s, "train_cpu_s": train_cpu_s, "n_train": len(data.y),
-           "n_test": len(y), "cv": sel["cv"], "learners": {}}
+    out = {
+        "selected": sel["selected"],
+        "train_s": train_s,
+        "train_cpu_s": train_cpu_s,
+        "n_train": len(data.y),
+        "n_test": len(y),
+        "cv": sel["cv"],
+        "learners": {},
+    }
     cache = {"tanimoto": k_tan}
 
     def feats(kind):

@@ -23,6 +23,7 @@ from rdkit import Chem
 
 from radiovector.candidates.limits import CEILING
 from radiovector.errors import InputError
+from radiovector.io.tables import line_numbers
 
 ROLES = {"vector": (1,), "linker": (1, 2), "chelator": (2,), "albumin_binder": (3,)}
 
@@ -77,32 +78,43 @@ def _labels(mol: Chem.Mol) -> tuple[int, ...]:
 def load_blocks(frame: pd.DataFrame, source: str = "building blocks") -> DesignSpace:
     missing = [c for c in ("id", "role", "smiles") if c not in frame.columns]
     if missing:
-        raise InputError(f"{source}: missing column(s) {missing}; found {list(frame.columns)}",
-                         hint="building blocks need the columns id, role, smiles (attachment points as [*:1] ...)")
+        raise InputError(
+            f"{source}: missing column(s) {missing}; found {list(frame.columns)}",
+            hint="building blocks need the columns id, role, smiles (attachment points as [*:1] ...)",
+        )
     groups: dict[str, list[Block]] = {r: [] for r in ROLES}
-    for pos, (bid, role, smi) in enumerate(zip(frame["id"], frame["role"], frame["smiles"], strict=True), start=1):
+    lines = line_numbers(frame)
+    for pos, bid, role, smi in zip(lines, frame["id"], frame["role"], frame["smiles"], strict=True):
         role = str(role).strip().lower()
         if role not in ROLES:
-            raise InputError(f"{source}, row {pos}, column 'role': unknown role {role!r}",
-                             hint=f"roles: {sorted(ROLES)}")
+            raise InputError(
+                f"{source}, line {pos}, column 'role': unknown role {role!r}", hint=f"roles: {sorted(ROLES)}"
+            )
         if too_large := CEILING.check_smiles(str(smi)):  # conjugates of <= 4 such blocks stay safe to write
-            raise InputError(f"{source}, row {pos} ({bid}), column 'smiles': {too_large}",
-                             hint="building blocks are vectors, linkers, chelators and albumin binders of at most "
-                                  f"{CEILING.max_heavy_atoms} heavy atoms")
+            raise InputError(
+                f"{source}, line {pos} ({bid}), column 'smiles': {too_large}",
+                hint="building blocks are vectors, linkers, chelators and albumin binders of at most "
+                f"{CEILING.max_heavy_atoms} heavy atoms",
+            )
         mol = Chem.MolFromSmiles(str(smi))
         if mol is None:
-            raise InputError(f"{source}, row {pos} ({bid}), column 'smiles': RDKit cannot parse {smi!r}")
+            raise InputError(f"{source}, line {pos} ({bid}), column 'smiles': RDKit cannot parse {smi!r}")
         labels = _labels(mol)
         ok = labels in ((1, 2), (1, 2, 3)) if role == "linker" else labels == ROLES[role]
         if not ok:
             want = "[*:1] and [*:2] (optionally [*:3])" if role == "linker" else f"[*:{ROLES[role][0]}] only"
-            raise InputError(f"{source}, row {pos} ({bid}): a {role} needs attachment points {want}; found "
-                             f"{[f'[*:{n}]' for n in labels]}", hint="label attachment points with atom maps")
+            raise InputError(
+                f"{source}, line {pos} ({bid}): a {role} needs attachment points {want}; found "
+                f"{[f'[*:{n}]' for n in labels]}",
+                hint="label attachment points with atom maps",
+            )
         groups[role].append(Block(str(bid), role, mol, labels))
     for role in ("vector", "linker", "chelator"):
         if not groups[role]:
-            raise InputError(f"{source}: no building blocks with role {role!r}",
-                             hint="a design space needs at least one vector, one linker and one chelator")
+            raise InputError(
+                f"{source}: no building blocks with role {role!r}",
+                hint="a design space needs at least one vector, one linker and one chelator",
+            )
     return DesignSpace(groups["vector"], groups["linker"], groups["chelator"], groups["albumin_binder"])
 
 

@@ -1,6 +1,7 @@
 """Read candidate structures: SMILES files (.smi), CSV/TSV/Parquet tables (validated against the
 ``candidates`` table schema) and SDF (.sdf, .sdf.gz). Every input row ends up either in the accepted frame
-(with its 1-based ``row_number`` and ``source``) or in the rejects frame with a reason.
+(with its ``row_number``, the line of the file on which the row or record starts, header = line 1, and
+``source``) or in the rejects frame with a reason.
 
 :func:`read_structure_input` is the workflow's reader of the ``candidates`` and ``peptides`` inputs: the same
 readers as ``radiovector score-candidates`` (:func:`read_candidates`, :func:`radiovector.peptides.io.read_peptides`),
@@ -8,7 +9,7 @@ so every format the command line reads, the workflow reads too."""
 
 from __future__ import annotations
 
-import gzip
+import io
 from pathlib import Path
 
 import pandas as pd
@@ -18,13 +19,18 @@ from radiovector.candidates.limits import CEILING
 from radiovector.candidates.rdlog import RDKitLog
 from radiovector.errors import InputError, InvariantError
 from radiovector.io.tables import (
+    LINE,
     TableSchema,
     ValidatedTable,
     read_raw_table,
     reject,
+    reject_duplicates,
     rejects_frame,
+    source_of,
     validate_table,
+    with_lines,
 )
+from radiovector.io.text import read_input_bytes, read_input_text
 
 SDF_SUFFIXES = (".sdf", ".sd", ".mol")
 
@@ -33,58 +39,88 @@ def _suffixes(path: Path) -> list[str]:
     return [s.lower() for s in path.suffixes if s.lower() not in (".gz", ".bz2", ".xz")]
 
 
+#: What a candidate file may be (the hint of every read error).
+CANDIDATE_FORMATS = (
+    "candidate files are SMILES (.smi: SMILES and id per line), SDF (.sdf, .sdf.gz) or a "
+    "CSV/TSV/Parquet table with id and smiles columns, as UTF-8 text"
+)
+
+
 def read_smi(path: Path) -> pd.DataFrame:
-    """``SMILES [id]`` per line (whitespace separated); blank and ``#`` lines skipped; header ``smiles`` allowed."""
-    opener = gzip.open if path.suffix.lower() == ".gz" else open
+    """``SMILES [id]`` per line (whitespace separated); blank and ``#`` lines skipped; header ``smiles`` allowed.
+    ``row_number`` is the line of the file."""
     rows = []
-    with opener(path, "rt", encoding="utf-8") as handle:
-        for lineno, line in enumerate(handle, start=1):
-            text = line.strip()
-            if not text or text.startswith("#"):
-                continue
-            parts = text.split(None, 1)
-            if lineno == 1 and parts[0].lower() == "smiles":
-                continue
-            ident = parts[1].strip() if len(parts) > 1 else f"{path.stem}:{lineno}"
-            rows.append({"id": ident, "smiles": parts[0], "row_number": lineno})
+    content = read_input_text(path, "SMILES file", CANDIDATE_FORMATS)
+    for lineno, line in enumerate(content.split("\n"), start=1):
+        text = line.strip()
+        if not text or text.startswith("#"):
+            continue
+        parts = text.split(None, 1)
+        if lineno == 1 and parts[0].lower() == "smiles":
+            continue
+        ident = parts[1].strip() if len(parts) > 1 else f"{path.stem}:{lineno}"
+        rows.append({"id": ident, "smiles": parts[0], "row_number": lineno})
     return pd.DataFrame(rows, columns=["id", "smiles", "row_number"])
 
 
+def sdf_record_lines(data: bytes) -> list[int]:
+    """The line (1-based) on which each record of an SD file starts: line 1, then the line after each ``$$$$``."""
+    starts = [1]
+    for lineno, line in enumerate(data.splitlines(), start=1):
+        if line.strip() == b"$$$$":
+            starts.append(lineno + 1)
+    return starts
+
+
 def read_sdf(path: Path) -> tuple[pd.DataFrame, pd.DataFrame]:
-    """Each record -> (id from the title line or an ``id``/``ID`` property, isomeric SMILES); bad records rejected."""
-    opener = gzip.open if path.suffix.lower() == ".gz" else open
+    """Each record -> (id from the title line or an ``id``/``ID`` property, isomeric SMILES); bad records rejected.
+    ``row_number`` is the line on which the record starts (its title line)."""
+    data = read_input_bytes(path, "SD file", CANDIDATE_FORMATS)
+    starts = sdf_record_lines(data)
     rows, rejects = [], []
-    with opener(path, "rb") as handle:
-        supplier = Chem.ForwardSDMolSupplier(handle, sanitize=True, removeHs=True)
-        record = 0
-        while True:
-            with RDKitLog() as log:
-                try:
-                    mol = next(supplier)
-                except StopIteration:
-                    break
-            record += 1
-            if mol is None:
-                rejects.append(reject("candidates", str(path), record, "molblock", f"record {record}",
-                                      log.text("RDKit could not read the record"), quote=False))
-                continue
-            if too_large := CEILING.check_mol(mol):  # writing its SMILES could crash RDKit (candidates.limits)
-                rejects.append(reject("candidates", str(path), record, "molblock", f"record {record}", too_large,
-                                      quote=False))
-                continue
-            props = mol.GetPropsAsDict()
-            ident = next((str(props[k]) for k in ("id", "ID", "Id", "candidate_id") if k in props), "")
-            ident = ident or mol.GetProp("_Name").strip() or f"{path.stem}:{record}"
-            row = {"id": ident, "smiles": Chem.MolToSmiles(mol), "row_number": record}
-            for key in ("target", "nuclide", "reference"):
-                if key in props:
-                    row[key] = str(props[key])
-            rows.append(row)
+    supplier = Chem.ForwardSDMolSupplier(io.BytesIO(data), sanitize=True, removeHs=True)
+    record = 0
+    while True:
+        with RDKitLog() as log:
+            try:
+                mol = next(supplier)
+            except StopIteration:
+                break
+        record += 1
+        line = starts[min(record, len(starts)) - 1]
+        if mol is None:
+            rejects.append(
+                reject(
+                    "candidates",
+                    str(path),
+                    line,
+                    "molblock",
+                    f"record {record}",
+                    log.text("RDKit could not read the record"),
+                    quote=False,
+                )
+            )
+            continue
+        if too_large := CEILING.check_mol(mol):  # writing its SMILES could crash RDKit (candidates.limits)
+            rejects.append(
+                reject("candidates", str(path), line, "molblock", f"record {record}", too_large, quote=False)
+            )
+            continue
+        props = mol.GetPropsAsDict()
+        ident = next((str(props[k]) for k in ("id", "ID", "Id", "candidate_id") if k in props), "")
+        ident = ident or mol.GetProp("_Name").strip() or f"{path.stem}:{record}"
+        row = {"id": ident, "smiles": Chem.MolToSmiles(mol), "row_number": line}
+        for key in ("target", "nuclide", "reference"):
+            if key in props:
+                row[key] = str(props[key])
+        rows.append(row)
     return pd.DataFrame(rows), rejects_frame(rejects)
 
 
 def read_candidates(path: str | Path, schema: TableSchema | None = None) -> tuple[pd.DataFrame, pd.DataFrame, int]:
-    """Read any supported candidate file; returns (accepted, rejects, rows_in)."""
+    """Read any supported candidate file; returns (accepted, rejects, rows_in). Accepted rows carry ``row_number``
+    (the line of the file on which the row or record starts, header = line 1) and ``source``; a repeated ``id``
+    is a reject naming the line of its first use, which is kept."""
     path = Path(path)
     if not path.is_file():
         raise InputError(f"candidate file not found: {path}", hint="give a .smi, .csv, .tsv, .parquet or .sdf file")
@@ -92,42 +128,38 @@ def read_candidates(path: str | Path, schema: TableSchema | None = None) -> tupl
     sfx = _suffixes(path)
     last = sfx[-1] if sfx else ""
     if last in SDF_SUFFIXES:
-        frame, sdf_rejects = read_sdf(path)
+        frame, format_rejects = read_sdf(path)
     elif last in (".smi", ".smiles", ".ism"):
-        frame, sdf_rejects = read_smi(path), None
+        frame, format_rejects = read_smi(path), rejects_frame()
     else:
         raw = read_raw_table(path)
         lower = {c.lower(): c for c in raw.columns}
         if "id" not in raw.columns and "smiles" in lower and len(raw.columns) >= 1:
             alt = next((lower[k] for k in ("candidate_id", "name", "compound") if k in lower), None)
             if alt is None:
-                raise InputError(f"{path}: no 'id' column; found {list(raw.columns)}",
-                                 hint="candidate tables need the columns id and smiles (one row per structure)")
+                raise InputError(
+                    f"{path}: no 'id' column; found {list(raw.columns)}",
+                    hint="candidate tables need the columns id and smiles (one row per structure)",
+                )
             raw = raw.rename(columns={alt: "id"})
         if "smiles" not in raw.columns and "smiles" in lower:
             raw = raw.rename(columns={lower["smiles"]: "smiles"})
-        raw["row_number"] = range(1, len(raw) + 1)
-        result = validate_table(raw, schema, "candidates", str(path))
-        accepted = result.accepted.assign(source=str(path))
-        return accepted, result.rejects, result.rows_in
-    rows_in = len(frame) + (len(sdf_rejects) if sdf_rejects is not None else 0)
+        frame, format_rejects = raw, rejects_frame()
+    rows_in = len(frame) + len(format_rejects)
     if frame.empty:
         accepted = pd.DataFrame(columns=["id", "smiles", "row_number", "source"])
-        rejects = sdf_rejects if sdf_rejects is not None else rejects_frame()
-        return accepted, rejects, rows_in
-    texts = frame.astype(object).where(frame.notna(), None)
-    row_numbers = texts.pop("row_number")
-    result = validate_table(texts, schema, "candidates", str(path))
-    # validate_table numbers rows by position; map back to line/record numbers of the file
-    rejects = result.rejects.copy()
-    if len(rejects):
-        rejects["row_number"] = [int(row_numbers.iloc[r - 1]) for r in rejects["row_number"]]
-    keep = ~texts.index.isin([r - 1 for r in result.rejects["row_number"]])
-    accepted = result.accepted.assign(row_number=row_numbers[keep].to_numpy(), source=str(path))
-    if sdf_rejects is not None and len(sdf_rejects):
-        rejects = pd.concat([sdf_rejects, rejects], ignore_index=True)
-    rejects["row_number"] = rejects["row_number"].astype("int64")
-    return accepted, rejects, rows_in
+        return accepted, format_rejects, rows_in
+    if frame.index.name != LINE:  # a SMILES or SD file: rows numbered by their line
+        frame = with_lines(frame.drop(columns="row_number"), frame["row_number"])
+        frame = frame.astype(object).where(frame.notna(), None)
+    source = source_of(frame, path)
+    result = validate_table(frame, schema, "candidates", source, with_row_number=True)
+    accepted, duplicates = reject_duplicates(result.accepted, ["id"], "candidates", source)
+    accepted = accepted.assign(source=source)
+    rejects = pd.concat(
+        [r for r in (format_rejects, result.rejects, duplicates) if len(r)] or [rejects_frame()], ignore_index=True
+    )
+    return accepted, rejects_frame(rejects), rows_in
 
 
 #: Workflow inputs read by :func:`read_structure_input`, and the formats each accepts besides CSV/TSV/Parquet.
@@ -136,8 +168,9 @@ STRUCTURE_INPUTS = {"candidates": ("SDF (.sdf, .sdf.gz)", "SMILES (.smi)"), "pep
 
 def read_structure_input(name: str, path: str | Path, schema: TableSchema | None = None) -> ValidatedTable:
     """Read the workflow input ``name`` (``candidates`` or ``peptides``) in any format ``score-candidates``
-    reads, as the ingest step stores it: accepted rows typed by ``schema`` with ``row_number`` (1-based data row
-    of a table, line of a SMILES file, record of an SDF, header line of a FASTA record) as the last column, and
+    reads, as the ingest step stores it: accepted rows typed by ``schema`` with ``row_number`` (the line of the file:
+    of a table row, header = line 1; of a SMILES line; of an SD record's title line; of a FASTA record's header) as
+    the last column, and
     the rejects numbered the same way."""
     if name not in STRUCTURE_INPUTS:
         raise ValueError(f"read_structure_input reads {sorted(STRUCTURE_INPUTS)}, not {name!r}")
@@ -155,6 +188,8 @@ def read_structure_input(name: str, path: str | Path, schema: TableSchema | None
     accepted = accepted[[*columns, "row_number"]].astype({"row_number": "int64"}).reset_index(drop=True)
     result = ValidatedTable(accepted=accepted, rejects=rejects, rows_in=rows_in)
     if result.rows_in != result.rows_accepted + result.rows_rejected:
-        raise InvariantError(f"{path}: {rows_in} rows in but {result.rows_accepted} accepted + "
-                             f"{result.rows_rejected} rejected (input {name!r})")
+        raise InvariantError(
+            f"{path}: {rows_in} rows in but {result.rows_accepted} accepted + "
+            f"{result.rows_rejected} rejected (input {name!r})"
+        )
     return result

@@ -19,7 +19,7 @@ from scipy import sparse
 
 from radiovector.candidates.standardise import ANY_METAL, choose_parent, parse_smiles
 from radiovector.errors import InputError
-from radiovector.io.tables import reject, rejects_frame
+from radiovector.io.tables import line_numbers, reject, rejects_frame
 
 RADIUS = 2
 NBITS = 2048
@@ -55,6 +55,7 @@ class ReferenceSet:
         id_col = cols.get("id") or cols.get("candidate_id") or cols.get("name")
         gen = morgan_generator()
         ids, fps, rejects = [], [], []
+        lines = line_numbers(frame)
         for pos, smi in enumerate(frame[smiles_col].tolist()):
             ref_id = str(frame[id_col].iloc[pos]) if id_col else f"ref{pos + 1}"
             # light standardisation (parent fragment only): Morgan bits do not depend on charge state or
@@ -63,7 +64,9 @@ class ReferenceSet:
             if mol is not None and mol.HasSubstructMatch(ANY_METAL):
                 mol = Chem.DeleteSubstructs(mol, ANY_METAL)
             if mol is None or mol.GetNumAtoms() == 0:
-                rejects.append(reject("references", source, pos + 1, smiles_col, smi, reason or "no organic fragment"))
+                rejects.append(
+                    reject("references", source, lines[pos], smiles_col, smi, reason or "no organic fragment")
+                )
                 continue
             if len(Chem.GetMolFrags(mol)) > 1:
                 mol, _ = choose_parent(list(Chem.GetMolFrags(mol, asMols=True, sanitizeFrags=False)))
@@ -88,8 +91,9 @@ def bit_matrix(fingerprints: list, nbits: int = NBITS) -> sparse.csr_matrix:
     return sparse.csr_matrix((np.ones(len(indices), dtype=np.int32), indices, indptr), shape=(len(on), nbits))
 
 
-def bulk_max_tanimoto(query: sparse.csr_matrix, refs: sparse.csr_matrix, block: int = 1024,
-                      ref_block: int = 16384) -> tuple[np.ndarray, np.ndarray]:
+def bulk_max_tanimoto(
+    query: sparse.csr_matrix, refs: sparse.csr_matrix, block: int = 1024, ref_block: int = 16384
+) -> tuple[np.ndarray, np.ndarray]:
     """For each query row (bits: nonzero entries, e.g. Morgan counts), the max Tanimoto to ``refs`` and the index
     of the first reference reaching it.
 
@@ -105,16 +109,16 @@ def bulk_max_tanimoto(query: sparse.csr_matrix, refs: sparse.csr_matrix, block: 
     best = np.full(q.shape[0], -1.0)
     where = np.zeros(q.shape[0], dtype=np.int64)
     for r0 in range(0, r.shape[0], ref_block):
-        dense_refs = r[r0:r0 + ref_block].T.astype(np.float32).toarray()
-        b_part = b[r0:r0 + ref_block]
+        dense_refs = r[r0 : r0 + ref_block].T.astype(np.float32).toarray()
+        b_part = b[r0 : r0 + ref_block]
         for start in range(0, q.shape[0], block):
-            common = (q[start:start + block] @ dense_refs).astype(np.float64)
-            total = a[start:start + block, None] + b_part[None, :]
+            common = (q[start : start + block] @ dense_refs).astype(np.float64)
+            total = a[start : start + block, None] + b_part[None, :]
             with np.errstate(invalid="ignore", divide="ignore"):
                 sims = np.where(total == 0, 1.0, common / (total - common))
             local = np.argmax(sims, axis=1)
             value = sims[np.arange(len(sims)), local]
-            better = value > best[start:start + block]  # strictly: the first reference keeps a tie
-            best[start:start + block][better] = value[better]
-            where[start:start + block][better] = r0 + local[better]
+            better = value > best[start : start + block]  # strictly: the first reference keeps a tie
+            best[start : start + block][better] = value[better]
+            where[start : start + block][better] = r0 + local[better]
     return best, where

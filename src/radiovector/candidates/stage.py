@@ -25,7 +25,7 @@ from radiovector.candidates.recognition import (
 )
 from radiovector.candidates.similarity import ReferenceSet, bulk_max_tanimoto
 from radiovector.errors import ConfigError, InputError
-from radiovector.io.tables import reject, rejects_frame
+from radiovector.io.tables import line_numbers, reject, rejects_frame
 from radiovector.nuclides.names import canonical_name
 from radiovector.settings import resolve
 from radiovector.settings.candidates import CandidatesSettings
@@ -81,25 +81,29 @@ def score_candidates(
     cfg = resolve_params(params)
     for col in ("id", "smiles"):
         if col not in accepted.columns:
-            raise InputError(f"candidate table has no {col!r} column; found {list(accepted.columns)}",
-                             hint="candidate inputs need the columns id and smiles")
+            raise InputError(
+                f"candidate table has no {col!r} column; found {list(accepted.columns)}",
+                hint="candidate inputs need the columns id and smiles",
+            )
     refset = references
     if isinstance(references, pd.DataFrame):
         refset = ReferenceSet.from_frame(references)
     n = len(accepted)
     ids = accepted["id"].map(_text).tolist()
     smiles = accepted["smiles"].tolist()
-    row_numbers = (accepted["row_number"].astype("int64").tolist() if "row_number" in accepted.columns
-                   else list(range(1, n + 1)))
+    row_numbers = line_numbers(accepted).tolist()  # file lines (row_number), else as a CSV with a header
     sources = accepted["source"].map(_text).tolist() if "source" in accepted.columns else [cfg["source"]] * n
-    optional = {c: accepted[c].tolist() if c in accepted.columns else [None] * n
-                for c in ("target", "nuclide", "affinity_nm", "reference")}
+    optional = {
+        c: accepted[c].tolist() if c in accepted.columns else [None] * n
+        for c in ("target", "nuclide", "affinity_nm", "reference")
+    }
     prebuilt = accepted["mol"].tolist() if "mol" in accepted.columns else None
     kinds = accepted["kind"].map(_text).tolist() if "kind" in accepted.columns else ["small_molecule"] * n
     carried = {c: accepted[c].tolist() for c in carry}
 
-    outcomes, features = prepare_all(smiles, prebuilt, cfg["alerts"], cfg["qed_sa"], jobs, progress,
-                                     min_rows_per_job, SizeLimits.of(cfg))
+    outcomes, features = prepare_all(
+        smiles, prebuilt, cfg["alerts"], cfg["qed_sa"], jobs, progress, min_rows_per_job, SizeLimits.of(cfg)
+    )
 
     rejects: list[dict] = []
     records: dict[str, dict] = {}
@@ -107,19 +111,29 @@ def score_candidates(
     motif_targets = {m.name: m.target for m in load_motifs() if m.target}
     for i, out in enumerate(outcomes):
         if out[0] is None:
-            rejects.append(reject("candidates", sources[i], row_numbers[i], "smiles", excerpt(smiles[i]),
-                                  f"{ids[i]}: {out[1]}"))
+            rejects.append(
+                reject("candidates", sources[i], row_numbers[i], "smiles", excerpt(smiles[i]), f"{ids[i]}: {out[1]}")
+            )
             continue
         inchikey, std_smiles, metals, removed = out
         rec = records.get(inchikey)
         nuc_raw = _text(optional["nuclide"][i])
         if rec is None:
-            rec = {"candidate_id": ids[i], "ids": [ids[i]], "input_smiles": _text(smiles[i]),
-                   "smiles": std_smiles, "inchikey": inchikey,
-                   "drawn_metals": set(metals), "removed_fragments": list(removed),
-                   "target": _text(optional["target"][i]), "nuclides_in": [], "affinity_nm": [],
-                   "reference": _text(optional["reference"][i]), "kind": kinds[i] or "small_molecule",
-                   "carry": {c: v[i] for c, v in carried.items()}}
+            rec = {
+                "candidate_id": ids[i],
+                "ids": [ids[i]],
+                "input_smiles": _text(smiles[i]),
+                "smiles": std_smiles,
+                "inchikey": inchikey,
+                "drawn_metals": set(metals),
+                "removed_fragments": list(removed),
+                "target": _text(optional["target"][i]),
+                "nuclides_in": [],
+                "affinity_nm": [],
+                "reference": _text(optional["reference"][i]),
+                "kind": kinds[i] or "small_molecule",
+                "carry": {c: v[i] for c, v in carried.items()},
+            }
             records[inchikey] = rec
             order.append(inchikey)
         else:
@@ -192,8 +206,9 @@ def score_candidates(
             frame[col] = np.nan
         frame["in_domain"] = pd.Series([pd.NA] * len(frame), dtype="boolean")
     if len(frame):
-        frame["paffinity"] = frame["paffinity_measured"].where(frame["paffinity_measured"].notna(),
-                                                               frame["paffinity_pred"])
+        frame["paffinity"] = frame["paffinity_measured"].where(
+            frame["paffinity_measured"].notna(), frame["paffinity_pred"]
+        )
     else:
         frame["paffinity"] = np.nan
 
@@ -218,13 +233,25 @@ def score_candidates(
         for nuc in dict.fromkeys([*cfg["nuclides"], *own]):
             hit = compat.get((chel_text, nuc))
             if hit is None:
-                hit = compatibility(chel, nuc) if known[nuc] else (
-                    "incompatible", "", f"no compatibility data for {nuc}", "")
+                hit = (
+                    compatibility(chel, nuc)
+                    if known[nuc]
+                    else ("incompatible", "", f"no compatibility data for {nuc}", "")
+                )
                 compat[(chel_text, nuc)] = hit
             level, chelator, note, ref = hit
-            long_rows.append({"candidate_id": cand_ids[i], "nuclide": nuc, "chelator": chelator,
-                              "compatibility": level, "note": note, "reference": ref,
-                              "requested": nuc in requested, "input_nuclide": nuc in own})
+            long_rows.append(
+                {
+                    "candidate_id": cand_ids[i],
+                    "nuclide": nuc,
+                    "chelator": chelator,
+                    "compatibility": level,
+                    "note": note,
+                    "reference": ref,
+                    "requested": nuc in requested,
+                    "input_nuclide": nuc in own,
+                }
+            )
             if nuc in to_score:
                 levels.append((nuc, level))
         scored.append(";".join(n for n, _ in levels))
@@ -233,8 +260,19 @@ def score_candidates(
     frame["scored_nuclides"] = scored
     frame["compatibility_summary"] = summaries
     frame["compatibility_desirability"] = desirability
-    nuclides_long = pd.DataFrame(long_rows, columns=["candidate_id", "nuclide", "chelator", "compatibility", "note",
-                                                     "reference", "requested", "input_nuclide"])
+    nuclides_long = pd.DataFrame(
+        long_rows,
+        columns=[
+            "candidate_id",
+            "nuclide",
+            "chelator",
+            "compatibility",
+            "note",
+            "reference",
+            "requested",
+            "input_nuclide",
+        ],
+    )
     for nuc in cfg["nuclides"]:
         sub = nuclides_long[nuclides_long["nuclide"] == nuc].set_index("candidate_id")["compatibility"]
         frame[nuclide_column(nuc)] = frame["candidate_id"].map(sub) if len(frame) else pd.Series(dtype=object)
@@ -254,8 +292,12 @@ def score_candidates(
     if isinstance(refset, ReferenceSet) and len(refset.rejects):
         all_rejects = rejects_frame(pd.concat([all_rejects, refset.rejects], ignore_index=True))
     order_map = {cid: k for k, cid in enumerate(frame["candidate_id"])}
-    nuclides_long = nuclides_long.assign(_o=nuclides_long["candidate_id"].map(order_map)).sort_values(
-        ["_o", "nuclide"], kind="stable").drop(columns="_o").reset_index(drop=True)
+    nuclides_long = (
+        nuclides_long.assign(_o=nuclides_long["candidate_id"].map(order_map))
+        .sort_values(["_o", "nuclide"], kind="stable")
+        .drop(columns="_o")
+        .reset_index(drop=True)
+    )
     frame = frame.drop(columns=["compatibility_summary"])
     return {"candidates": frame, "candidate_nuclides": nuclides_long, "rejects": all_rejects}
 

@@ -97,9 +97,14 @@ def dose_command(
     ] = None,
     config: Annotated[Path | None, typer.Option("--config", "-c", help="YAML with a 'dosimetry' section.")] = None,
     plots: Annotated[Path | None, typer.Option("--plots", help="Directory for PNG plots.")] = None,
-    pk_params: Annotated[Path | None, typer.Option(
-        "--pk-params", help="pk_params table of fit-pk: exact allometric time scaling of each fitted curve for the "
-                            "patient projection (without it an effective mono-exponential is used).")] = None,
+    pk_params: Annotated[
+        Path | None,
+        typer.Option(
+            "--pk-params",
+            help="pk_params table of fit-pk: exact allometric time scaling of each fitted curve for the "
+            "patient projection (without it an effective mono-exponential is used).",
+        ),
+    ] = None,
 ) -> None:
     import pandas as pd
 
@@ -117,7 +122,16 @@ def dose_command(
         if not path.is_file():
             raise InputError(f"file not found: {path}")
         try:
-            return pd.read_parquet(path) if path.suffix.lower() in (".parquet", ".pq") else pd.read_csv(path)
+            if path.suffix.lower() in (".parquet", ".pq"):
+                return pd.read_parquet(path)
+            import io
+
+            from radiovector.io.text import read_input_bytes
+
+            data = read_input_bytes(path, "table", "give the pk_tia table of fit-pk (Parquet, or CSV as UTF-8 text)")
+            return pd.read_csv(io.BytesIO(data))
+        except InputError:
+            raise
         except Exception as exc:  # pyarrow / pandas parser errors
             raise InputError(f"{path}: cannot read table: {exc}") from exc
 
@@ -137,24 +151,46 @@ def dose_command(
     if plots is not None:
         from radiovector.dosimetry.plots import plot_doses, plot_human_doses, plot_nuclide_by_size
 
-        n_plots = (len(plot_doses(tables, plots)) + len(plot_nuclide_by_size(tables["nuclide_by_size"], plots))
-                   + len(plot_human_doses(tables["human_doses"], plots)))
+        n_plots = (
+            len(plot_doses(tables, plots))
+            + len(plot_nuclide_by_size(tables["nuclide_by_size"], plots))
+            + len(plot_human_doses(tables["human_doses"], plots))
+        )
     from rich.console import Console
     from rich.table import Table
 
     console = Console(width=None if sys.stdout.isatty() else 200)
     t = Table(title="therapeutic index (tumour / organ dose); mouse MTA (MBq) and projected patient MTA (GBq)")
-    for col in ("compound", "nuclide", "tumour Gy/MBq", "kidney Gy/MBq", "marrow Gy/MBq", "TI kidney",
-                "TI marrow", "limiting", "mouse MTA MBq", "tumour Gy at MTA", "patient MTA GBq (interval)",
-                "patient limiting"):
+    for col in (
+        "compound",
+        "nuclide",
+        "tumour Gy/MBq",
+        "kidney Gy/MBq",
+        "marrow Gy/MBq",
+        "TI kidney",
+        "TI marrow",
+        "limiting",
+        "mouse MTA MBq",
+        "tumour Gy at MTA",
+        "patient MTA GBq (interval)",
+        "patient limiting",
+    ):
         t.add_column(col, overflow="fold")
     for r in tables["therapeutic_index"].itertuples():
-        t.add_row(str(r.compound), str(r.nuclide), f"{r.tumour_dose_gy_per_mbq:.4g}",
-                  f"{r.dose_kidney_gy_per_mbq:.4g}", f"{r.dose_red_marrow_gy_per_mbq:.4g}", f"{r.ti_kidney:.3g}",
-                  f"{r.ti_red_marrow:.3g}", str(r.limiting_organ), f"{r.mta_mbq:.4g}",
-                  f"{r.tumour_dose_at_mta_gy:.4g}",
-                  f"{r.patient_mta_gbq:.3g} ({r.patient_mta_low_gbq:.3g}-{r.patient_mta_high_gbq:.3g})",
-                  f"{r.patient_limiting_organ} ({r.patient_sex}, {r.patient_method})")
+        t.add_row(
+            str(r.compound),
+            str(r.nuclide),
+            f"{r.tumour_dose_gy_per_mbq:.4g}",
+            f"{r.dose_kidney_gy_per_mbq:.4g}",
+            f"{r.dose_red_marrow_gy_per_mbq:.4g}",
+            f"{r.ti_kidney:.3g}",
+            f"{r.ti_red_marrow:.3g}",
+            str(r.limiting_organ),
+            f"{r.mta_mbq:.4g}",
+            f"{r.tumour_dose_at_mta_gy:.4g}",
+            f"{r.patient_mta_gbq:.3g} ({r.patient_mta_low_gbq:.3g}-{r.patient_mta_high_gbq:.3g})",
+            f"{r.patient_limiting_organ} ({r.patient_sex}, {r.patient_method})",
+        )
     console.print(t)
     console.print(
         f"{len(tables['doses'])} organ dose rows written to {out} (+ {len(tables) - 1} tables, {n_plots} plot(s))"

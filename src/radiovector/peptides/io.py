@@ -5,13 +5,21 @@ rejected with a reason."""
 
 from __future__ import annotations
 
-import gzip
 from pathlib import Path
 
 import pandas as pd
+import pyarrow as pa
 
 from radiovector.errors import InputError
-from radiovector.io.tables import TableSchema, read_raw_table, rejects_frame, validate_table
+from radiovector.io.tables import (
+    TableSchema,
+    read_raw_table,
+    reject_duplicates,
+    rejects_frame,
+    source_of,
+    validate_table,
+    with_lines,
+)
 
 FASTA_SUFFIXES = (".fasta", ".fa", ".faa", ".fas", ".fsa")
 HEADER_KEYS = ("target", "nuclide", "notation", "reference", "affinity_nm")
@@ -26,6 +34,13 @@ def is_fasta(path: str | Path) -> bool:
     return bool(sfx) and sfx[-1] in FASTA_SUFFIXES
 
 
+#: What a peptide file may be (the hint of every read error).
+PEPTIDE_FORMATS = (
+    "peptide files are FASTA (.fasta, .fa: '>id key=value' then the sequence) or a CSV/TSV/Parquet "
+    "table with id and sequence columns, as UTF-8 text"
+)
+
+
 def is_peptide_table(path: str | Path) -> bool:
     """A FASTA file, or a table with a ``sequence`` column and no ``smiles`` column (header only is read)."""
     path = Path(path)
@@ -37,53 +52,67 @@ def is_peptide_table(path: str | Path) -> bool:
     if sfx[-1] == ".parquet":
         import pyarrow.parquet as pq
 
-        cols = [c.lower() for c in pq.read_schema(path).names]
+        try:
+            cols = [c.lower() for c in pq.read_schema(path).names]
+        except (OSError, ValueError, pa.ArrowException):
+            return False  # not a Parquet file: the candidate reader reports it
     else:
-        head = pd.read_csv(path, sep=None if sfx[-1] != ".tsv" else "\t", engine="python", nrows=0, dtype=str)
-        cols = [c.lower() for c in head.columns]
+        from radiovector.io.tables import TABLE_FORMATS
+        from radiovector.io.text import read_input_bytes
+
+        header = read_input_bytes(path, "input table", TABLE_FORMATS).lstrip().split(b"\n", 1)[0].decode("utf-8")
+        sep = "\t" if sfx[-1] in (".tsv", ".txt") or ("\t" in header and "," not in header) else ","
+        cols = [c.strip().strip('"').lower() for c in header.split(sep)]
     return "sequence" in cols and "smiles" not in cols
 
 
 def read_fasta(path: Path) -> pd.DataFrame:
     """One row per record: id (first word of the header), sequence, header ``key=value`` fields, row_number
     (line of the header)."""
-    opener = gzip.open if path.suffix.lower() == ".gz" else open
+    from radiovector.io.text import read_input_text
+
     rows: list[dict] = []
     current: dict | None = None
-    with opener(path, "rt", encoding="utf-8") as handle:
-        for lineno, line in enumerate(handle, start=1):
-            text = line.strip()
-            if not text or text.startswith(";") or text.startswith("#"):
-                continue
-            if text.startswith(">"):
-                words = text[1:].split()
-                current = {"id": words[0] if words else f"{path.stem}:{lineno}", "sequence": "", "row_number": lineno}
-                for word in words[1:]:
-                    key, sep, value = word.partition("=")
-                    if sep and key.lower() in HEADER_KEYS:
-                        current[key.lower()] = value
-                rows.append(current)
-            elif current is None:
-                rows.append({"id": f"{path.stem}:{lineno}", "sequence": text, "row_number": lineno})
-                current = rows[-1]
-            else:
-                current["sequence"] += text
-    return pd.DataFrame(rows, columns=["id", "sequence", "row_number", *HEADER_KEYS]) if rows else pd.DataFrame(
-        columns=["id", "sequence", "row_number"])
+    for lineno, line in enumerate(read_input_text(path, "FASTA file", PEPTIDE_FORMATS).split("\n"), start=1):
+        text = line.strip()
+        if not text or text.startswith(";") or text.startswith("#"):
+            continue
+        if text.startswith(">"):
+            words = text[1:].split()
+            current = {"id": words[0] if words else f"{path.stem}:{lineno}", "sequence": "", "row_number": lineno}
+            for word in words[1:]:
+                key, sep, value = word.partition("=")
+                if sep and key.lower() in HEADER_KEYS:
+                    current[key.lower()] = value
+            rows.append(current)
+        elif current is None:
+            rows.append({"id": f"{path.stem}:{lineno}", "sequence": text, "row_number": lineno})
+            current = rows[-1]
+        else:
+            current["sequence"] += text
+    return (
+        pd.DataFrame(rows, columns=["id", "sequence", "row_number", *HEADER_KEYS])
+        if rows
+        else pd.DataFrame(columns=["id", "sequence", "row_number"])
+    )
 
 
 def read_peptides(path: str | Path, schema: TableSchema | None = None) -> tuple[pd.DataFrame, pd.DataFrame, int]:
-    """Read a FASTA or table of peptides; returns (accepted, rejects, rows_in)."""
+    """Read a FASTA or table of peptides; returns (accepted, rejects, rows_in). Accepted rows carry ``row_number``
+    (the line of the table row, header = line 1, or of the FASTA header) and ``source``; a repeated ``id`` is a
+    reject naming the line of its first use, which is kept."""
     path = Path(path)
     if not path.is_file():
-        raise InputError(f"peptide file not found: {path}",
-                         hint="give a FASTA file or a .csv/.tsv/.parquet table with id and sequence columns")
+        raise InputError(
+            f"peptide file not found: {path}",
+            hint="give a FASTA file or a .csv/.tsv/.parquet table with id and sequence columns",
+        )
     schema = schema or TableSchema.load("peptides")
     if is_fasta(path):
         frame = read_fasta(path)
-        row_numbers = frame.pop("row_number").astype("int64")
+        lines = frame.pop("row_number").astype("int64")
         frame = frame.dropna(axis=1, how="all")
-        texts = frame.astype(object).where(frame.notna(), None)
+        texts = with_lines(frame.astype(object).where(frame.notna(), None), lines)
         texts["sequence"] = texts["sequence"].map(lambda s: s if s else None)
     else:
         raw = read_raw_table(path)
@@ -93,20 +122,17 @@ def read_peptides(path: str | Path, schema: TableSchema | None = None) -> tuple[
         if "id" not in raw.columns:
             alt = next((lower[k] for k in ("candidate_id", "name", "peptide") if k in lower), None)
             if alt is None:
-                raise InputError(f"{path}: no 'id' column; found {list(raw.columns)}",
-                                 hint="peptide tables need the columns id and sequence (one row per peptide)")
+                raise InputError(
+                    f"{path}: no 'id' column; found {list(raw.columns)}",
+                    hint="peptide tables need the columns id and sequence (one row per peptide)",
+                )
             raw = raw.rename(columns={alt: "id"})
         texts = raw
-        row_numbers = pd.Series(range(1, len(raw) + 1), dtype="int64")
     rows_in = len(texts)
     if rows_in == 0:
-        return (pd.DataFrame(columns=["id", "sequence", "row_number", "source"]),
-                rejects_frame(), 0)
-    result = validate_table(texts, schema, "peptides", str(path))
-    rejects = result.rejects.copy()
-    if len(rejects):
-        rejects["row_number"] = [int(row_numbers.iloc[r - 1]) for r in rejects["row_number"]]
-    keep = ~pd.Series(range(len(texts))).isin([r - 1 for r in result.rejects["row_number"]]).to_numpy()
-    accepted = result.accepted.assign(row_number=row_numbers[keep].to_numpy(), source=str(path))
-    rejects["row_number"] = rejects["row_number"].astype("int64")
-    return accepted.reset_index(drop=True), rejects, rows_in
+        return (pd.DataFrame(columns=["id", "sequence", "row_number", "source"]), rejects_frame(), 0)
+    source = source_of(texts, path)
+    result = validate_table(texts, schema, "peptides", source, with_row_number=True)
+    accepted, duplicates = reject_duplicates(result.accepted, ["id"], "peptides", source)
+    rejects = pd.concat([r for r in (result.rejects, duplicates) if len(r)] or [rejects_frame()], ignore_index=True)
+    return accepted.assign(source=source).reset_index(drop=True), rejects_frame(rejects), rows_in

@@ -67,8 +67,9 @@ class Monomer:
             return "thiol"
         if nbr.GetSymbol() == "N":
             return "amine"
-        if nbr.GetSymbol() == "C" and any(b.GetBondType() == Chem.BondType.DOUBLE and b.GetOtherAtom(nbr).GetSymbol()
-                                          == "O" for b in nbr.GetBonds()):
+        if nbr.GetSymbol() == "C" and any(
+            b.GetBondType() == Chem.BondType.DOUBLE and b.GetOtherAtom(nbr).GetSymbol() == "O" for b in nbr.GetBonds()
+        ):
             return "acyl"
         return "other"
 
@@ -76,8 +77,10 @@ class Monomer:
 def _template(smiles: str, where: str) -> tuple[Chem.Mol, frozenset[int]]:
     mol = Chem.MolFromSmiles(smiles)
     if mol is None:
-        raise ConfigError(f"{where}: RDKit cannot parse the SMILES {smiles!r}",
-                          hint="write attachment points as [*:1] (N-side), [*:2] (C-side), [*:3] (side chain)")
+        raise ConfigError(
+            f"{where}: RDKit cannot parse the SMILES {smiles!r}",
+            hint="write attachment points as [*:1] (N-side), [*:2] (C-side), [*:3] (side chain)",
+        )
     maps = []
     for atom in mol.GetAtoms():
         if atom.GetAtomicNum() == 0:
@@ -102,15 +105,19 @@ class MonomerLibrary:
         self._variants: dict[str, Monomer] = {}
         self.sources: list[str] = []
 
-    def add_rows(self, rows: list[dict], source: str) -> None:
-        for pos, row in enumerate(rows, start=2):
+    def add_rows(self, rows: list[dict], source: str, lines: list[int] | None = None) -> None:
+        """Add monomers from ``rows`` (dicts by column name); ``lines``: the line of each row in ``source`` for
+        messages (default: as a CSV with one header and no blank lines)."""
+        for pos, row in zip(lines or range(2, len(rows) + 2), rows, strict=True):
             where = f"{source}, line {pos}"
             name = (row.get("name") or "").strip()
             if not name:
                 raise ConfigError(f"{where}: monomer without a name")
             if any(ch in name for ch in "[]()&-") and not name.endswith("-ol"):
-                raise ConfigError(f"{where}: monomer name {name!r} may not contain brackets, '&' or '-'",
-                                  hint="use letters and digits, e.g. Nal, PEG2")
+                raise ConfigError(
+                    f"{where}: monomer name {name!r} may not contain brackets, '&' or '-'",
+                    hint="use letters and digits, e.g. Nal, PEG2",
+                )
             kind = (row.get("kind") or "residue").strip()
             if kind not in KINDS:
                 raise ConfigError(f"{where}: kind {kind!r} unknown", hint=f"use one of {KINDS}")
@@ -124,8 +131,9 @@ class MonomerLibrary:
             flags = frozenset(_split(row.get("flags", "")))
             if kind == "residue" and name not in _NATURAL_NAMES:
                 flags = flags | {"noncanonical"}
-            mono = Monomer(name, kind, row["smiles"].strip(), mol, att, cap3, analogue, flags,
-                           (row.get("reference") or "").strip())
+            mono = Monomer(
+                name, kind, row["smiles"].strip(), mol, att, cap3, analogue, flags, (row.get("reference") or "").strip()
+            )
             self.monomers[name] = mono
             for key in [name, *_split(row.get("aliases", ""))]:
                 self._lookup[key] = name
@@ -137,13 +145,15 @@ class MonomerLibrary:
         path = Path(path)
         if not path.is_file():
             raise ConfigError(f"monomer file not found: {path}", hint=f"a CSV with columns {', '.join(COLUMNS)}")
-        with path.open(newline="", encoding="utf-8") as handle:
-            reader = csv.DictReader(handle)
-            missing = {"name", "smiles"} - set(reader.fieldnames or [])
-            if missing:
-                raise ConfigError(f"{path}: monomer file lacks columns {sorted(missing)}",
-                                  hint=f"columns: {', '.join(COLUMNS)}")
-            self.add_rows(list(reader), str(path))
+        from radiovector.io.text import read_csv_records
+
+        rows, lines = read_csv_records(path, "monomer file", f"a UTF-8 CSV with columns {', '.join(COLUMNS)}")
+        missing = {"name", "smiles"} - set(rows[0]) if rows else set()
+        if missing:
+            raise ConfigError(
+                f"{path}: monomer file lacks columns {sorted(missing)}", hint=f"columns: {', '.join(COLUMNS)}"
+            )
+        self.add_rows(rows, str(path), lines)
 
     def base(self, name: str) -> Monomer | None:
         key = self._lookup.get(name) or self._lookup.get(name.lower())
@@ -183,8 +193,28 @@ class MonomerLibrary:
         return sorted(self.monomers)
 
 
-_NATURAL_NAMES = {"Ala", "Arg", "Asn", "Asp", "Cys", "Gln", "Glu", "Gly", "His", "Ile", "Leu", "Lys", "Met", "Phe",
-                  "Pro", "Ser", "Thr", "Trp", "Tyr", "Val"}
+_NATURAL_NAMES = {
+    "Ala",
+    "Arg",
+    "Asn",
+    "Asp",
+    "Cys",
+    "Gln",
+    "Glu",
+    "Gly",
+    "His",
+    "Ile",
+    "Leu",
+    "Lys",
+    "Met",
+    "Phe",
+    "Pro",
+    "Ser",
+    "Thr",
+    "Trp",
+    "Tyr",
+    "Val",
+}
 
 
 def d_form(mono: Monomer) -> Monomer:
@@ -223,8 +253,14 @@ def n_methyl(mono: Monomer) -> Monomer:
     out = mol.GetMol()
     Chem.SanitizeMol(out)
     prefix = "NMe-"
-    return replace(mono, name=prefix + mono.name, smiles=Chem.MolToSmiles(out), mol=out, n_methyl=True,
-                   flags=mono.flags | {"n_methyl"})
+    return replace(
+        mono,
+        name=prefix + mono.name,
+        smiles=Chem.MolToSmiles(out),
+        mol=out,
+        n_methyl=True,
+        flags=mono.flags | {"n_methyl"},
+    )
 
 
 def _bundled_rows() -> list[dict]:

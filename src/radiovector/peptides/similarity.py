@@ -73,8 +73,9 @@ def known_rows(path: str | Path | None = None) -> list[dict]:
     path = Path(path)
     if not path.is_file():
         raise ConfigError(f"reference peptide file not found: {path}", hint="a CSV with columns id,sequence")
-    with path.open(newline="", encoding="utf-8") as handle:
-        rows = list(csv.DictReader(handle))
+    from radiovector.io.text import read_csv_records
+
+    rows, _ = read_csv_records(path, "reference peptide file", "a UTF-8 CSV with columns id,sequence[,target]")
     if rows and not {"id", "sequence"} <= set(rows[0]):
         raise ConfigError(f"{path}: reference peptides need columns id and sequence", hint="id,sequence[,target]")
     return rows

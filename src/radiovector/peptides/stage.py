@@ -22,7 +22,7 @@ from rdkit.Chem import Descriptors
 from radiovector.candidates import limits
 from radiovector.candidates.stage import _text, score_candidates
 from radiovector.errors import ConfigError, InputError
-from radiovector.io.tables import reject, rejects_frame
+from radiovector.io.tables import line_numbers, reject, rejects_frame
 from radiovector.peptides.build import BuildError, build_molecule
 from radiovector.peptides.monomers import MonomerLibrary, load_library
 from radiovector.peptides.notation import NotationError, Peptide, parse_helm, parse_native
@@ -36,11 +36,34 @@ from radiovector.settings.candidates import CandidatesSettings, PeptideSettings
 PEPTIDE_DEFAULTS = PeptideSettings.defaults()
 #: Peptide columns added to the candidates table (NaN/empty for small molecules after concatenation).
 PEPTIDE_COLUMNS = (
-    "sequence", "notation", "monoisotopic_mass", "n_residues", "n_noncanonical", "n_d_residues", "n_n_methyl",
-    "cyclic", "n_bridges", "sequence_canonical", "sequence_complete", "pi_sequence", "charge_ph74_sequence",
-    "gravy", "instability_index", "aliphatic_index", "pi_molecule", "positive_charges_ph74", "n_basic_residues",
-    "acidic_stretch", "renal_retention", "n_cleavage_open", "n_cleavage_constrained", "n_cleavage_protected",
-    "cleavage_sites", "protease_liability", "nearest_known_peptide", "alignment_similarity",
+    "sequence",
+    "notation",
+    "monoisotopic_mass",
+    "n_residues",
+    "n_noncanonical",
+    "n_d_residues",
+    "n_n_methyl",
+    "cyclic",
+    "n_bridges",
+    "sequence_canonical",
+    "sequence_complete",
+    "pi_sequence",
+    "charge_ph74_sequence",
+    "gravy",
+    "instability_index",
+    "aliphatic_index",
+    "pi_molecule",
+    "positive_charges_ph74",
+    "n_basic_residues",
+    "acidic_stretch",
+    "renal_retention",
+    "n_cleavage_open",
+    "n_cleavage_constrained",
+    "n_cleavage_protected",
+    "cleavage_sites",
+    "protease_liability",
+    "nearest_known_peptide",
+    "alignment_similarity",
 )
 SITE_COLUMNS = ["candidate_id", "protease", "bond", "p1", "p1_prime", "status", "reason", "in_ring", "reference"]
 _HELM_START = re.compile(r"^\s*PEPTIDE\d+\{")
@@ -60,8 +83,13 @@ def detect_notation(sequence: str) -> str:
     return "helm" if _HELM_START.match(sequence or "") else "native"
 
 
-def build_peptide(sequence: str, notation: str = "", library: MonomerLibrary | None = None, cache: bool = True,
-                  max_residues: int = limits.PEPTIDE_MAX_RESIDUES) -> tuple[Peptide | None, Chem.Mol]:
+def build_peptide(
+    sequence: str,
+    notation: str = "",
+    library: MonomerLibrary | None = None,
+    cache: bool = True,
+    max_residues: int = limits.PEPTIDE_MAX_RESIDUES,
+) -> tuple[Peptide | None, Chem.Mol]:
     """Parse and build one peptide; raises :class:`NotationError` or :class:`BuildError` with the reason.
 
     A peptide of more than ``max_residues`` units is a :class:`NotationError` before it is built (building
@@ -110,8 +138,9 @@ def _known_cached(path: str | None, monomer_files: tuple[str, ...]) -> tuple[Kno
     return KnownPeptides(ids, seqs, targets, analogues, scores), pd.DataFrame(ref_rows, columns=["id", "smiles"])
 
 
-def peptide_columns(pep: Peptide | None, mol: Chem.Mol, known: KnownPeptides, proteases, fast: bool = True
-                    ) -> tuple[dict, list[dict]]:
+def peptide_columns(
+    pep: Peptide | None, mol: Chem.Mol, known: KnownPeptides, proteases, fast: bool = True
+) -> tuple[dict, list[dict]]:
     """The peptide columns of one built peptide and its cleavage sites (``fast=False``: the plain route)."""
     out = {"monoisotopic_mass": round(Descriptors.ExactMolWt(mol), 4)}
     if pep is None:
@@ -150,8 +179,10 @@ def score_peptides(
     cand_params, cfg = resolve_peptide_params(params)
     for col in ("id", "sequence"):
         if col not in accepted.columns:
-            raise InputError(f"peptide table has no {col!r} column; found {list(accepted.columns)}",
-                             hint="peptide inputs need the columns id and sequence")
+            raise InputError(
+                f"peptide table has no {col!r} column; found {list(accepted.columns)}",
+                hint="peptide inputs need the columns id and sequence",
+            )
     files = tuple(str(p) for p in cfg["monomer_files"])
     lib = load_library(files)
     ref = cfg["reference_peptides"]
@@ -160,17 +191,20 @@ def score_peptides(
     ids = accepted["id"].map(_text).tolist()
     seqs = accepted["sequence"].map(_text).tolist()
     notations = accepted["notation"].map(_text).tolist() if "notation" in accepted.columns else [""] * n
-    row_numbers = (accepted["row_number"].astype("int64").tolist() if "row_number" in accepted.columns
-                   else list(range(1, n + 1)))
+    row_numbers = line_numbers(accepted).tolist()  # file lines (row_number), else as a CSV with a header
     sources = accepted["source"].map(_text).tolist() if "source" in accepted.columns else ["peptides"] * n
-    extras = {c: accepted[c].tolist() for c in ("target", "nuclide", "reference", "affinity_nm")
-              if c in accepted.columns}
+    extras = {
+        c: accepted[c].tolist() for c in ("target", "nuclide", "reference", "affinity_nm") if c in accepted.columns
+    }
     rejects, rows, site_rows = [], [], []
     size = limits.SizeLimits(cfg["max_heavy_atoms"])
     for i in range(n):
         if too_long := limits.check_sequence(seqs[i], cfg["max_sequence_length"]):
-            rejects.append(reject("peptides", sources[i], row_numbers[i], "sequence", limits.excerpt(seqs[i]),
-                                  f"{ids[i]}: {too_long}"))
+            rejects.append(
+                reject(
+                    "peptides", sources[i], row_numbers[i], "sequence", limits.excerpt(seqs[i]), f"{ids[i]}: {too_long}"
+                )
+            )
             continue
         notation = (notations[i] or detect_notation(seqs[i])).lower()
         try:
@@ -181,12 +215,29 @@ def score_peptides(
             rejects.append(reject("peptides", sources[i], row_numbers[i], "sequence", seqs[i], f"{ids[i]}: {exc}"))
             continue
         except BuildError as exc:
-            rejects.append(reject("peptides", sources[i], row_numbers[i], "sequence", seqs[i],
-                                  f"{ids[i]}: cannot build molecule: {exc}"))
+            rejects.append(
+                reject(
+                    "peptides",
+                    sources[i],
+                    row_numbers[i],
+                    "sequence",
+                    seqs[i],
+                    f"{ids[i]}: cannot build molecule: {exc}",
+                )
+            )
             continue
         cols, sites = peptide_columns(pep, mol, known, cfg["proteases"], fast)
-        row = {"id": ids[i], "smiles": "", "mol": mol, "kind": "peptide", "row_number": row_numbers[i],
-               "source": sources[i], "sequence": seqs[i], "notation": notation, **cols}
+        row = {
+            "id": ids[i],
+            "smiles": "",
+            "mol": mol,
+            "kind": "peptide",
+            "row_number": row_numbers[i],
+            "source": sources[i],
+            "sequence": seqs[i],
+            "notation": notation,
+            **cols,
+        }
         for extra, values in extras.items():
             row[extra] = values[i]
         rows.append(row)
@@ -197,8 +248,14 @@ def score_peptides(
     if frame.empty:
         frame = pd.DataFrame(columns=["id", "smiles", "mol", "kind", "row_number", "source", *PEPTIDE_COLUMNS])
     carry = [c for c in PEPTIDE_COLUMNS if c in frame.columns]
-    tables = score_candidates(frame, cand_params, references=known_refs if references is None else references,
-                              model=model, carry=carry, jobs=jobs)
+    tables = score_candidates(
+        frame,
+        cand_params,
+        references=known_refs if references is None else references,
+        model=model,
+        carry=carry,
+        jobs=jobs,
+    )
     if progress:
         progress(n)
     cand = tables["candidates"]
@@ -208,8 +265,7 @@ def score_peptides(
     if len(cand) and fast:
         cand["reason"] = _peptide_reasons(cand)
     elif len(cand):
-        cand["reason"] = [_peptide_reason(r, row) for r, (_, row) in zip(cand["reason"], cand.iterrows(),
-                                                                           strict=True)]
+        cand["reason"] = [_peptide_reason(r, row) for r, (_, row) in zip(cand["reason"], cand.iterrows(), strict=True)]
     tables["rejects"] = rejects_frame(pd.concat([rejects_frame(rejects), tables["rejects"]], ignore_index=True))
     sites = pd.DataFrame(site_rows, columns=SITE_COLUMNS)
     keep = set(cand["candidate_id"]) if len(cand) else set()
@@ -220,11 +276,21 @@ def score_peptides(
 
 def _peptide_reasons(cand: pd.DataFrame) -> list[str]:
     """:func:`_peptide_reason` of every row, reading the columns once instead of building a Series per row."""
-    names = ["n_residues", "n_cleavage_open", "n_cleavage_constrained", "n_cleavage_protected", "renal_retention",
-             "positive_charges_ph74", "nearest_known_peptide", "alignment_similarity"]
+    names = [
+        "n_residues",
+        "n_cleavage_open",
+        "n_cleavage_constrained",
+        "n_cleavage_protected",
+        "renal_retention",
+        "positive_charges_ph74",
+        "nearest_known_peptide",
+        "alignment_similarity",
+    ]
     columns = [cand[c].tolist() for c in names]
-    return [_peptide_reason(reason, dict(zip(names, values, strict=True)))
-            for reason, *values in zip(cand["reason"].tolist(), *columns, strict=True)]
+    return [
+        _peptide_reason(reason, dict(zip(names, values, strict=True)))
+        for reason, *values in zip(cand["reason"].tolist(), *columns, strict=True)
+    ]
 
 
 def _peptide_reason(reason: str, row) -> str:
@@ -232,11 +298,12 @@ def _peptide_reason(reason: str, row) -> str:
     if isinstance(row.get("n_residues"), int | float) and not pd.isna(row.get("n_residues")):
         parts.append(f"{int(row['n_residues'])} residues")
     if not pd.isna(row.get("n_cleavage_open")):
-        parts.append(f"{int(row['n_cleavage_open'])} open / {int(row['n_cleavage_constrained'])} constrained / "
-                     f"{int(row['n_cleavage_protected'])} protected protease sites")
+        parts.append(
+            f"{int(row['n_cleavage_open'])} open / {int(row['n_cleavage_constrained'])} constrained / "
+            f"{int(row['n_cleavage_protected'])} protected protease sites"
+        )
     if isinstance(row.get("renal_retention"), str):
-        parts.append(f"renal retention {row['renal_retention']} ({row['positive_charges_ph74']:.1f} positive "
-                     "charges)")
+        parts.append(f"renal retention {row['renal_retention']} ({row['positive_charges_ph74']:.1f} positive charges)")
     if isinstance(row.get("nearest_known_peptide"), str) and row["nearest_known_peptide"]:
         parts.append(f"aligns to {row['nearest_known_peptide']} ({row['alignment_similarity']:.2f})")
     return reason + ("; peptide: " + ", ".join(parts) if parts else "")

@@ -24,6 +24,7 @@ import numpy as np
 import pandas as pd
 
 from radiovector.errors import InputError
+from radiovector.io.tables import line_numbers, read_raw_table
 
 KNOWN_TARGETS_FILE = Path(__file__).with_name("data") / "known_targets.csv"
 BASELINES = ("log2fc", "tumour_level", "ten_line")
@@ -50,8 +51,9 @@ def load_known(path: str | Path | None = None) -> pd.DataFrame:
     source = Path(path) if path is not None else KNOWN_TARGETS_FILE
     if not source.is_file():
         raise InputError(f"known-target list not found: {source}", hint="give a CSV with tumour_type,gene")
-    sep = "\t" if source.suffix.lower() in (".tsv", ".txt") else ","
-    known = pd.read_csv(source, sep=sep, dtype=str, keep_default_na=False)
+    raw = read_raw_table(source)
+    lines = line_numbers(raw)
+    known = raw.fillna("").reset_index(drop=True)
     missing = [c for c in ("tumour_type", "gene") if c not in known.columns]
     if missing:
         raise InputError(
@@ -65,11 +67,14 @@ def load_known(path: str | Path | None = None) -> pd.DataFrame:
     known["gene"] = known["gene"].str.strip().str.upper()
     empty = (known["tumour_type"] == "") | (known["gene"] == "")
     if empty.any():
-        raise InputError(f"{source}: row {int(np.flatnonzero(empty)[0]) + 2} has an empty tumour_type or gene")
+        raise InputError(f"{source}: line {lines[np.flatnonzero(empty)[0]]} has an empty tumour_type or gene")
     dup = known.duplicated(["tumour_type", "gene"])
     if dup.any():
         row = known[dup].iloc[0]
-        raise InputError(f"{source}: duplicate known pair {row['tumour_type']} {row['gene']}")
+        raise InputError(
+            f"{source}, line {lines[np.flatnonzero(dup)[0]]}: duplicate known pair {row['tumour_type']} {row['gene']}",
+            hint="list every tumour type x gene pair once",
+        )
     return known[["tumour_type", "gene", "agent", "stage", "reference"]].reset_index(drop=True)
 
 
@@ -126,8 +131,9 @@ def pair_ranks(
     index = {(t, g): i for i, (t, g) in enumerate(zip(targets["tumour_type"], sym, strict=True)) if g}
     present = set()
     if tumour is not None and len(tumour):
-        present = set(zip(tumour["cancer_type"], tumour["gene_symbol"].astype(object).fillna("").str.upper(),
-                          strict=True))
+        present = set(
+            zip(tumour["cancer_type"], tumour["gene_symbol"].astype(object).fillna("").str.upper(), strict=True)
+        )
     rows = []
     for pair in known.itertuples(index=False):
         key = (pair.tumour_type, pair.gene)

@@ -16,7 +16,18 @@ import numpy as np
 import pandas as pd
 
 from radiovector.errors import InputError
-from radiovector.io.tables import TableSchema, read_raw_table, reject, reject_rows, rejects_frame, validate_table
+from radiovector.io.tables import (
+    LINE,
+    TableSchema,
+    line_numbers,
+    read_raw_table,
+    reject,
+    reject_duplicates,
+    reject_rows,
+    rejects_frame,
+    source_of,
+    validate_table,
+)
 
 ONCODB_COLUMNS = {
     "Cancer type": "cancer_type",
@@ -69,22 +80,21 @@ EVIDENCE_COLUMNS = [
 ]
 
 
-def _validate(
-    frame: pd.DataFrame, schema: str, input_name: str, source: str
-) -> tuple[pd.DataFrame, pd.DataFrame]:
+def _validate(frame: pd.DataFrame, schema: str, input_name: str, source: str) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """Validate ``frame`` (from :func:`read_raw_table`, lines as its index) against ``schema``; accepted rows carry
+    ``row_number``, the line of the file they came from."""
     if len(frame) == 0:
         raise InputError(
             f"{source}: the {input_name} table has no data rows",
             hint="check that the file is the right one and is not truncated",
         )
-    result = validate_table(frame, TableSchema.load(schema), input_name, source)
-    accepted = result.accepted.copy()
-    accepted["row_number"] = frame.index[~frame.index.isin(result.rejects["row_number"] - 1)].to_numpy() + 1
-    return accepted, result.rejects
+    result = validate_table(frame, TableSchema.load(schema), input_name, source, with_row_number=True)
+    return result.accepted, result.rejects
 
 
 def _explode_ids(frame: pd.DataFrame, columns: list[str]) -> pd.DataFrame:
-    """Split ';'-separated identifiers into one row each (SURFY lists several Ensembl genes / GeneIDs)."""
+    """Split ';'-separated identifiers into one row each (SURFY lists several Ensembl genes / GeneIDs); each
+    keeps its file line (the index)."""
     out = frame
     for col in columns:
         if col in out.columns:
@@ -94,30 +104,29 @@ def _explode_ids(frame: pd.DataFrame, columns: list[str]) -> pd.DataFrame:
 
 
 # --------------------------------------------------------------------------------------------- tumour tables
-def read_tumour_summary(
-    path: str | Path, input_name: str = "tumour_expression"
-) -> tuple[pd.DataFrame, pd.DataFrame]:
+def read_tumour_summary(path: str | Path, input_name: str = "tumour_expression") -> tuple[pd.DataFrame, pd.DataFrame]:
     """Read a tumour-vs-normal summary table (schema ``tumour_expression``, or the raw OncoDB layout)."""
     raw = read_raw_table(path)
+    source = source_of(raw, path)
     raw = raw.rename(columns={k: v for k, v in ONCODB_COLUMNS.items() if k in raw.columns})
     if not any(c in raw.columns for c in ("entrez_id", "gene_symbol", "ensembl_gene")):
         raise InputError(
             f"{path}: no gene identifier column; found {list(raw.columns)}",
             hint="give at least one of entrez_id, gene_symbol, ensembl_gene",
         )
-    return _validate(raw, "tumour_expression", input_name, str(path))
+    table, rejects = _validate(raw, "tumour_expression", input_name, source)
+    return table.assign(source=source), rejects
 
 
 def read_sample_sheet(path: str | Path) -> tuple[pd.DataFrame, pd.DataFrame]:
-    """Read a sample sheet (schema ``sample_sheet``); duplicate sample ids are an error."""
-    sheet, rejects = _validate(read_raw_table(path), "sample_sheet", "sample_sheet", str(path))
-    dup = sheet["sample_id"].duplicated(keep=False)
-    if dup.any():
-        first = sheet.loc[dup].iloc[0]
-        raise InputError(
-            f"{path}: duplicate sample_id {first['sample_id']!r} (row {first['row_number']})",
-            hint="every sample must appear once in the sample sheet",
-        )
+    """Read a sample sheet (schema ``sample_sheet``); a repeated sample id is a reject (the first row kept)."""
+    raw = read_raw_table(path)
+    source = source_of(raw, path)
+    sheet, rejects = _validate(raw, "sample_sheet", "sample_sheet", source)
+    sheet, dups = reject_duplicates(
+        sheet, ["sample_id"], "sample_sheet", source, "sample_id", "every sample must appear once in the sample sheet"
+    )
+    rejects = pd.concat([r for r in (rejects, dups) if len(r)] or [rejects], ignore_index=True)
     bad = (sheet["sample_type"] == "tumour") & sheet["tumour_type"].isna()
     if bad.any():
         raise InputError(
@@ -145,19 +154,42 @@ def classify_gene_ids(ids: pd.Series) -> str:
     return "gene_symbol"
 
 
+MATRIX_FORMATS = "sample-level matrices must be Parquet or CSV/TSV (UTF-8) with one header row"
+
+
+def _matrix_sep(path: Path) -> str:
+    return "," if ".csv" in [s.lower() for s in path.suffixes] else "\t"
+
+
 def _read_any(path: Path) -> pd.DataFrame:
+    from radiovector.io.text import check_text_head
+
     if not path.is_file():
         raise InputError(f"input file not found: {path}", hint="check the path")
+    parquet = path.suffix.lower() == ".parquet"
+    if not parquet:  # empty, binary or non-UTF-8 files: one clear error before the fast reader sees them
+        check_text_head(path, "expression matrix", MATRIX_FORMATS)
     try:
-        if path.suffix.lower() == ".parquet":
+        if parquet:
             return pd.read_parquet(path)
-        sep = "," if ".csv" in [s.lower() for s in path.suffixes] else "\t"
-        return pd.read_csv(path, sep=sep, engine="pyarrow")
+        return pd.read_csv(path, sep=_matrix_sep(path), engine="pyarrow")
     except Exception as exc:  # noqa: BLE001 - any reader failure is a user-facing input error
         raise InputError(
             f"cannot read expression matrix {path}: {type(exc).__name__}: {exc}",
-            hint="sample-level matrices must be Parquet or CSV/TSV with one header row",
+            hint=MATRIX_FORMATS,
         ) from exc
+
+
+def _matrix_lines(path: Path, n_records: int) -> np.ndarray:
+    """The file line (header = line 1) of each of the ``n_records`` data records of a matrix file (Parquet: the
+    position + 2). Read again only when a row is rejected."""
+    if path.suffix.lower() == ".parquet":
+        return np.arange(2, n_records + 2, dtype=np.int64)
+    from radiovector.io.text import read_input_bytes, record_lines
+
+    return record_lines(
+        read_input_bytes(path, "expression matrix", MATRIX_FORMATS), _matrix_sep(path), n_records, str(path)
+    )
 
 
 def read_sample_matrix(
@@ -168,7 +200,8 @@ def read_sample_matrix(
 
     Returns ``(values float32 [genes, samples], genes DataFrame with one id column, sample ids, rejects)``.
     A gene row with a non-numeric, negative or non-finite value is rejected whole (the reason names the sample
-    column); a duplicated gene keeps its first row.
+    column; the row number is the file line of the gene, or in the long layout of the offending value); a
+    duplicated gene keeps its first row.
     """
     path = Path(path)
     frame = _read_any(path)
@@ -177,15 +210,25 @@ def read_sample_matrix(
             f"{path}: expression matrix is empty (shape {frame.shape})",
             hint="expected a gene column and one column per sample, or long gene/sample_id/value",
         )
+    n_records = len(frame)
     cols = [str(c) for c in frame.columns]
     frame.columns = cols
     lower = {c.lower(): c for c in cols}
+    positions = None  # long layout: position in the file of each (gene, sample) value
     if "sample_id" in lower and "value" in lower and len(cols) == 3:
         gene_col = next(c for c in cols if c not in (lower["sample_id"], lower["value"]))
-        frame = frame.pivot_table(
-            index=gene_col, columns=lower["sample_id"], values=lower["value"], aggfunc="first", sort=False
-        ).reset_index()
+        frame["_position"] = np.arange(n_records)
+        pivot = frame.pivot_table(
+            index=gene_col,
+            columns=lower["sample_id"],
+            values=[lower["value"], "_position"],
+            aggfunc="first",
+            sort=False,
+        )
+        positions = pivot["_position"]
+        frame = pivot[lower["value"]].reset_index()
         frame.columns = [str(c) for c in frame.columns]
+        positions.columns = [str(c) for c in positions.columns]
         cols = list(frame.columns)
     gene_col = _gene_column(cols, path)
     samples = [c for c in cols if c != gene_col]
@@ -193,6 +236,17 @@ def read_sample_matrix(
     kind = classify_gene_ids(genes)
     if kind == "ensembl_gene":
         genes = genes.str.replace(r"\.[0-9]+$", "", regex=True)
+    lines: list[np.ndarray] = []
+
+    def line(row: int, col: str | None = None) -> int:
+        """File line of gene row ``row`` (long layout: of its value in ``col``, or its first value)."""
+        if not lines:
+            lines.append(_matrix_lines(path, n_records))
+        if positions is None:
+            return int(lines[0][row])
+        at = positions.iloc[row] if col is None else positions[col].iloc[[row]]
+        return int(lines[0][int(np.nanmin(at.to_numpy(dtype="float64")))])
+
     records = []
     numeric = {}
     bad_row = np.zeros(len(frame), dtype=bool)
@@ -208,14 +262,23 @@ def read_sample_matrix(
             for idx in np.flatnonzero(bad.to_numpy()):
                 if not bad_row[idx]:
                     reason = "negative expression" if values.iat[idx] < 0 else "not a finite number"
-                    records.append(reject(input_name, str(path), int(idx) + 1, col, series.iat[idx],
-                                          f"{col}: {reason}"))
+                    records.append(
+                        reject(input_name, str(path), line(idx, col), col, series.iat[idx], f"{col}: {reason}")
+                    )
             bad_row |= bad.to_numpy()
         numeric[col] = values.to_numpy(dtype="float32", na_value=np.nan)
     dup = genes.duplicated().to_numpy() & ~bad_row
     for idx in np.flatnonzero(dup):
-        records.append(reject(input_name, str(path), int(idx) + 1, gene_col, genes.iat[idx],
-                              f"{gene_col}: duplicate gene (first row kept)"))
+        records.append(
+            reject(
+                input_name,
+                str(path),
+                line(idx),
+                gene_col,
+                genes.iat[idx],
+                f"{gene_col}: duplicate gene (first row kept)",
+            )
+        )
     keep = ~(bad_row | dup)
     values = np.column_stack([numeric[c] for c in samples])[keep] if samples else np.empty((keep.sum(), 0))
     gene_frame = pd.DataFrame({kind: genes[keep].to_numpy()})
@@ -227,11 +290,14 @@ def read_sample_matrix(
 
 # --------------------------------------------------------------------------------------------- normal organs
 def normal_from_wide(frame: pd.DataFrame) -> pd.DataFrame:
-    """Melt a wide gene x tissue matrix (first column the gene id, HPA style) to long text columns."""
+    """Melt a wide gene x tissue matrix (first column the gene id, HPA style) to long text columns; every value
+    keeps the file line of its gene row (see :func:`radiovector.io.tables.line_numbers`) as its index."""
     gene_col = _gene_column(list(frame.columns), "")
-    long = frame.melt(id_vars=gene_col, var_name="tissue", value_name="ntpm")
+    lines = line_numbers(frame)
+    wide = frame.reset_index(drop=True).assign(**{LINE: lines})
+    long = wide.melt(id_vars=[gene_col, LINE], var_name="tissue", value_name="ntpm")
     long = long.rename(columns={gene_col: "ensembl_gene"})
-    return long.reset_index(drop=True)
+    return long.set_index(LINE)
 
 
 def read_normal(path: str | Path, input_name: str = "normal_expression") -> tuple[pd.DataFrame, pd.DataFrame]:
@@ -241,6 +307,7 @@ def read_normal(path: str | Path, input_name: str = "normal_expression") -> tupl
     scored as risky, never as zero). Duplicate (gene, tissue) rows keep the first.
     """
     raw = read_raw_table(path)
+    source = source_of(raw, path)
     if not {"ensembl_gene", "tissue", "ntpm"} <= set(raw.columns):
         if raw.shape[1] < 2:
             raise InputError(
@@ -248,12 +315,18 @@ def read_normal(path: str | Path, input_name: str = "normal_expression") -> tupl
                 hint="long: ensembl_gene, tissue, ntpm; or wide: GeneID + one column per tissue",
             )
         raw = normal_from_wide(raw)
-    table, rejects = _validate(raw, "normal_expression", input_name, str(path))
+    table, rejects = _validate(raw, "normal_expression", input_name, source)
     dup = table.duplicated(["ensembl_gene", "tissue"])
     if dup.any():
-        extra = reject_rows(input_name, str(path), table.loc[dup, "row_number"], "ensembl_gene;tissue",
-                            (table.loc[dup, "ensembl_gene"] + " / " + table.loc[dup, "tissue"]).tolist(),
-                            "duplicate gene x tissue (first row kept)", quote=False)
+        extra = reject_rows(
+            input_name,
+            source,
+            table.loc[dup, "row_number"],
+            "ensembl_gene;tissue",
+            (table.loc[dup, "ensembl_gene"] + " / " + table.loc[dup, "tissue"]).tolist(),
+            "duplicate gene x tissue (first row kept)",
+            quote=False,
+        )
         rejects = pd.concat([rejects, extra], ignore_index=True)
         table = table.loc[~dup].reset_index(drop=True)
     return table[["ensembl_gene", "tissue", "ntpm"]], rejects
@@ -265,11 +338,12 @@ def read_surface(path: str | Path) -> tuple[pd.DataFrame, pd.DataFrame]:
     custom
     list (schema ``surface_evidence``). Returns long evidence rows (:data:`EVIDENCE_COLUMNS`)."""
     raw = read_raw_table(path)
+    source = source_of(raw, path)
     cols = set(raw.columns)
     if "UniProt accession" in cols or "surfaceome_label" in cols:
         raw = raw.rename(columns={k: v for k, v in SURFY_COLUMNS.items() if k in cols})
-        raw = _explode_ids(raw, ["ensembl_gene", "entrez_id"]).reset_index(drop=True)
-        table, rejects = _validate(raw, "surfaceome", "surfaceome", str(path))
+        raw = _explode_ids(raw, ["ensembl_gene", "entrez_id"])
+        table, rejects = _validate(raw, "surfaceome", "surfaceome", source)
         surfy = pd.DataFrame(
             {
                 "source": "SURFY",
@@ -287,17 +361,17 @@ def read_surface(path: str | Path) -> tuple[pd.DataFrame, pd.DataFrame]:
         cspa = surfy.assign(source="CSPA", label=None, ml_score=np.nan, category=cat)[cat.notna()]
         return _finish_evidence(pd.concat([surfy, cspa], ignore_index=True)), rejects
     if {"Gene", "Reliability"} <= cols or {"ensembl_gene", "reliability"} <= cols:
-        return read_hpa_subcellular(raw, path)
+        return read_hpa_subcellular(raw, source)
     if "ID_link" in cols or ("cspa_category" in cols and "surfaceome_label" not in cols):
         raw = raw.rename(columns={k: v for k, v in CSPA_COLUMNS.items() if k in cols})
-        table, rejects = _validate(raw, "cspa", "cspa", str(path))
+        table, rejects = _validate(raw, "cspa", "cspa", source)
         return _finish_evidence(table.assign(source="CSPA", category=table["cspa_category"])), rejects
     if not cols & {"ensembl_gene", "entrez_id", "gene_symbol"}:
         raise InputError(
             f"{path}: not a recognised surface-evidence table; found columns {sorted(cols)}",
             hint="give SURFY, CSPA, or a table with ensembl_gene/entrez_id/gene_symbol columns",
         )
-    table, rejects = _validate(raw, "surface_evidence", "surface_evidence", str(path))
+    table, rejects = _validate(raw, "surface_evidence", "surface_evidence", source)
     table["source"] = table["source"].fillna(Path(path).name.split(".")[0])
     return _finish_evidence(table), rejects
 
@@ -335,17 +409,24 @@ def read_curated(path: str | Path) -> tuple[pd.DataFrame, pd.DataFrame]:
     curated with its reason (``targets.surface_curated``, ``targets.curated_reason``).
     """
     raw = read_raw_table(path)
+    source = source_of(raw, path)
     if not set(raw.columns) & {"ensembl_gene", "entrez_id", "gene_symbol"}:
         raise InputError(
             f"{path}: the curated surface list needs a gene_symbol, ensembl_gene or entrez_id column; "
             f"found {sorted(raw.columns)}",
             hint="one row per gene: gene_symbol,reason (e.g. CA9,girentuximab PET/therapy in ccRCC)",
         )
-    table, rejects = _validate(raw, "curated_surface", "curated_surface", str(path))
+    table, rejects = _validate(raw, "curated_surface", "curated_surface", source)
     no_id = table.reindex(columns=["ensembl_gene", "entrez_id", "gene_symbol"]).isna().all(axis=1)
     if no_id.any():
-        extra = reject_rows("curated_surface", str(path), table.loc[no_id, "row_number"], "gene_symbol",
-                            [""] * int(no_id.sum()), "no gene identifier (gene_symbol, ensembl_gene, entrez_id)")
+        extra = reject_rows(
+            "curated_surface",
+            source,
+            table.loc[no_id, "row_number"],
+            "gene_symbol",
+            [""] * int(no_id.sum()),
+            "no gene identifier (gene_symbol, ensembl_gene, entrez_id)",
+        )
         rejects = pd.concat([r for r in (rejects, extra) if len(r)], ignore_index=True)
         table = table[~no_id]
     return _finish_evidence(table.assign(source="curated")), rejects

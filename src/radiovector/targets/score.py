@@ -26,7 +26,7 @@ import numpy as np
 import pandas as pd
 
 from radiovector.errors import InputError
-from radiovector.io.tables import reject_rows, rejects_frame
+from radiovector.io.tables import line_numbers, reject_rows, rejects_frame
 from radiovector.targets.idmap import build_bridge, gene_key, map_to_ensembl
 from radiovector.targets.params import resolve_params
 
@@ -70,8 +70,13 @@ def harmonise(
 
 SURFACE_FLAGS = {"SURFY": "surface_surfy", "CSPA": "surface_cspa", "HPA": "surface_hpa", "CURATED": "surface_curated"}
 _SURFACE_COLUMNS = [
-    "gene_key", "surface_score", "surface_sources", "surface_n_sources", *SURFACE_FLAGS.values(),
-    "hpa_reliability", "curated_reason",
+    "gene_key",
+    "surface_score",
+    "surface_sources",
+    "surface_n_sources",
+    *SURFACE_FLAGS.values(),
+    "hpa_reliability",
+    "curated_reason",
 ]
 
 
@@ -137,10 +142,7 @@ def _organ_matrix(normal: pd.DataFrame, panel: dict[str, float]) -> pd.DataFrame
     tissues = set(normal["tissue"].unique())
     missing = [o for o in panel if o not in tissues]
     if missing:
-        hints = [
-            f"{o!r} -> {difflib.get_close_matches(o, sorted(tissues), n=1) or 'no close match'}"
-            for o in missing
-        ]
+        hints = [f"{o!r} -> {difflib.get_close_matches(o, sorted(tissues), n=1) or 'no close match'}" for o in missing]
         raise InputError(
             f"organ panel names tissue(s) absent from the normal expression table: {', '.join(hints)}",
             hint=f"use tissue names of the normal table, e.g. {sorted(tissues)[:12]}",
@@ -157,8 +159,8 @@ def _prepare_tumour(tumour: pd.DataFrame, p: dict[str, Any]) -> pd.DataFrame:
         if col not in tumour.columns:
             raise InputError(f"tumour expression table lacks column {col!r}; found {list(tumour.columns)}")
     t = tumour.copy()
-    if "row_number" not in t.columns:
-        t["row_number"] = np.arange(1, len(t) + 1)
+    if "row_number" not in t.columns:  # a frame built in code: the lines it would have as a CSV with a header
+        t["row_number"] = line_numbers(t.reset_index(drop=True))
     for col in (
         "entrez_id",
         "gene_symbol",
@@ -190,17 +192,27 @@ def _prepare_tumour(tumour: pd.DataFrame, p: dict[str, Any]) -> pd.DataFrame:
 
 
 def _reject_rows(t: pd.DataFrame, mask: pd.Series, column: str, reason: str) -> pd.DataFrame:
-    values = t.loc[mask, column].astype(str) if column in t.columns else ""
-    return reject_rows("tumour_expression", "rank_targets", t.loc[mask, "row_number"], column, values, reason)
+    """Rejects of tumour rows: the file each came from (``source``, as the readers set it; else the stage) and
+    its line (``row_number``)."""
+    sub = t.loc[mask]
+    values = sub[column].astype(str) if column in sub.columns else pd.Series("", index=sub.index)
+    sources = (
+        sub["source"].fillna("rank_targets") if "source" in sub.columns else pd.Series("rank_targets", index=sub.index)
+    )
+    parts = [
+        reject_rows(
+            "tumour_expression", str(src), sub.loc[sources == src, "row_number"], column, values[sources == src], reason
+        )
+        for src in pd.unique(sources)
+    ]
+    return pd.concat(parts, ignore_index=True) if parts else rejects_frame()
 
 
 def _organ_scores(
     organ_ntpm: np.ndarray, weights: np.ndarray, p: dict[str, Any]
 ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """Per-organ risk and penalty ([genes, organs]) and the combined soft penalty per gene."""
-    risk = ramp(
-        log1p2(organ_ntpm), np.log2(1 + p["organ_floor_ntpm"]), np.log2(1 + p["organ_saturation_ntpm"])
-    )
+    risk = ramp(log1p2(organ_ntpm), np.log2(1 + p["organ_floor_ntpm"]), np.log2(1 + p["organ_saturation_ntpm"]))
     risk = np.where(np.isnan(risk), p["missing_organ_risk"], risk)
     pen = risk * weights[None, :]
     total_w = weights.sum()
@@ -227,12 +239,8 @@ def component_scores(
     """
     _, pen, penalty = _organ_scores(organ_ntpm, organ_weights, p)
     comp = {
-        "level": ramp(
-            log1p2(level_ntpm), np.log2(1 + p["level_floor_ntpm"]), np.log2(1 + p["level_saturation_ntpm"])
-        ),
-        "contrast": np.where(
-            np.isnan(lfc), p["missing_contrast_score"], ramp(lfc, 0.0, p["contrast_saturation_log2"])
-        ),
+        "level": ramp(log1p2(level_ntpm), np.log2(1 + p["level_floor_ntpm"]), np.log2(1 + p["level_saturation_ntpm"])),
+        "contrast": np.where(np.isnan(lfc), p["missing_contrast_score"], ramp(lfc, 0.0, p["contrast_saturation_log2"])),
         "safety": 1.0 - penalty,
         "surface": np.asarray(surface, dtype="float64"),
         "prevalence": np.nan_to_num(np.asarray(prevalence, dtype="float64"), nan=0.0),
@@ -334,20 +342,14 @@ def rank_targets(
     no_id = t["gene_key"].isna()
     if no_id.any():
         rejects.append(
-            _reject_rows(
-                t, no_id, "gene_symbol", "no gene identifier (entrez_id, gene_symbol, ensembl_gene all empty)"
-            )
+            _reject_rows(t, no_id, "gene_symbol", "no gene identifier (entrez_id, gene_symbol, ensembl_gene all empty)")
         )
     dup = ~no_id & t.duplicated(["cancer_type", "gene_key"])
     if dup.any():
-        rejects.append(
-            _reject_rows(t, dup, "gene_key", "duplicate gene within its tumour type (first row kept)")
-        )
+        rejects.append(_reject_rows(t, dup, "gene_key", "duplicate gene within its tumour type (first row kept)"))
     t = t[~no_id & ~dup].reset_index(drop=True)
     if t.empty:
-        raise InputError(
-            "no tumour expression rows left after removing rows without identifiers or duplicates"
-        )
+        raise InputError("no tumour expression rows left after removing rows without identifiers or duplicates")
 
     surf = surface_scores(surface, bridge, p)
     t = t.merge(surf, on="gene_key", how="left")
@@ -375,9 +377,7 @@ def rank_targets(
         ref_log = log1p2(ref_source.loc[ref_source["ensembl_gene"].isin(ref_genes), "ntpm"])
         level_log, used = harmonise(t_log, has_normal, ref_log, p["harmonisation"])
         level_ntpm = 2.0**level_log - 1.0
-        in_universe = (
-            (g["surface_score"] > 0).to_numpy() if p["universe"] == "surface" else np.ones(len(g), bool)
-        )
+        in_universe = (g["surface_score"] > 0).to_numpy() if p["universe"] == "surface" else np.ones(len(g), bool)
         summary_rows.append(
             {
                 "tumour_type": code,
@@ -430,9 +430,7 @@ def rank_targets(
         out["limiting_organ"] = limiting
         out["limiting_organ_ntpm"] = organ_ntpm[np.arange(len(g)), worst] if len(organs) else np.nan
         out["limiting_organ_penalty"] = worst_pen
-        out["normal_data"] = np.where(
-            known == len(organs), "complete", np.where(known == 0, "missing", "partial")
-        )
+        out["normal_data"] = np.where(known == len(organs), "complete", np.where(known == 0, "missing", "partial"))
         out["surface_sources"] = g["surface_sources"]
         out["surface_n_sources"] = g["surface_n_sources"].to_numpy()
         for flag in SURFACE_FLAGS.values():
