@@ -7,6 +7,8 @@ The CLI prints these without a traceback (``--debug`` shows it).
 
 from __future__ import annotations
 
+import errno
+
 
 class RadioVectorError(Exception):
     """An error caused by input, configuration or environment, not by a bug."""
@@ -36,3 +38,15 @@ class InvariantError(RadioVectorError):
     """A computed result breaks a physical or bookkeeping invariant (energy absorbed above energy emitted, a
     negative dose, a fraction outside [0, 1], rows lost): a bug, or an input outside the model's domain. Raised
     explicitly (never an ``assert``, which ``python -O`` removes); the message names the quantity and the values."""
+
+
+#: How a full disk (or quota) reads in a message, e.g. delta-rs quoting the OS error (docs/store.md, "Full disk").
+_NO_SPACE = ("no space left on device", "os error 28", "disk quota exceeded", "os error 122")
+
+
+def is_no_space(exc: BaseException) -> bool:
+    """True for a full disk (or quota): an OSError with ENOSPC/EDQUOT, or a delta-rs error quoting one."""
+    if isinstance(exc, OSError) and exc.errno in (errno.ENOSPC, errno.EDQUOT):
+        return True
+    text = str(exc).lower()
+    return any(s in text for s in _NO_SPACE)

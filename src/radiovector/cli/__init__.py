@@ -8,9 +8,8 @@ import sys
 import typer
 
 from radiovector.cli import candidates, common, dosimetry, keys, nuclide, pk, run, runs, share, targets
-from radiovector.errors import RadioVectorError
+from radiovector.errors import RadioVectorError, is_no_space
 from radiovector.interrupts import Interrupted
-from radiovector.store.nospace import is_no_space
 
 app = typer.Typer(
     name="radiovector",

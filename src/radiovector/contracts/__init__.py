@@ -31,7 +31,7 @@ import pyarrow.compute as pc
 import pyarrow.parquet as pq
 import yaml
 
-from radiovector.errors import RadioVectorError
+from radiovector.errors import RadioVectorError, is_no_space
 
 #: Column types a contract may declare, and their Arrow types (strings are plain UTF-8; timestamps UTC, µs).
 ARROW_TYPES: dict[str, pa.DataType] = {
@@ -304,8 +304,6 @@ def write_table(name: str, data: pa.Table | pd.DataFrame, path: str | Path) -> p
     try:
         pq.write_table(table, path, compression="zstd")
     except OSError as exc:  # Arrow's message names no file: a full disk is reported with the path and the size
-        from radiovector.store.nospace import is_no_space
-
         if not is_no_space(exc):
             raise
         raise OSError(errno.ENOSPC, f"No space left on device (table {name!r}, about {table.nbytes} bytes in "

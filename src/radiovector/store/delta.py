@@ -31,8 +31,8 @@ from deltalake import CommitProperties, DeltaTable, write_deltalake
 from deltalake.exceptions import CommitFailedError, DeltaError, SchemaMismatchError, TableNotFoundError
 
 from radiovector.contracts import contract
-from radiovector.errors import StoreError
-from radiovector.store.nospace import is_no_space, no_space_error, quiet_rust_panics
+from radiovector.errors import StoreError, is_no_space
+from radiovector.store.nospace import no_space_error, quiet_rust_panics
 from radiovector.store.records import RUNS_SCHEMA, RunRecord, validate_run_id
 
 RUNS = "runs"

@@ -4,14 +4,14 @@ When a write to a local store runs out of space, delta-rs raises ``DeltaError: .
 error 28)``, and the worker threads of its object-store writer panic ("Already shut down"), each printing a Rust
 panic message (with a backtrace when ``RUST_BACKTRACE`` is set) straight to file descriptor 2. The store used to
 retry such a write 20 times: twenty backtraces before the message. Now a full disk is fatal at once
-(:func:`is_no_space`, :func:`no_space_error`), and :func:`quiet_rust_panics` keeps the panic text of a write off
-the terminal (it goes to the debug log), passing on everything else written to stderr meanwhile.
+(:func:`radiovector.errors.is_no_space`, :func:`no_space_error`), and :func:`quiet_rust_panics` keeps the panic
+text of a write off the terminal (it goes to the debug log), passing on everything else written to stderr
+meanwhile.
 """
 
 from __future__ import annotations
 
 import contextlib
-import errno
 import logging
 import os
 import re
@@ -27,15 +27,6 @@ from radiovector.errors import StoreError
 _LOG = logging.getLogger(__name__)
 _LOCK = threading.Lock()
 _PANIC = re.compile(r"^thread '[^']*'(?: \(\d+\))? panicked at ")
-_NO_SPACE = ("no space left on device", "os error 28", "disk quota exceeded", "os error 122")
-
-
-def is_no_space(exc: BaseException) -> bool:
-    """True for a full disk (or quota): an OSError with ENOSPC/EDQUOT, or a delta-rs error quoting one."""
-    if isinstance(exc, OSError) and exc.errno in (errno.ENOSPC, errno.EDQUOT):
-        return True
-    text = str(exc).lower()
-    return any(s in text for s in _NO_SPACE)
 
 
 def _free_bytes(path: Path) -> int | None:
