@@ -48,7 +48,8 @@ OLD_DEFAULTS = {
     },
     "design": {"building_blocks": "", "chunk_size": 50000, "nuclides": [], "profile": "renal_small_molecule",
                "profiles": {}, "top_n": 1000, "alerts": True, "qed_sa": True,
-               "selection": "bounded"},  # added by issue 16 (bounded selection; same design_space as exhaustive)
+               "selection": "bounded",  # added by issue 16 (bounded selection; same design_space as exhaustive)
+               "bounds": "blocks"},  # added by issue 16 (phase-1 bounds from building blocks)
     "pk": {
         "models": ["mono", "uptake2", "uptake3", "bi", "tri"], "error_model": "auto", "n_starts": 2,
         "n_bootstrap": 1000, "ci_level": 0.95, "seed": 20240601, "therapy_nuclides": [], "nca_t0": "first",

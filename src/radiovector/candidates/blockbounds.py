@@ -194,17 +194,17 @@ _RING_BOND = {Chem.BondType.SINGLE: Chem.BondType.QUADRUPLE, Chem.BondType.DOUBL
               Chem.BondType.AROMATIC: Chem.BondType.AROMATIC}
 
 
-def region_key(mol: Chem.Mol, root: int, atoms: list[int]) -> str | None:
+def region_key(mol: Chem.Mol, root: int, atoms: list[int], extra: dict[int, int] | None = None) -> str | None:
     """Canonical text of the labelled subgraph ``atoms`` of ``mol`` rooted at ``root``, or None if it cannot be
     written. The subgraph is copied into a molecule of its own whose atoms carry, as isotope, a code of their
     element, isotope, charge, hydrogens, degree, aromaticity, ring count, smallest ring, ring bonds, valence and
-    root flag, and whose ring bonds are written with bond types that stand for "ring single/double"; equal texts
+    root flag (and ``extra``), and whose ring bonds are written with bond types that stand for "ring single/double"; equal texts
     therefore mean isomorphic labelled graphs, on which every SMARTS within the region tests the same."""
     rw = Chem.RWMol()
     pos = {}
     for i in sorted(atoms):
         src = mol.GetAtomWithIdx(i)
-        inv = (*_invariants(mol, i), i == root)
+        inv = (*_invariants(mol, i), i == root, (extra or {}).get(i))
         atom = Chem.Atom(src.GetAtomicNum())
         atom.SetIsotope(_INVARIANT_CODES.setdefault(inv, len(_INVARIANT_CODES) + 1))
         atom.SetNoImplicit(True)
@@ -239,6 +239,7 @@ class BlockData:
     view: dict[int, int] = field(default_factory=dict)  # label -> bonds its atoms see into the partner (-1: none)
     rho: np.ndarray | None = None
     inv: list[tuple] = field(default_factory=list)  # per atom, the invariants a SMARTS can test
+    own_key: dict[tuple[int, ...], str | None] = field(default_factory=dict)  # group -> what decides its value
     chel_n_dist: dict[int, int] = field(default_factory=dict)  # label -> bonds to the nearest possible chelator N
     chel_n_u: dict[int, bool] = field(default_factory=dict)  # label -> junction atom a chelator N if bonded to sp3 C
     x4_carbon: dict[int, bool] = field(default_factory=dict)  # label -> junction atom is an sp3 carbon
@@ -381,6 +382,24 @@ def analyse_block(block: Block, slot: int) -> BlockData:
         groups = [g for g in groups if g not in merged] + [new]
     data.groups = tuple(tuple(sorted(g)) for g in sorted(groups, key=min))
     data.near = {g: frozenset().union(*(near[k] for k in g)) for g in data.groups}
+    # linkers: the part of the block that decides a one-label group's value (its atoms within r - 1 bonds of the
+    # junction with their radii, out to the farthest atom a seeing atom depends on); linkers with the same text share
+    # the group's values. Not shared: several labels, a seeing atom that may be a chelator nitrogen (its cluster
+    # reaches farther), another attachment point inside
+    chel = {m[0] for m in mol.GetSubstructMatches(_CHEL_N_NECESSARY)}
+    chel |= {attach[label] for label, flag in data.chel_n_u.items() if flag}
+    for grp in data.groups:
+        data.own_key[grp] = None
+        if len(attach) < 2 or len(grp) > 1 or chel & data.near[grp]:
+            continue
+        u = attach[grp[0]]
+        reach = max((int(dist[u][a] + data.rho[a]) for a in data.near[grp]), default=0)
+        reach = max(reach, r - 1)
+        region = [i for i in np.flatnonzero(dist[u] <= reach).tolist() if i != dummy[grp[0]]]
+        if any(mol.GetAtomWithIdx(i).GetAtomicNum() == 0 for i in region):
+            continue
+        text = region_key(mol, u, region, {i: int(data.rho[i]) for i in region if dist[u][i] <= r - 1})
+        data.own_key[grp] = None if text is None else f"{grp[0]}|{reach}|{text}"
     return data
 
 
@@ -513,6 +532,7 @@ class BlockModel:
         self._far: dict[int, tuple[float, float, float] | None] = {}
         self._spans: dict[tuple[int, int, int], np.ndarray] = {}
         self.representatives = 0
+        self._own_rep: dict[str, int] = {}  # a linker group's deciding text -> the linker evaluated for it
         self.why: dict[tuple, str] = {}  # (slot, block, group, environments) -> why its value is not proven
 
     def data(self, slot: int, index: int) -> BlockData:
@@ -577,12 +597,22 @@ class BlockModel:
         """(Crippen logP, TPSA, pH 7.4 charge) of the block's atoms that see the junctions of ``group`` (all its
         atoms for a single-label block), with partners of junction environments ``keys``; None if unproven."""
         ck = (slot, index, group, keys)
+        own = self.data(slot, index).own_key.get(group) if slot == 1 else None
+        if own is not None:  # linkers whose deciding part is equal share the value
+            rep = self._own_rep.setdefault(own, index)
+            ck = ("own", own, keys)
+            if ck not in self._values:
+                self._values[ck] = self._evaluate(slot, rep, group, keys)
+            return self._values[ck]
         if ck not in self._values:
             self._values[ck] = self._evaluate(slot, index, group, keys)
         return self._values[ck]
 
     def far(self, index: int) -> tuple[float, float, float] | None:
-        """The linker's atoms that see no junction (computed in its first representative)."""
+        """The linker's atoms that see no junction (computed in a representative of the linker)."""
+        if index not in self._far:
+            d = self.data(1, index)
+            self._evaluate(1, index, d.groups[0], tuple(-2 for _ in d.groups[0]))
         return self._far.get(index)
 
     def _evaluate(self, slot: int, index: int, group: tuple[int, ...], keys: tuple[int, ...]):
@@ -770,9 +800,9 @@ def _lookup(keys: np.ndarray, fn) -> np.ndarray:
 
 
 def block_pass(model: BlockModel, start: int, stop: int, nuclides: list[str]
-               ) -> tuple[pd.DataFrame, pd.DataFrame, np.ndarray]:
-    """Cheap values of conjugates ``start .. stop - 1`` from their blocks: (low frame, high frame, indices the
-    blocks could not bound, to be done per conjugate). Both frames are indexed by conjugate index and hold the
+               ) -> tuple[pd.DataFrame, pd.DataFrame, pd.DataFrame, np.ndarray]:
+    """Cheap values of conjugates ``start .. stop - 1`` from their blocks: (values, low ends, high ends, indices
+    the blocks could not bound, to be done per conjugate). The frames are indexed by conjugate index and hold the
     cheap columns of :data:`radiovector.candidates.bounds.CHEAP_COLUMNS`, ``formula`` and ``unsure``."""
     combo = decode(model.space, start, stop)
     n = len(combo)
@@ -916,15 +946,15 @@ def block_pass(model: BlockModel, start: int, stop: int, nuclides: list[str]
         def widen(x: np.ndarray) -> np.ndarray:
             return x + sign * _EPS * np.maximum(1.0, np.abs(x))
 
-        ch = np.round(charge + sign * _EPS * np.maximum(1.0, np.abs(charge)), 2) + 0.0
+        ch = np.round(widen(charge), 2) + 0.0
         return pd.DataFrame({"mw": widen(mw), "clogp": widen(logp), "tpsa": widen(tpsa), "heavy_atoms": heavy,
                              "formal_charge": 0, "net_charge_ph74": ch, **rec, "n_alerts": 0, "formula": formula,
                              "unsure": False}, index=pd.Index(index, name="index"))
 
-    lo, hi = frame(-1.0), frame(1.0)
+    center, lo, hi = frame(0.0), frame(-1.0), frame(1.0)
     keep = ~unproven
     fallback = np.concatenate([np.arange(start, stop, dtype=np.int64)[bad], index[unproven]])
-    return lo[keep], hi[keep], np.sort(fallback)
+    return center[keep], lo[keep], hi[keep], np.sort(fallback)
 
 
 def _recognition(found: np.ndarray, uncov: np.ndarray, nuclides: list[str]) -> dict[str, np.ndarray]:

@@ -205,13 +205,13 @@ def cheap_pass(space: DesignSpace, start: int, stop: int, cfg: dict, jobs: int =
         frame, failures = _conjugate_pass(space, np.arange(start, stop, dtype=np.int64), cfg, need, jobs, progress)
         return with_bounds(frame.assign(per_conjugate=True), cfg), failures
     model = model or BlockModel(space)
-    lo, hi, todo = block_pass(model, start, stop, list(cfg["nuclides"]))
+    center, lo, hi, todo = block_pass(model, start, stop, list(cfg["nuclides"]))
     if progress:
         progress(stop - start - len(todo))
     frame, failures = _conjugate_pass(space, todo, cfg, need, jobs,
                                       (lambda k: progress(stop - start - len(todo) + k)) if progress else None)
     exact = with_bounds(frame.assign(per_conjugate=True), cfg)
-    bounded = with_bounds(lo.assign(per_conjugate=False), cfg, hi=hi)
+    bounded = with_bounds(center.assign(per_conjugate=False), cfg, lo=lo, hi=hi)
     out = pd.concat([bounded, exact]).sort_index() if len(exact) else bounded
     return out, failures
 
@@ -244,12 +244,13 @@ def upper_desirabilities(lo: pd.DataFrame, hi: pd.DataFrame, profile: dict) -> p
     return pd.DataFrame(out, index=lo.index)
 
 
-def with_bounds(frame: pd.DataFrame, cfg: dict, hi: pd.DataFrame | None = None) -> pd.DataFrame:
+def with_bounds(frame: pd.DataFrame, cfg: dict, lo: pd.DataFrame | None = None, hi: pd.DataFrame | None = None
+                ) -> pd.DataFrame:
     """``bound`` (upper bound of the score) and ``obj_<objective>`` (upper bounds of the objectives) from the cheap
-    columns: exact values in ``frame``, or intervals from ``frame`` (low ends) to ``hi`` (high ends)."""
+    columns: exact values in ``frame``, or (``lo`` and ``hi`` given) intervals from ``lo`` to ``hi`` around them."""
     profile = _profile(cfg)
     kinds = classify(profile, cfg["alerts"], cfg["qed_sa"])
-    d = scoring.desirabilities(frame, profile) if hi is None else upper_desirabilities(frame, hi, profile)
+    d = scoring.desirabilities(frame, profile) if hi is None else upper_desirabilities(lo, hi, profile)
     num = np.zeros(len(frame))
     den = np.zeros(len(frame))
     unsure = frame["unsure"].to_numpy(dtype=bool) if "unsure" in frame.columns else np.zeros(len(frame), bool)

@@ -76,7 +76,8 @@ def bound_chunk(space: DesignSpace, chunk: int, chunk_size: int, params: dict, j
     stop = min(len(space), start + chunk_size)
     frame, failures = bounding.cheap_pass(space, start, stop, cfg, jobs=jobs, progress=progress)
     rejects = _failure_rejects(failures, chunk_size)
-    counts = {"chunk": chunk, "conjugates": stop - start, "rejects": len(rejects), "bounded": len(frame)}
+    counts = {"chunk": chunk, "conjugates": stop - start, "rejects": len(rejects), "bounded": len(frame),
+              "bounded_per_conjugate": int(frame["per_conjugate"].sum()) if len(frame) else 0}
     keep = ["bound", "formula", *[c for c in frame.columns if c.startswith("obj_")]]  # what selection needs
     return frame[keep].reset_index(), rejects, counts
 
