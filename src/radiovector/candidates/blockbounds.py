@@ -67,7 +67,7 @@ def _recursive_parts(smarts: str) -> list[str]:
             depth += {"(": 1, ")": -1}.get(smarts[j], 0)
             if depth == 0:
                 break
-        out.append(smarts[i + 2:j])
+        out.append(smarts[i + 2 : j])
         i = j + 1
 
 
@@ -183,23 +183,36 @@ def _invariants(mol: Chem.Mol, idx: int) -> tuple:
     a = mol.GetAtomWithIdx(idx)
     ri = mol.GetRingInfo()
     ring_bonds = sum(1 for b in a.GetBonds() if b.IsInRing())
-    return (a.GetAtomicNum(), a.GetIsotope(), a.GetFormalCharge(), a.GetTotalNumHs(), a.GetDegree(),
-            a.GetIsAromatic(), ri.NumAtomRings(idx), ri.MinAtomRingSize(idx) if ri.NumAtomRings(idx) else 0,
-            ring_bonds, a.GetTotalValence())
+    return (
+        a.GetAtomicNum(),
+        a.GetIsotope(),
+        a.GetFormalCharge(),
+        a.GetTotalNumHs(),
+        a.GetDegree(),
+        a.GetIsAromatic(),
+        ri.NumAtomRings(idx),
+        ri.MinAtomRingSize(idx) if ri.NumAtomRings(idx) else 0,
+        ring_bonds,
+        a.GetTotalValence(),
+    )
 
 
 _INVARIANT_CODES: dict[tuple, int] = {}
 #: Bond types standing for ring bonds in a region's text (no SMILES bond symbol says "ring bond").
-_RING_BOND = {Chem.BondType.SINGLE: Chem.BondType.QUADRUPLE, Chem.BondType.DOUBLE: Chem.BondType.DATIVE,
-              Chem.BondType.AROMATIC: Chem.BondType.AROMATIC}
+_RING_BOND = {
+    Chem.BondType.SINGLE: Chem.BondType.QUADRUPLE,
+    Chem.BondType.DOUBLE: Chem.BondType.DATIVE,
+    Chem.BondType.AROMATIC: Chem.BondType.AROMATIC,
+}
 
 
 def region_key(mol: Chem.Mol, root: int, atoms: list[int], extra: dict[int, int] | None = None) -> str | None:
     """Canonical text of the labelled subgraph ``atoms`` of ``mol`` rooted at ``root``, or None if it cannot be
     written. The subgraph is copied into a molecule of its own whose atoms carry, as isotope, a code of their
     element, isotope, charge, hydrogens, degree, aromaticity, ring count, smallest ring, ring bonds, valence and
-    root flag (and ``extra``), and whose ring bonds are written with bond types that stand for "ring single/double"; equal texts
-    therefore mean isomorphic labelled graphs, on which every SMARTS within the region tests the same."""
+    root flag (and ``extra``), and whose ring bonds are written with bond types that stand for "ring
+    single/double"; equal texts therefore mean isomorphic labelled graphs, on which every SMARTS within the region
+    tests the same."""
     rw = Chem.RWMol()
     pos = {}
     for i in sorted(atoms):
@@ -336,10 +349,16 @@ def analyse_block(block: Block, slot: int) -> BlockData:
         ua = mol.GetAtomWithIdx(u)
         data.chel_n_dist[label] = int(min((dist[u][i] for i in cand), default=10**6))
         # the junction atom itself is a possible chelator nitrogen only if its partner atom is an sp3 carbon
-        data.chel_n_u[label] = (ua.GetAtomicNum() == 7 and ua.GetFormalCharge() == 0
-                                and ua.GetDegree() + ua.GetTotalNumHs() == 3
-                                and all(n.GetAtomicNum() == 6 and n.GetDegree() + n.GetTotalNumHs() == 4
-                                        for n in ua.GetNeighbors() if n.GetAtomicNum() != 0))
+        data.chel_n_u[label] = (
+            ua.GetAtomicNum() == 7
+            and ua.GetFormalCharge() == 0
+            and ua.GetDegree() + ua.GetTotalNumHs() == 3
+            and all(
+                n.GetAtomicNum() == 6 and n.GetDegree() + n.GetTotalNumHs() == 4
+                for n in ua.GetNeighbors()
+                if n.GetAtomicNum() != 0
+            )
+        )
         data.x4_carbon[label] = ua.GetAtomicNum() == 6 and ua.GetDegree() + ua.GetTotalNumHs() == 4
     for a in mol.GetAtoms():
         if a.GetAtomicNum() == 0:
@@ -473,8 +492,16 @@ def half_patterns() -> tuple[HalfPattern, ...]:
                 if side_p is None or side_q is None:
                     continue
                 q_dist = side_q[1]
-                out.append(HalfPattern(mi, _subquery(query, side_p[0], q, 1), tuple(sorted(q_dist)),
-                                       tuple(q_dist[i] for i in sorted(q_dist)), q, p))
+                out.append(
+                    HalfPattern(
+                        mi,
+                        _subquery(query, side_p[0], q, 1),
+                        tuple(sorted(q_dist)),
+                        tuple(q_dist[i] for i in sorted(q_dist)),
+                        q,
+                        p,
+                    )
+                )
     return tuple(out)
 
 
@@ -505,8 +532,7 @@ def linker_side_spans(data: BlockData, label: int) -> np.ndarray:
     v = data.attach[label]
     others = [data.dist[v][d] for lab, d in data.dummy.items() if lab != label]
     depth = int(min(others, default=10**6)) - 1
-    return np.array([mol.HasSubstructMatch(_truncated(i, depth)) for i in range(len(half_patterns()))],
-                    dtype=bool)
+    return np.array([mol.HasSubstructMatch(_truncated(i, depth)) for i in range(len(half_patterns()))], dtype=bool)
 
 
 # ---- representatives ----------------------------------------------------------------------------------------
@@ -552,8 +578,11 @@ class BlockModel:
         if (label, radius) not in d.key:
             u = d.attach[label]
             region = [i for i in np.flatnonzero(d.dist[u] <= radius).tolist() if i != d.dummy[label]]
-            d.key[(label, radius)] = None if any(d.mol.GetAtomWithIdx(i).GetAtomicNum() == 0 for i in region) \
+            d.key[(label, radius)] = (
+                None
+                if any(d.mol.GetAtomWithIdx(i).GetAtomicNum() == 0 for i in region)
                 else region_key(d.mol, u, region)
+            )
         key = d.key[(label, radius)]
         if key is None:
             return -1
@@ -566,8 +595,9 @@ class BlockModel:
     def spans(self, slot: int, index: int, label: int) -> np.ndarray:
         if (slot, index, label) not in self._spans:
             d = self.data(slot, index)
-            self._spans[(slot, index, label)] = (linker_side_spans(d, label) if slot == 1
-                                                 else single_side_spans(d, label))
+            self._spans[(slot, index, label)] = (
+                linker_side_spans(d, label) if slot == 1 else single_side_spans(d, label)
+            )
         return self._spans[(slot, index, label)]
 
     def first_ok(self, slot: int, branched: bool | None = None) -> int | None:
@@ -592,8 +622,9 @@ class BlockModel:
             return None
         return zipped
 
-    def value(self, slot: int, index: int, group: tuple[int, ...], keys: tuple[int, ...]
-              ) -> tuple[float, float, float] | None:
+    def value(
+        self, slot: int, index: int, group: tuple[int, ...], keys: tuple[int, ...]
+    ) -> tuple[float, float, float] | None:
         """(Crippen logP, TPSA, pH 7.4 charge) of the block's atoms that see the junctions of ``group`` (all its
         atoms for a single-label block), with partners of junction environments ``keys``; None if unproven."""
         ck = (slot, index, group, keys)
@@ -671,8 +702,11 @@ class BlockModel:
 
         def total(atoms: set[int]) -> tuple[float, float, float]:
             order = sorted(atoms, key=own.get)  # block atom order: the same sum in every representative
-            return (float(sum(logp[j] for j in order)), float(sum(tpsa[j] for j in order)),
-                    float(sum(site.get(j, 0.0) for j in order)))
+            return (
+                float(sum(logp[j] for j in order)),
+                float(sum(tpsa[j] for j in order)),
+                float(sum(site.get(j, 0.0) for j in order)),
+            )
 
         value = np.zeros(3 + 2 + len(load_motifs()))  # logP, TPSA, charge, found, uncovered, matches per motif
         value[:3] = total(target)
@@ -691,8 +725,9 @@ class BlockModel:
     def _unproven(self, key: tuple, reason: str) -> None:
         self.why[key] = reason
 
-    def _place(self, mol: Chem.Mol, own: dict[int, int], where: dict, picks: dict[int, int], d: BlockData
-               ) -> np.ndarray | None:
+    def _place(
+        self, mol: Chem.Mol, own: dict[int, int], where: dict, picks: dict[int, int], d: BlockData
+    ) -> np.ndarray | None:
         """Motif matches of a representative that touch the single-label block: inside it, or across its junction
         into the linker's junction environment (found bits, uncovered supersedes bits, matches per motif); None
         if a match reaches farther into the linker (then the span test marks the pair anyway)."""
@@ -718,7 +753,6 @@ class BlockModel:
         return out
 
 
-
 def _atom_values(mol: Chem.Mol) -> tuple[np.ndarray, np.ndarray]:
     """Per heavy atom: Crippen logP with its hydrogens' contributions, TPSA contribution."""
     withh = Chem.AddHs(mol)
@@ -731,8 +765,9 @@ def _atom_values(mol: Chem.Mol) -> tuple[np.ndarray, np.ndarray]:
     return logp, tpsa
 
 
-def _site_charges(mol: Chem.Mol, own: dict[int, int], target: set[int], far: set[int], other: set[int]
-                  ) -> tuple[dict[int, float], bool]:
+def _site_charges(
+    mol: Chem.Mol, own: dict[int, int], target: set[int], far: set[int], other: set[int]
+) -> tuple[dict[int, float], bool]:
     """pH 7.4 charge of each ionisable site, on its first atom (a chelator-nitrogen cluster on its first member);
     False when a cluster of the block mixes atoms of other blocks or of two junction groups."""
     grps, _, quaternary = ionisable.patterns()
@@ -799,8 +834,9 @@ def _lookup(keys: np.ndarray, fn) -> np.ndarray:
     return vals[inv.reshape(-1)]
 
 
-def block_pass(model: BlockModel, start: int, stop: int, nuclides: list[str]
-               ) -> tuple[pd.DataFrame, pd.DataFrame, pd.DataFrame, np.ndarray]:
+def block_pass(
+    model: BlockModel, start: int, stop: int, nuclides: list[str]
+) -> tuple[pd.DataFrame, pd.DataFrame, pd.DataFrame, np.ndarray]:
     """Cheap values of conjugates ``start .. stop - 1`` from their blocks: (values, low ends, high ends, indices
     the blocks could not bound, to be done per conjugate). The frames are indexed by conjugate index and hold the
     cheap columns of :data:`radiovector.candidates.bounds.CHEAP_COLUMNS`, ``formula`` and ``unsure``."""
@@ -808,8 +844,12 @@ def block_pass(model: BlockModel, start: int, stop: int, nuclides: list[str]
     n = len(combo)
     slots = [0, 1, 2, 3]
     bad = np.zeros(n, dtype=bool)
-    ok_blocks = {s: np.array([model.data(s, i).ok for i in range(len(model.blocks[s]))], dtype=bool)
-                 if len(model.blocks[s]) else np.zeros(0, bool) for s in slots}
+    ok_blocks = {
+        s: np.array([model.data(s, i).ok for i in range(len(model.blocks[s]))], dtype=bool)
+        if len(model.blocks[s])
+        else np.zeros(0, bool)
+        for s in slots
+    }
     used = {s: np.unique(combo[:, s][combo[:, s] >= 0]) for s in slots}
     for s in slots:
         col = combo[:, s]
@@ -832,9 +872,15 @@ def block_pass(model: BlockModel, start: int, stop: int, nuclides: list[str]
         if not has.any():
             continue
         pairs, inv = np.unique(combo[has][:, [ps, 1]], axis=0, return_inverse=True)
-        codes = np.array([model.key_code(ps, b, label, model.data(1, ln).view[label])
-                          if ok_blocks[ps][b] and ok_blocks[1][ln] else -1 for b, ln in pairs.tolist()],
-                         dtype=np.int64)
+        codes = np.array(
+            [
+                model.key_code(ps, b, label, model.data(1, ln).view[label])
+                if ok_blocks[ps][b] and ok_blocks[1][ln]
+                else -1
+                for b, ln in pairs.tolist()
+            ],
+            dtype=np.int64,
+        )
         env[has, label] = codes[inv.reshape(-1)]
         bad[has] |= env[has, label] == -1
     # linker groups: each label's partner environment; groups per linker
@@ -852,9 +898,8 @@ def block_pass(model: BlockModel, start: int, stop: int, nuclides: list[str]
             db, dl = model.data(ps, b), model.data(1, lnk)
             near_b = 0 if db.chel_n_u[label] and dl.x4_carbon[label] else db.chel_n_dist[label]
             near_l = 0 if dl.chel_n_u[label] and db.x4_carbon[label] else dl.chel_n_dist[label]
-            if near_b + 1 + near_l <= CLUSTER_BONDS:
-                risky.add((b, lnk))
-            elif (model.spans(ps, b, label) & model.spans(1, lnk, label) & long_q).any():
+            cluster = near_b + 1 + near_l <= CLUSTER_BONDS
+            if cluster or (model.spans(ps, b, label) & model.spans(1, lnk, label) & long_q).any():
                 risky.add((b, lnk))
         if risky:
             r_arr = np.array(sorted(risky), dtype=np.int64)
@@ -897,15 +942,20 @@ def block_pass(model: BlockModel, start: int, stop: int, nuclides: list[str]
             total[rows] += _lookup(sub, lambda ln, *k, grp=grp: model.value(1, ln, grp, tuple(k)))[:, :3]
         far = model.far(lnk)
         total[rows] += np.array(far) if far is not None else np.nan
-        add_place(rows, np.int64(d.motif_found), np.int64(d.uncovered),
-                  np.tile(np.array(d.motif_hits, dtype=np.int64), (len(rows), 1)))
+        add_place(
+            rows,
+            np.int64(d.motif_found),
+            np.int64(d.uncovered),
+            np.tile(np.array(d.motif_hits, dtype=np.int64), (len(rows), 1)),
+        )
     unproven = np.isnan(total).any(axis=1)
     # exact block sums: MW, heavy atoms, formula, carbon
     mw = np.zeros(m)
     heavy = np.zeros(m, dtype=np.int64)
     carbon = np.zeros(m, dtype=bool)
-    elements = sorted({el for s in slots for i in used[s] if model.data(s, int(i)).ok
-                       for el in model.data(s, int(i)).counts})
+    elements = sorted(
+        {el for s in slots for i in used[s] if model.data(s, int(i)).ok for el in model.data(s, int(i)).counts}
+    )
     counts = np.zeros((m, len(elements)), dtype=np.int64)
     for s in slots:
         n_s = len(model.blocks[s])
@@ -931,8 +981,9 @@ def block_pass(model: BlockModel, start: int, stop: int, nuclides: list[str]
     # block with its junction, or the linker) and RDKit's 16-match limit truncates neither list
     for j, (strong, weak) in enumerate(pairs):
         both = ((found >> strong) & 1).astype(bool) & ((found >> weak) & 1).astype(bool)
-        unproven |= both & ((places[:, j] > 1) | (hits[:, strong] >= MOTIF_MAX_MATCHES)
-                            | (hits[:, weak] >= MOTIF_MAX_MATCHES))
+        unproven |= both & (
+            (places[:, j] > 1) | (hits[:, strong] >= MOTIF_MAX_MATCHES) | (hits[:, weak] >= MOTIF_MAX_MATCHES)
+        )
     rec = _recognition(found, uncov, nuclides)
     # formula strings per distinct count row
     uniq, inv = np.unique(counts, axis=0, return_inverse=True)
@@ -947,9 +998,21 @@ def block_pass(model: BlockModel, start: int, stop: int, nuclides: list[str]
             return x + sign * _EPS * np.maximum(1.0, np.abs(x))
 
         ch = np.round(widen(charge), 2) + 0.0
-        return pd.DataFrame({"mw": widen(mw), "clogp": widen(logp), "tpsa": widen(tpsa), "heavy_atoms": heavy,
-                             "formal_charge": 0, "net_charge_ph74": ch, **rec, "n_alerts": 0, "formula": formula,
-                             "unsure": False}, index=pd.Index(index, name="index"))
+        return pd.DataFrame(
+            {
+                "mw": widen(mw),
+                "clogp": widen(logp),
+                "tpsa": widen(tpsa),
+                "heavy_atoms": heavy,
+                "formal_charge": 0,
+                "net_charge_ph74": ch,
+                **rec,
+                "n_alerts": 0,
+                "formula": formula,
+                "unsure": False,
+            },
+            index=pd.Index(index, name="index"),
+        )
 
     center, lo, hi = frame(0.0), frame(-1.0), frame(1.0)
     keep = ~unproven
@@ -961,8 +1024,12 @@ def _recognition(found: np.ndarray, uncov: np.ndarray, nuclides: list[str]) -> d
     motifs = load_motifs()
     pairs = _supersede_pairs()
     n = len(found)
-    out = {"n_chelators": np.zeros(n, dtype=np.int64), "n_albumin_binders": np.zeros(n, dtype=np.int64),
-           "n_targeting_motifs": np.zeros(n, dtype=np.int64), "compatibility_desirability": np.full(n, np.nan)}
+    out = {
+        "n_chelators": np.zeros(n, dtype=np.int64),
+        "n_albumin_binders": np.zeros(n, dtype=np.int64),
+        "n_targeting_motifs": np.zeros(n, dtype=np.int64),
+        "compatibility_desirability": np.full(n, np.nan),
+    }
     if not n:
         return out
     rows = np.stack([found, uncov], axis=1)
@@ -970,8 +1037,9 @@ def _recognition(found: np.ndarray, uncov: np.ndarray, nuclides: list[str]) -> d
     inv = inv.reshape(-1)
     for k, (f, u) in enumerate(uniq.tolist()):
         names = {i for i in range(len(motifs)) if (f >> i) & 1}
-        drop = {weak for j, (strong, weak) in enumerate(pairs)
-                if strong in names and weak in names and not (u >> j) & 1}
+        drop = {
+            weak for j, (strong, weak) in enumerate(pairs) if strong in names and weak in names and not (u >> j) & 1
+        }
         kept = [motifs[i] for i in sorted(names - drop)]  # data-file order, as recognise() lists them
         chel = [mo.name for mo in kept if mo.category == "chelator"]
         sel = inv == k
@@ -979,10 +1047,17 @@ def _recognition(found: np.ndarray, uncov: np.ndarray, nuclides: list[str]) -> d
         out["n_albumin_binders"][sel] = sum(mo.category == "albumin_binder" for mo in kept)
         out["n_targeting_motifs"][sel] = sum(mo.category == "targeting_motif" for mo in kept)
         levels = [compatibility(chel, nuc)[0] for nuc in nuclides]
-        out["compatibility_desirability"][sel] = min((scoring.COMPAT_DESIRABILITY[lv] for lv in levels),
-                                                     default=np.nan)
+        out["compatibility_desirability"][sel] = min((scoring.COMPAT_DESIRABILITY[lv] for lv in levels), default=np.nan)
     return out
 
 
-__all__ = ["BlockModel", "block_pass", "contribution_radius", "formula_of", "region_key", "smarts_radius",
-           "decode", "half_patterns"]
+__all__ = [
+    "BlockModel",
+    "block_pass",
+    "contribution_radius",
+    "formula_of",
+    "region_key",
+    "smarts_radius",
+    "decode",
+    "half_patterns",
+]
