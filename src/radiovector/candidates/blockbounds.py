@@ -403,13 +403,11 @@ def analyse_block(block: Block, slot: int) -> BlockData:
     data.near = {g: frozenset().union(*(near[k] for k in g)) for g in data.groups}
     # linkers: the part of the block that decides a one-label group's value (its atoms within r - 1 bonds of the
     # junction with their radii, out to the farthest atom a seeing atom depends on); linkers with the same text share
-    # the group's values. Not shared: several labels, a seeing atom that may be a chelator nitrogen (its cluster
-    # reaches farther), another attachment point inside
-    chel = {m[0] for m in mol.GetSubstructMatches(_CHEL_N_NECESSARY)}
-    chel |= {attach[label] for label, flag in data.chel_n_u.items() if flag}
+    # the group's values. Not shared: several labels, another attachment point inside, or (found when evaluated) a
+    # seeing atom that is a chelator nitrogen in the representative (its cluster may reach farther)
     for grp in data.groups:
         data.own_key[grp] = None
-        if len(attach) < 2 or len(grp) > 1 or chel & data.near[grp]:
+        if len(attach) < 2 or len(grp) > 1:
             continue
         u = attach[grp[0]]
         reach = max((int(dist[u][a] + data.rho[a]) for a in data.near[grp]), default=0)
@@ -525,14 +523,15 @@ def single_side_spans(data: BlockData, label: int) -> np.ndarray:
     return np.array([mol.HasSubstructMatch(hp.p_side) for hp in half_patterns()], dtype=bool)
 
 
-def linker_side_spans(data: BlockData, label: int) -> np.ndarray:
-    """Per half pattern: does its q side, truncated to the atoms that must lie in the linker (closer to q than the
-    linker's other attachment points are to its junction atom), match with p on the linker's ``label`` dummy?"""
+def linker_side_spans(data: BlockData, label: int, which: np.ndarray) -> np.ndarray:
+    """For the half patterns ``which`` (indices): does its q side, truncated to the atoms that must lie in the
+    linker (closer to q than the linker's other attachment points are to its junction atom), match with p on the
+    linker's ``label`` dummy?"""
     mol = _with_marked_dummy(data, label)
     v = data.attach[label]
     others = [data.dist[v][d] for lab, d in data.dummy.items() if lab != label]
     depth = int(min(others, default=10**6)) - 1
-    return np.array([mol.HasSubstructMatch(_truncated(i, depth)) for i in range(len(half_patterns()))], dtype=bool)
+    return np.array([mol.HasSubstructMatch(_truncated(int(i), depth)) for i in which], dtype=bool)
 
 
 # ---- representatives ----------------------------------------------------------------------------------------
@@ -559,6 +558,7 @@ class BlockModel:
         self._spans: dict[tuple[int, int, int], np.ndarray] = {}
         self.representatives = 0
         self._own_rep: dict[str, int] = {}  # a linker group's deciding text -> the linker evaluated for it
+        self._touched = False  # the last representative had a chelator nitrogen among the seeing atoms
         self.why: dict[tuple, str] = {}  # (slot, block, group, environments) -> why its value is not proven
 
     def data(self, slot: int, index: int) -> BlockData:
@@ -592,13 +592,21 @@ class BlockModel:
             self._key_rep[self._keys[full]] = (slot, index, radius)
         return self._keys[full]
 
-    def spans(self, slot: int, index: int, label: int) -> np.ndarray:
-        if (slot, index, label) not in self._spans:
-            d = self.data(slot, index)
-            self._spans[(slot, index, label)] = (
-                linker_side_spans(d, label) if slot == 1 else single_side_spans(d, label)
-            )
-        return self._spans[(slot, index, label)]
+    def spans(self, slot: int, index: int, label: int, which: np.ndarray | None = None) -> np.ndarray:
+        """Per half pattern, may it match this block's side of the junction ``label`` (a linker: only ``which``
+        are tested, the others are False)."""
+        if slot != 1:
+            if (slot, index, label) not in self._spans:
+                self._spans[(slot, index, label)] = single_side_spans(self.data(slot, index), label)
+            return self._spans[(slot, index, label)]
+        key = (slot, index, label)
+        known = self._spans.setdefault(key, np.zeros(len(half_patterns()), dtype=bool))
+        tested = self._spans.setdefault((slot, index, label, "tested"), np.zeros(len(half_patterns()), dtype=bool))
+        todo = np.flatnonzero(which & ~tested) if which is not None else np.zeros(0, dtype=np.int64)
+        if len(todo):
+            known[todo] = linker_side_spans(self.data(slot, index), label, todo)
+            tested[todo] = True
+        return known
 
     def first_ok(self, slot: int, branched: bool | None = None) -> int | None:
         rng = range(len(self.blocks[slot]))
@@ -631,10 +639,13 @@ class BlockModel:
         own = self.data(slot, index).own_key.get(group) if slot == 1 else None
         if own is not None:  # linkers whose deciding part is equal share the value
             rep = self._own_rep.setdefault(own, index)
-            ck = ("own", own, keys)
-            if ck not in self._values:
-                self._values[ck] = self._evaluate(slot, rep, group, keys)
-            return self._values[ck]
+            sk = ("own", own, keys)
+            if sk not in self._values:
+                self._values[sk] = self._evaluate(slot, rep, group, keys)
+                if self._touched:  # a seeing atom is a chelator nitrogen: not shared
+                    self._values[sk] = ("unshared",)
+            if not (isinstance(self._values[sk], tuple) and self._values[sk] == ("unshared",)):
+                return self._values[sk]
         if ck not in self._values:
             self._values[ck] = self._evaluate(slot, index, group, keys)
         return self._values[ck]
@@ -649,6 +660,7 @@ class BlockModel:
     def _evaluate(self, slot: int, index: int, group: tuple[int, ...], keys: tuple[int, ...]):
         d = self.data(slot, index)
         ck = (slot, index, group, keys)
+        self._touched = False
         picks = {slot: index}
         if slot == 1:
             for label, key in zip(group, keys, strict=True):
@@ -696,7 +708,7 @@ class BlockModel:
         else:
             target, far_atoms, other_near = set(own), set(), set()
         logp, tpsa = _atom_values(mol)
-        site, ok = _site_charges(mol, own, target, far_atoms, other_near)
+        site, ok, self._touched = _site_charges(mol, own, target, far_atoms, other_near)
         if not ok:
             return self._unproven(ck, "a chelator-nitrogen cluster crosses blocks or junction groups")
 
@@ -767,28 +779,31 @@ def _atom_values(mol: Chem.Mol) -> tuple[np.ndarray, np.ndarray]:
 
 def _site_charges(
     mol: Chem.Mol, own: dict[int, int], target: set[int], far: set[int], other: set[int]
-) -> tuple[dict[int, float], bool]:
+) -> tuple[dict[int, float], bool, bool]:
     """pH 7.4 charge of each ionisable site, on its first atom (a chelator-nitrogen cluster on its first member);
-    False when a cluster of the block mixes atoms of other blocks or of two junction groups."""
+    False when a cluster of the block mixes atoms of other blocks or of two junction groups; and whether a
+    chelator nitrogen is among ``target``."""
     grps, _, quaternary = ionisable.patterns()
     out: dict[int, float] = {}
+    touched = False
     for m in mol.GetSubstructMatches(quaternary):
         out[m[0]] = out.get(m[0], 0.0) + ionisable.fraction(ionisable.PERMANENT_CATION_PKA, "base")
     for g in grps:
         for first in {m[0] for m in mol.GetSubstructMatches(g.pattern)}:
             out[first] = out.get(first, 0.0) + ionisable.fraction(g.pka, g.kind)
     for cyclic, members in ionisable.chelator_nitrogen_clusters(mol):
+        touched |= any(j in target for j in members)
         inside = [j in own for j in members]
         if not any(inside):
             continue
         if not all(inside):
-            return out, False
+            return out, False, touched
         sets = [s for s in (target, far, other) if any(j in s for j in members)]
         if len(sets) > 1:
-            return out, False
+            return out, False, touched
         charge = sum(ionisable.fraction(p, "base") for p in ionisable.cluster_pkas(cyclic, len(members)))
         out[members[0]] = out.get(members[0], 0.0) + charge
-    return out, True
+    return out, True, touched
 
 
 # ---- one chunk ----------------------------------------------------------------------------------------------
@@ -894,12 +909,19 @@ def block_pass(
             continue
         pairs = np.unique(combo[has][:, [ps, 1]], axis=0)
         risky = set()
+        # the linker side is tested only where some single-label block can match a long cut's p side
+        starts = {b for b in np.unique(pairs[:, 0]).tolist() if (model.spans(ps, b, label) & long_q).any()}
+        which = np.zeros(len(long_q), dtype=bool)
+        for b in starts:
+            which |= model.spans(ps, b, label) & long_q
         for b, lnk in pairs.tolist():
             db, dl = model.data(ps, b), model.data(1, lnk)
             near_b = 0 if db.chel_n_u[label] and dl.x4_carbon[label] else db.chel_n_dist[label]
             near_l = 0 if dl.chel_n_u[label] and db.x4_carbon[label] else dl.chel_n_dist[label]
             cluster = near_b + 1 + near_l <= CLUSTER_BONDS
-            if cluster or (model.spans(ps, b, label) & model.spans(1, lnk, label) & long_q).any():
+            if cluster or (
+                b in starts and (model.spans(ps, b, label) & model.spans(1, lnk, label, which) & long_q).any()
+            ):
                 risky.add((b, lnk))
         if risky:
             r_arr = np.array(sorted(risky), dtype=np.int64)
