@@ -139,11 +139,11 @@ def _truncated_query(query: Chem.Mol, typed: int, depth: int) -> Chem.Mol:
 
 
 @cache
-def _typing_patterns() -> tuple[tuple[tuple[Chem.Mol, ...], int], ...]:
+def _typing_patterns() -> tuple[tuple[tuple[Chem.Mol, ...], int, tuple[Chem.Mol, ...]], ...]:
     """Per pattern whose match types or counts an atom (Crippen logP, where a hydrogen pattern types the heavy atom
     it sits on, one bond nearer everything; the ionisable groups, chelator nitrogens and quaternary ammonium,
     their first atom): (the relaxed pattern truncated at depth 0, 1, ..., radius - 1 around the typed atom, its
-    radius from that atom)."""
+    radius from that atom, the queries a junction atom must match)."""
     Crippen._Init()
     out = []
     smarts = [s for _, patterns in Crippen._smartsPatterns.items() for s, *_ in patterns]
@@ -156,23 +156,34 @@ def _typing_patterns() -> tuple[tuple[tuple[Chem.Mol, ...], int], ...]:
         radius = smarts_radius(text) - typed
         if radius <= TPSA_RADIUS:
             continue
-        out.append((tuple(_truncated_query(query, typed, t) for t in range(radius)), radius))
+        truncated = tuple(_truncated_query(query, typed, t) for t in range(radius))
+        # at a junction atom one neighbour may be the partner's atom: the depth-1 pattern, or it without any one
+        # of the typed atom's neighbours, must match inside the block
+        one = _truncated_query(query, typed, 1)
+        variants = [one]
+        for nb in one.GetAtomWithIdx(0).GetNeighbors():
+            rw = Chem.RWMol(one)
+            rw.RemoveAtom(nb.GetIdx())
+            variants.append(rw.GetMol())
+        out.append((truncated, radius, tuple(variants)))
     return tuple(out)
 
 
 def atom_radii(mol: Chem.Mol, depth: np.ndarray) -> np.ndarray:
     """Per atom, bonds within which its logP contribution (with its hydrogens), TPSA and ionisable or
     chelator-nitrogen status are decided: the largest radius of the patterns that may type it, at least the TPSA
-    radius. ``depth``: per atom, bonds to the nearest attachment point; a pattern may type an atom only if its part
-    within that many bonds (all inside the block) matches there, relaxed."""
+    radius. ``depth``: per atom, bonds to the nearest attachment point's neighbour; a pattern may type an atom only
+    if its part within that many bonds (all inside the block) matches there, relaxed; at a junction atom (depth 0)
+    its part within one bond, less the neighbour that may lie across the junction."""
     rho = np.full(mol.GetNumAtoms(), TPSA_RADIUS, dtype=np.int64)
-    for queries, radius in _typing_patterns():
+    for queries, radius, junction in _typing_patterns():
         for t in range(radius):
             atoms = np.flatnonzero((depth == t) if t < radius - 1 else (depth >= t))
             atoms = atoms[rho[atoms] < radius]
             if not len(atoms):
                 continue
-            hit = {m[0] for m in mol.GetSubstructMatches(queries[t], uniquify=False, maxMatches=100000)}
+            tests = junction if t == 0 else (queries[t],)
+            hit = {m[0] for q in tests for m in mol.GetSubstructMatches(q, uniquify=False, maxMatches=100000)}
             for a in atoms.tolist():
                 if a in hit:
                     rho[a] = radius
