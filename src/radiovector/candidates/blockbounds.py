@@ -844,6 +844,15 @@ def decode(space: DesignSpace, start: int, stop: int) -> np.ndarray:
     return out
 
 
+def _unique_rows(rows: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """(distinct rows, index of each row's distinct row) of an integer matrix, by hashing (``np.unique(axis=0)``
+    sorts, which is slow on many rows)."""
+    if not len(rows):
+        return rows.reshape(0, rows.shape[1] if rows.ndim == 2 else 0), np.zeros(0, dtype=np.int64)
+    codes, uniques = pd.MultiIndex.from_arrays([rows[:, j] for j in range(rows.shape[1])]).factorize()
+    return np.array(uniques.tolist(), dtype=rows.dtype).reshape(len(uniques), rows.shape[1]), codes.astype(np.int64)
+
+
 def _lookup(keys: np.ndarray, fn) -> np.ndarray:
     """``fn(*row)`` for each distinct row of ``keys`` (rows x k ints), spread back to every row: (rows x values) with
     NaN where ``fn`` gives None."""
@@ -851,7 +860,7 @@ def _lookup(keys: np.ndarray, fn) -> np.ndarray:
     out = np.full((len(keys), width), np.nan)
     if not len(keys):
         return out
-    uniq, inv = np.unique(keys, axis=0, return_inverse=True)
+    uniq, inv = _unique_rows(keys)
     vals = np.full((len(uniq), width), np.nan)
     for k, row in enumerate(uniq.tolist()):
         v = fn(*row)
@@ -897,7 +906,7 @@ def block_pass(
         bad[has] |= arr[lk[has]] < 0
         if not has.any():
             continue
-        pairs, inv = np.unique(combo[has][:, [ps, 1]], axis=0, return_inverse=True)
+        pairs, inv = _unique_rows(combo[has][:, [ps, 1]])
         codes = np.array(
             [
                 model.key_code(ps, b, label, model.data(1, ln).view[label])
@@ -918,7 +927,7 @@ def block_pass(
         has = (combo[:, ps] >= 0) & ~bad
         if not has.any():
             continue
-        pairs = np.unique(combo[has][:, [ps, 1]], axis=0)
+        pairs = _unique_rows(combo[has][:, [ps, 1]])[0]
         risky = set()
         # the linker side is tested only where some single-label block can match a long cut's p side
         starts = {b for b in np.unique(pairs[:, 0]).tolist() if (model.spans(ps, b, label) & long_q).any()}
@@ -1019,7 +1028,7 @@ def block_pass(
         )
     rec = _recognition(found, uncov, nuclides)
     # formula strings per distinct count row
-    uniq, inv = np.unique(counts, axis=0, return_inverse=True)
+    uniq, inv = _unique_rows(counts)
     texts = np.array([_formula(dict(zip(elements, row, strict=True))) for row in uniq.tolist()], dtype=object)
     formula = texts[inv.reshape(-1)] if m else np.zeros(0, dtype=object)
     charge = total[:, 2]
@@ -1066,7 +1075,7 @@ def _recognition(found: np.ndarray, uncov: np.ndarray, nuclides: list[str]) -> d
     if not n:
         return out
     rows = np.stack([found, uncov], axis=1)
-    uniq, inv = np.unique(rows, axis=0, return_inverse=True)
+    uniq, inv = _unique_rows(rows)
     inv = inv.reshape(-1)
     for k, (f, u) in enumerate(uniq.tolist()):
         names = {i for i in range(len(motifs)) if (f >> i) & 1}
