@@ -121,7 +121,7 @@ def select_bounded(space: DesignSpace, bounds: pd.DataFrame, params: dict, chunk
         "front_rounds": front["front_rounds"],
         "objectives": front["objectives"],
         "why_not_scored": ("every conjugate not fully scored has an upper bound of its score below the N-th best "
-                           "full score, and an exact objective vector dominated by a fully scored row"),
+                           "full score, and an upper bound of its objective vector dominated by a fully scored row"),
     }
     return rows, _failure_rejects(failures, chunk_size), summary
 
