@@ -1,23 +1,25 @@
 """Phase 1 of bounded selection from building blocks: an interval for every cheap property of every conjugate
-without building or standardising the conjugates (docs/methods/candidates.md, "Bounds from building blocks").
+without building or standardising the conjugates (docs/methods/candidates.md, "Phase 1 from building blocks").
 
 A conjugate is a tree of blocks joined by single, acyclic bonds (``Chem.molzip``: the atom next to a dummy ``[*:k]``
 of one block bonds to the atom next to ``[*:k]`` of the other; both dummies go). Such a bond is a bridge, so every
 ring of the conjugate lies in one block, and each atom keeps its element, charge, hydrogens, degree, ring
 membership and aromaticity (the bond replaces the dummy bond of the same order; aromaticity is perceived per ring
-system). Every property here is a sum of per-atom terms (or a count of motifs) that depend on the atoms within a
-radius ``r`` (:func:`contribution_radius`, read from the SMARTS of Crippen logP, the ionisable groups and the
-chelator nitrogens). An atom farther than ``r - 1`` bonds from a junction sees nothing of the other block; an atom
-nearer sees the other block only within ``r - 1`` bonds of its junction atom: the partner's **junction
-environment** (:func:`region_key`, a canonical string of those atoms with every invariant a SMARTS can test). So a
-block's share of a property depends on the block and the junction environments of its partners only, and is
-computed once per (block, environments) in one real conjugate with those environments (a *representative*): MW,
-heavy atoms and the formula from the block alone, Crippen logP, TPSA and the pH 7.4 charge in the representative.
-Recognised motifs come from matches inside blocks (unchanged by joining) plus a proof per junction that no motif
-can match across it. A conjugate that any step cannot prove (a block with a charge, metal, explicit hydrogen or
-several fragments, a block the RDKit normaliser would change, a linker whose junctions are too close, a motif or a
-chelator-nitrogen cluster that may span a junction, a representative that fails a check) gets its cheap values from
-the per-conjugate pass (:func:`radiovector.candidates.bounds.cheap_from_mol`) instead.
+system). Every property here is a sum of per-atom terms (or a count of motifs) decided by the atoms within the
+radius of the patterns that may type the atom (:func:`atom_radii`, from the SMARTS of Crippen logP, the ionisable
+groups and the chelator nitrogens; at most :func:`contribution_radius`). An atom farther than its radius minus one
+bond from a junction sees nothing of the other block; a nearer one sees the other block only within a few bonds of
+its junction atom: the partner's **junction environment** (:func:`region_key`, a canonical text of those atoms with
+every invariant a SMARTS can test). So a block's share of a property depends on the block and the junction
+environments of its partners only, and is computed once per (block, environments) in one real conjugate with those
+environments (a *representative*): MW, heavy atoms and the formula from the block alone, Crippen logP, TPSA and
+the pH 7.4 charge in the representative. Recognised motifs come from matches inside blocks (unchanged by joining),
+matches across a junction that reach at most ``r - 1`` bonds into the linker (found in the representative), and a
+proof per junction that no longer match exists. A conjugate that any step cannot prove (a block with a charge,
+metal, explicit hydrogen or several fragments, a block the RDKit normaliser would change, a linker with another
+attachment point within ``r - 1`` bonds of a junction, a motif or a chelator-nitrogen cluster that may span a
+junction, a representative that fails a check) gets its cheap values from the per-conjugate pass
+(:func:`radiovector.candidates.bounds.cheap_from_mol`) instead.
 
 Values are sums in another order than RDKit's, so each continuous value is an interval ``[x - e, x + e]`` with
 ``e = 1e-9 max(1, |x|)``; the charge is rounded to 0.01 at both ends of its interval.
