@@ -196,3 +196,12 @@ def test_interval_desirability_is_the_maximum_over_the_interval():
 
         values = transform(pd.Series(points.ravel()), spec).to_numpy().reshape(points.shape)
         assert (d[f"d_{comp}"].to_numpy() >= values.max(axis=1) - 1e-15).all(), comp
+
+
+def test_smarts_radius_counts_bonds_and_recursion():
+    from radiovector.candidates.blockbounds import contribution_radius, smarts_radius
+
+    assert smarts_radius("C") == 0 and smarts_radius("CCO") == 2 and smarts_radius("C(C)(C)O") == 1
+    assert smarts_radius("[C;$(C-N-C=O)]") == 3  # the recursive pattern reaches 3 bonds from the typed atom
+    assert smarts_radius("[NX3;!$(N-C=O)]-[CX3](=[NX2])-[NX3;!$(N-C=O)]") == 4  # 2 bonds, then 2 inside $()
+    assert contribution_radius() >= smarts_radius("[NX3;+0;!$(N~[!#6,!X4])]-[CH2]-C(=O)[O,N]")
