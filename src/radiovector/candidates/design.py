@@ -79,7 +79,11 @@ def bound_chunk(space: DesignSpace, chunk: int, chunk_size: int, params: dict, j
     counts = {"chunk": chunk, "conjugates": stop - start, "rejects": len(rejects), "bounded": len(frame),
               "bounded_per_conjugate": int(frame["per_conjugate"].sum()) if len(frame) else 0}
     keep = ["bound", "formula", *[c for c in frame.columns if c.startswith("obj_")]]  # what selection needs
-    return frame[keep].reset_index(), rejects, counts
+    out = frame[keep].reset_index()
+    # the formula only groups conjugates that may share an InChIKey: a 64-bit hash (8 bytes a conjugate, not a
+    # string) groups at least those; a collision merely adds formula-mates whose InChIKeys are then computed
+    out["formula"] = pd.util.hash_array(out["formula"].to_numpy(dtype=object)).astype(np.int64)
+    return out, rejects, counts
 
 
 def _failure_rejects(failures: pd.DataFrame, chunk_size: int) -> pd.DataFrame:
