@@ -288,15 +288,24 @@ def _supersede_pairs() -> tuple[tuple[int, int], ...]:
 
 
 def _formula(counts: dict[str, int], charge: int = 0) -> str:
-    """Hill formula (C, H, then alphabetical; alphabetical without carbon) with the net formal charge."""
-    order = (["C", "H"] + sorted(k for k in counts if k not in ("C", "H"))) if counts.get("C") else sorted(counts)
-    text = "".join(f"{el}{counts[el] if counts[el] != 1 else ''}" for el in order if counts.get(el))
-    return text + ("" if charge == 0 else f"{'+' if charge > 0 else '-'}{abs(charge) if abs(charge) != 1 else ''}")
+    """Hill formula (C, H, then alphabetical; alphabetical without carbon) with the net formal charge, then the
+    counts of heavy atoms per element and heavy-atom degree (keys ``"C/3"``)."""
+    elements = {k: v for k, v in counts.items() if "/" not in k}
+    order = (["C", "H"] + sorted(k for k in elements if k not in ("C", "H"))) if elements.get("C") else sorted(elements)
+    text = "".join(f"{el}{elements[el] if elements[el] != 1 else ''}" for el in order if elements.get(el))
+    text += "" if charge == 0 else f"{'+' if charge > 0 else '-'}{abs(charge) if abs(charge) != 1 else ''}"
+    return text + "|" + ",".join(f"{k}:{counts[k]}" for k in sorted(k for k in counts if "/" in k and counts[k]))
+
+
+def heavy_degree(atom: Chem.Atom) -> int:
+    """Neighbours that are not hydrogen atoms (a dummy counts: a heavy atom takes its place when blocks join)."""
+    return sum(1 for n in atom.GetNeighbors() if n.GetAtomicNum() != 1)
 
 
 def formula_of(mol: Chem.Mol) -> str:
     """:func:`_formula` of a molecule (implicit and explicit hydrogens counted; dummies ignored): the
-    deduplication key both phase-1 paths give every conjugate (equal InChIKeys imply equal formulae)."""
+    deduplication key both phase-1 paths give every conjugate. Equal InChIKeys imply equal formulae and equal
+    heavy-atom connection tables (InChI's connection layer), hence equal counts per element and heavy degree."""
     counts: dict[str, int] = {}
     h = 0
     for a in mol.GetAtoms():
@@ -304,6 +313,9 @@ def formula_of(mol: Chem.Mol) -> str:
             continue
         counts[a.GetSymbol()] = counts.get(a.GetSymbol(), 0) + 1
         h += a.GetTotalNumHs()
+        if a.GetAtomicNum() > 1:
+            key = f"{a.GetSymbol()}/{heavy_degree(a)}"
+            counts[key] = counts.get(key, 0) + 1
     if h:
         counts["H"] = counts.get("H", 0) + h
     return _formula(counts, Chem.GetFormalCharge(mol))
@@ -378,6 +390,9 @@ def analyse_block(block: Block, slot: int) -> BlockData:
             continue
         data.counts[a.GetSymbol()] = data.counts.get(a.GetSymbol(), 0) + 1
         data.counts["H"] = data.counts.get("H", 0) + a.GetTotalNumHs()
+        if a.GetAtomicNum() > 1:
+            key = f"{a.GetSymbol()}/{heavy_degree(a)}"
+            data.counts[key] = data.counts.get(key, 0) + 1
         data.mw += a.GetMass() + a.GetTotalNumHs() * _H_MASS
         data.heavy += a.GetAtomicNum() > 1
         data.carbon |= a.GetAtomicNum() == 6
