@@ -8,10 +8,14 @@ The workflow runs with --cores 2 (two chunk jobs at a time); each chunk job reco
 (getrusage) and the whole run is timed by /usr/bin/time -v when present.
 
 Usage: python bench/bench_design.py [--vectors 1000] [--linkers 100] [--chunk-size 50000] [--fast] [--out DIR]
-    [--selection bounded|exhaustive|both]
+    [--selection bounded|exhaustive|both] [--bounds blocks|conjugates|both] [--phase1-only N]
 (prints figures; --fast skips alerts, QED and SA score as design.alerts/qed_sa: false). ``--selection both`` runs
 the same space with bounded selection (the default) and exhaustive scoring, one after the other, prints both times
 and their ratio, and checks that the two design_space tables are identical (rows, scores, order, front).
+``--bounds both`` runs bounded selection twice, with phase-1 bounds from the building blocks (``design.bounds:
+blocks``, the default) and from every conjugate built and standardised (``conjugates``, the previous cheap pass),
+and compares them the same way. ``--phase1-only N`` times phase 1 alone both ways on the first N conjugates in
+one process (no workflow) and checks that the block bounds are sound against the per-conjugate values.
 """
 
 from __future__ import annotations
@@ -94,6 +98,9 @@ def main() -> None:
     parser.add_argument("--fast", action="store_true", help="design.alerts and design.qed_sa false")
     parser.add_argument("--out", type=Path, default=ROOT / "results" / "bench_design")
     parser.add_argument("--selection", choices=["bounded", "exhaustive", "both"], default="bounded")
+    parser.add_argument("--bounds", choices=["blocks", "conjugates", "both"], default="blocks")
+    parser.add_argument("--phase1-only", type=int, default=0, metavar="N",
+                        help="time phase 1 alone on the first N conjugates, both ways, in this process")
     args = parser.parse_args()
 
     if args.out.exists():
@@ -105,16 +112,22 @@ def main() -> None:
     blocks = pd.DataFrame(rows, columns=["id", "role", "smiles"])
     blocks.to_csv(args.out / "building_blocks.csv", index=False)
     n_space = (blocks.role == "vector").sum() * (blocks.role == "linker").sum() * (blocks.role == "chelator").sum()
-    runs = ["bounded", "exhaustive"] if args.selection == "both" else [args.selection]
+    if args.phase1_only:
+        phase1(args, blocks)
+        return
+    selections = ["bounded", "exhaustive"] if args.selection == "both" else [args.selection]
+    bounds = ["blocks", "conjugates"] if args.bounds == "both" else [args.bounds]
+    runs = [f"bounded-{b}" for b in bounds if "bounded" in selections] + (["exhaustive"] if "exhaustive" in
+                                                                             selections else [])
     print(f"design space: {n_space} conjugates in chunks of {args.chunk_size}; "
           f"{'fast (no alerts/QED/SA)' if args.fast else 'full scoring'}; --cores {args.cores}; "
           f"load average before: {_load()}", flush=True)
     walls, tables = {}, {}
     for selection in runs:
         walls[selection], tables[selection] = run(args, selection)
-    if len(runs) == 2:
-        print(f"exhaustive / bounded wall time: {walls['exhaustive'] / walls['bounded']:.1f}x")
-        a, b = tables["bounded"], tables["exhaustive"]
+    for other in runs[1:]:
+        print(f"{other} / {runs[0]} wall time: {walls[other] / walls[runs[0]]:.2f}x")
+        a, b = tables[runs[0]], tables[other]
         same = list(a.columns) == list(b.columns) and len(a) == len(b)
         if same:
             try:
@@ -122,15 +135,47 @@ def main() -> None:
             except AssertionError as exc:
                 same = False
                 print(exc)
-        print(f"design_space identical (rows, scores, order, front): {same}")
+        print(f"design_space of {runs[0]} and {other} identical (rows, scores, order, front): {same}")
+
+
+def phase1(args, blocks: pd.DataFrame) -> None:
+    """Phase 1 alone, in one process: bounds from the building blocks against the per-conjugate cheap pass on the
+    same conjugates (same load), with the check that every block bound is at least the exact one and the values
+    agree."""
+    import numpy as np
+
+    sys.path.insert(0, str(ROOT / "src"))
+    from radiovector.candidates.bounds import cheap_pass
+    from radiovector.candidates.design import resolve_params
+    from radiovector.candidates.enumerate import load_blocks
+
+    space = load_blocks(blocks)
+    n = min(args.phase1_only, len(space))
+    cfg = resolve_params({"building_blocks": "x.csv", "nuclides": ["Lu-177", "Ac-225"], "top_n": 1000,
+                          "alerts": not args.fast, "qed_sa": not args.fast})
+    times, frames = {}, {}
+    for method in ("blocks", "conjugates"):
+        t0 = time.perf_counter()
+        frames[method] = cheap_pass(space, 0, n, cfg, method=method)[0]
+        times[method] = time.perf_counter() - t0
+        print(f"phase 1 ({method}): {n} conjugates in {times[method]:.1f} s ({n / times[method]:.0f}/s, one core); "
+              f"load average after: {_load()}", flush=True)
+    a, b = frames["blocks"], frames["conjugates"]
+    sound = bool((a["bound"].to_numpy() >= b["bound"].to_numpy() * (1 - 1e-12)).all())
+    same = all(np.allclose(a[c].to_numpy(float), b[c].to_numpy(float), rtol=1e-9, atol=1e-9, equal_nan=True)
+               for c in ("mw", "clogp", "net_charge_ph74", "n_targeting_motifs", "compatibility_desirability"))
+    print(f"conjugates / blocks phase-1 time: {times['conjugates'] / times['blocks']:.1f}x; "
+          f"{int((~a['per_conjugate']).sum())} of {n} bounded from blocks; every block bound >= the exact bound: "
+          f"{sound}; values equal: {same}")
 
 
 def _load() -> str:
     return " ".join(Path("/proc/loadavg").read_text().split()[:3])
 
 
-def run(args, selection: str) -> tuple[float, pd.DataFrame]:
-    out = args.out / selection
+def run(args, name: str) -> tuple[float, pd.DataFrame]:
+    selection, _, bounds = name.partition("-")
+    out = args.out / name
     out.mkdir()
     shutil.copy(args.out / "building_blocks.csv", out / "building_blocks.csv")
     config = {
@@ -138,7 +183,7 @@ def run(args, selection: str) -> tuple[float, pd.DataFrame]:
         "inputs": {"candidates": str(ROOT / "resources" / "example" / "candidates.csv")},
         "design": {"building_blocks": "building_blocks.csv", "chunk_size": args.chunk_size,
                    "nuclides": ["Lu-177", "Ac-225"], "top_n": 1000, "alerts": not args.fast,
-                   "qed_sa": not args.fast, "selection": selection},
+                   "qed_sa": not args.fast, "selection": selection, **({"bounds": bounds} if bounds else {})},
     }
     (out / "config.yaml").write_text(yaml.safe_dump(config, sort_keys=False))
     work = out / "work"
@@ -152,6 +197,7 @@ def run(args, selection: str) -> tuple[float, pd.DataFrame]:
     if proc.returncode:
         print(proc.stdout[-3000:], proc.stderr[-3000:])
         raise SystemExit(f"workflow failed ({proc.returncode})")
+    selection = name
     summary = json.loads((work / "design" / "summary.json").read_text())
     chunks = [json.loads(p.read_text()) for p in sorted((work / "design" / "chunks").glob("*.json"))]
     peak_total = next((line.split(":")[-1].strip() for line in proc.stderr.splitlines()
@@ -165,8 +211,11 @@ def run(args, selection: str) -> tuple[float, pd.DataFrame]:
     print(f"[{selection}] largest single process under /usr/bin/time (snakemake or a job): {peak_total} kB")
     print(f"[{selection}] conjugates {summary['conjugates']}, rejects {summary['rejects']}, design_space rows "
           f"{summary['rows_in_table']} (top {summary['top_n']} + Pareto front {summary['pareto_front']})")
-    if selection == "bounded":
-        print(f"[bounded] fully scored {summary['fully_scored_conjugates']} conjugates "
+    if selection.startswith("bounded"):
+        per = sum(c.get("bounded_per_conjugate", 0) for c in chunks)
+        print(f"[{selection}] phase 1: {summary['conjugates'] - per} conjugates bounded from building blocks, {per} "
+              f"built one by one; phase-1 chunk jobs {sum(c['seconds'] for c in chunks):.0f} s in all")
+        print(f"[{selection}] fully scored {summary['fully_scored_conjugates']} conjugates "
               f"({summary['fully_scored_rows']} rows, {summary['inchikeys_computed']} InChIKeys), "
               f"not fully scored {summary['not_fully_scored']}; N-th best score {summary['nth_best_score']}, "
               f"largest unscored bound {summary['largest_unscored_bound']}")

@@ -79,6 +79,8 @@ def gather(smk):
         "rows_in_table": len(table),
         "pareto_front": int(table["on_pareto_front"].sum()) if len(table) else 0,
         "top_n": top_n,
+        **({"bounded_per_conjugate": sum(c.get("bounded_per_conjugate", 0) for c in counts)}
+           if selection["selection"] == "bounded" else {}),
         "chunk_seconds_max": max((c["seconds"] for c in counts), default=0),
         "chunk_peak_rss_mb_max": max((c["peak_rss_mb"] for c in counts), default=0),
         "gather_seconds": round(time.perf_counter() - start, 2),

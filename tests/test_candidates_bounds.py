@@ -120,3 +120,88 @@ def test_bounded_summary_balances_in_the_report():
     counts = design_counts(summary)
     assert counts["enumerated"] == counts["rejected"] + counts["fully_scored"] + counts["not_scored"]
     assert "not fully scored: score bound below the 5-th best score" in design_summary_html(summary)
+
+
+# Junctions where the blocks alone would mislead: a nitrogen that is an amide with an acyl linker but a basic amine
+# with an alkyl linker (the junction makes or consumes an ionisable group), a KuE motif whose lysine nitrogen comes
+# from the linker, a NOTA core whose third ring nitrogen gets its carbon substituent from the linker (motifs split
+# across the junction), chelator arms that become amides C(=O)N only when joined (DOTA, NODAGA recognised across the
+# junction), and a long glutamate-urea split whose linker part reaches beyond the junction environment (proved
+# per conjugate instead).
+TRICKY = [
+    ("v_amine", "vector", "NCCc1ccc([*:1])cc1"),
+    ("v_N", "vector", "O=C(O)CCN([*:1])C"),
+    ("v_KuE_split", "vector", "OC(=O)CC[C@H](NC(=O)N[C@@H](CCCC[*:1])C(=O)O)C(=O)O"),
+    ("v_urea_half", "vector", "OC(=O)CC[C@H](NC(=O)[*:1])C(=O)O"),
+    ("L_acyl", "linker", "[*:1]C(=O)CCCCCN[*:2]"),
+    ("L_alkyl", "linker", "[*:1]CCCCCC(=O)N[*:2]"),
+    ("L_N", "linker", "[*:1]NCCCCCC(=O)[*:2]"),
+    ("L_lys", "linker", "[*:1]N[C@@H](CCCCNC(=O)CCC[*:2])C(=O)O"),
+    ("DOTA", "chelator", "[*:2]C(=O)CN1CCN(CC(=O)O)CCN(CC(=O)O)CCN(CC(=O)O)CC1"),
+    ("NOTA_N", "chelator", "[*:2]N1CCN(CC(=O)O)CCN(CC(=O)O)CC1"),
+    ("NODAGA", "chelator", "[*:2]C(=O)CCC(C(=O)O)N1CCN(CC(=O)O)CCN(CC(=O)O)CC1"),
+]
+
+
+def test_block_intervals_contain_full_scoring_values():
+    from radiovector.candidates.blockbounds import BlockModel, block_pass
+
+    space = load_blocks(pd.DataFrame(TRICKY, columns=["id", "role", "smiles"]))
+    nuclides = ["Ga-68", "Lu-177"]
+    center, lo, hi, todo = block_pass(BlockModel(space), 0, len(space), nuclides)
+    conj = enumerate_chunk(space, 0, len(space))
+    full = score_candidates(conj, {"nuclides": nuclides, "alerts": False})["candidates"].set_index("candidate_id")
+    ids = conj["id"].to_numpy()
+    assert len(center) + len(todo) == len(space) and len(center) > len(space) / 2
+    assert len(todo) > 0  # the long glutamate-urea split (v_urea_half with L_lys) is left to the per-conjugate pass
+    rows = full.loc[ids[center.index]]
+    for col in ("mw", "clogp", "tpsa", "net_charge_ph74"):
+        value = rows[col].to_numpy(dtype=float)
+        assert (lo[col].to_numpy() <= value).all() and (value <= hi[col].to_numpy()).all(), col
+        np.testing.assert_allclose(center[col].to_numpy(), value, rtol=1e-9, atol=1e-9)
+    for col in ("heavy_atoms", "n_chelators", "n_albumin_binders", "n_targeting_motifs", "compatibility_desirability"):
+        np.testing.assert_array_equal(center[col].to_numpy(), rows[col].to_numpy(), err_msg=col)
+    # the junction decides: v_N is an amide with L_acyl and a basic amine with L_alkyl; KuE and NOTA exist only joined
+    charge = dict(zip(ids[center.index], center["net_charge_ph74"], strict=True))
+    assert charge["v_N|L_alkyl|DOTA"] > charge["v_N|L_acyl|DOTA"] + 0.5
+    motifs = dict(zip(ids[center.index], center["n_targeting_motifs"], strict=True))
+    assert motifs["v_KuE_split|L_N|DOTA"] == 1 and motifs["v_KuE_split|L_acyl|DOTA"] == 0
+    chel = dict(zip(ids[center.index], center["n_chelators"], strict=True))
+    assert chel["v_amine|L_N|NOTA_N"] == 1 and chel["v_amine|L_acyl|NOTA_N"] == 0  # carbon vs N-N at the junction
+
+
+@pytest.mark.parametrize("profile", ["renal_small_molecule", "albumin_binding"])
+def test_bounded_equals_exhaustive_on_tricky_junctions(profile):
+    space = load_blocks(pd.DataFrame(TRICKY, columns=["id", "role", "smiles"]))
+    params = {"building_blocks": "x.csv", "nuclides": ["Ga-68", "Lu-177"], "top_n": 7, "profile": profile}
+    table, summary = _bounded(space, params, 20)
+    _same(table, _exhaustive(space, params, 20))
+    assert summary["bounded"] == len(space)
+
+
+def test_interval_desirability_is_the_maximum_over_the_interval():
+    from radiovector.candidates.scoring import resolve_profile
+
+    profile = resolve_profile("renal_small_molecule")
+    rng = np.random.default_rng(7)
+    lo = pd.DataFrame({"mw": rng.uniform(100, 3000, 200), "clogp": rng.uniform(-8, 6, 200),
+                       "net_charge_ph74": rng.uniform(-9, 4, 200)})
+    hi = lo + rng.uniform(0, 800, (200, 3)) * np.array([1.0, 0.01, 0.01])
+    d = bounding.upper_desirabilities(lo, hi, profile)
+    grid = np.linspace(0, 1, 401)
+    for comp, col in (("size", "mw"), ("hydrophilicity", "clogp"), ("net_charge", "net_charge_ph74")):
+        spec = profile["components"][comp]
+        points = lo[col].to_numpy()[:, None] + grid[None, :] * (hi[col] - lo[col]).to_numpy()[:, None]
+        from radiovector.candidates.scoring import transform
+
+        values = transform(pd.Series(points.ravel()), spec).to_numpy().reshape(points.shape)
+        assert (d[f"d_{comp}"].to_numpy() >= values.max(axis=1) - 1e-15).all(), comp
+
+
+def test_smarts_radius_counts_bonds_and_recursion():
+    from radiovector.candidates.blockbounds import contribution_radius, smarts_radius
+
+    assert smarts_radius("C") == 0 and smarts_radius("CCO") == 2 and smarts_radius("C(C)(C)O") == 1
+    assert smarts_radius("[C;$(C-N-C=O)]") == 3  # the recursive pattern reaches 3 bonds from the typed atom
+    assert smarts_radius("[NX3;!$(N-C=O)]-[CX3](=[NX2])-[NX3;!$(N-C=O)]") == 4  # 2 bonds, then 2 inside $()
+    assert contribution_radius() >= smarts_radius("[NX3;+0;!$(N~[!#6,!X4])]-[CH2]-C(=O)[O,N]")

@@ -51,6 +51,7 @@ OLD_DEFAULTS = {
     "design": {"building_blocks": "", "chunk_size": 50000, "nuclides": [], "profile": "renal_small_molecule",
                "profiles": {}, "top_n": 1000, "alerts": True, "qed_sa": True,
                "selection": "bounded",  # added by issue 16 (bounded selection; same design_space as exhaustive)
+               "bounds": "blocks",  # added by issue 16 (phase-1 bounds from building blocks)
                "max_heavy_atoms": 500, "max_smiles_length": 10000},  # added by issue 18 (size limits)
     "pk": {
         "models": ["mono", "uptake2", "uptake3", "bi", "tri"], "error_model": "auto", "n_starts": 2,

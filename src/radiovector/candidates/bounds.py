@@ -44,6 +44,7 @@ from rdkit import Chem
 from rdkit.Chem import Crippen, MolSurf, rdMolDescriptors
 
 from radiovector.candidates import scoring
+from radiovector.candidates.blockbounds import BlockModel, block_pass, formula_of
 from radiovector.candidates.descriptors import net_charge_ph74
 from radiovector.candidates.enumerate import DesignSpace, build
 from radiovector.candidates.limits import DEFAULT_LIMITS, SizeLimits
@@ -105,7 +106,7 @@ def cheap_from_mol(mol: Chem.Mol, nuclides: list[str], need: frozenset[str] = fr
         "n_chelators": len(chel), "n_albumin_binders": len(found["albumin_binder"]),
         "n_targeting_motifs": len(found["targeting_motif"]),
         "compatibility_desirability": min((scoring.COMPAT_DESIRABILITY[lv] for lv in levels), default=np.nan),
-        "n_alerts": 0, "formula": rdMolDescriptors.CalcMolFormula(m), "unsure": False,
+        "n_alerts": 0, "formula": formula_of(m), "unsure": False,
     }
     if m.GetNumHeavyAtoms() == m.GetNumAtoms():  # the values full scoring takes from QED's properties
         row["mw"] = rdMolDescriptors._CalcMolWt(m)
@@ -130,13 +131,13 @@ def zip_blocks(blocks: tuple) -> Chem.Mol | None:
 
 
 def _cheap_range(args: tuple) -> tuple[list[int], list[dict], list[tuple[int, str, str, str]]]:
-    """Cheap values of conjugates ``start .. stop - 1``, from the zipped molecule (no SMILES round trip: the
+    """Cheap values of the conjugates ``indices``, from the zipped molecule (no SMILES round trip: the
     same molecule up to atom order, so the same values up to floating-point rounding, which the raised bounds
     cover). A conjugate that fails (or is above the size limits) is redone through its SMILES as full scoring
     does, for the same reason text."""
-    space, start, stop, nuclides, need, limits = args
+    space, indices, nuclides, need, limits = args
     idx, rows, bad = [], [], []
-    for index in range(start, stop):
+    for index in indices:
         blocks = space.combination(index)
         zipped = zip_blocks(blocks)
         row = cheap_from_mol(zipped, nuclides, need, limits)[0] if zipped is not None else None
@@ -157,52 +158,102 @@ def _pool(jobs: int) -> ProcessPoolExecutor:
         "fork" if "fork" in methods else None))
 
 
-def cheap_pass(space: DesignSpace, start: int, stop: int, cfg: dict, jobs: int = 1,
-               progress: Callable[[int], None] | None = None) -> tuple[pd.DataFrame, pd.DataFrame]:
-    """Cheap values, bound and exact objectives of conjugates ``start .. stop - 1``: (bounds frame, failures).
-
-    Failures (``index, id, smiles, reason``) are the conjugates full scoring rejects at parsing/standardisation."""
+def _conjugate_pass(space: DesignSpace, indices: np.ndarray, cfg: dict, need: frozenset[str], jobs: int,
+                    progress: Callable[[int], None] | None) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """Per-conjugate cheap pass over ``indices`` (built, standardised and described one by one)."""
     step = 2000
-    profile = _profile(cfg)
-    need = frozenset(spec["column"] for spec in profile["components"].values())
     limits = SizeLimits.of(cfg)
-    tasks = [(space, a, min(stop, a + step), list(cfg["nuclides"]), need, limits)
-             for a in range(start, stop, step)]
+    tasks = [(space, [int(i) for i in indices[a:a + step]], list(cfg["nuclides"]), need, limits)
+             for a in range(0, len(indices), step)]
     idx, rows, bad = [], [], []
-    if jobs > 1 and len(tasks) > 1:
-        with _pool(jobs) as pool:
-            results = pool.map(_cheap_range, tasks)
-            for (_, _, b, _), res in zip(tasks, results, strict=True):
-                idx += res[0]
-                rows += res[1]
-                bad += res[2]
-                if progress:
-                    progress(b - start)
-    else:
-        for task in tasks:
-            res = _cheap_range(task)
+    done = 0
+
+    def collect(results) -> None:
+        nonlocal done, idx, rows, bad
+        for task, res in zip(tasks, results, strict=True):
             idx += res[0]
             rows += res[1]
             bad += res[2]
+            done += len(task[1])
             if progress:
-                progress(task[2] - start)
+                progress(done)
+
+    if jobs > 1 and len(tasks) > 1:
+        with _pool(jobs) as pool:
+            collect(pool.map(_cheap_range, tasks))
+    else:
+        collect(map(_cheap_range, tasks))
     frame = pd.DataFrame(rows, index=pd.Index(idx, dtype="int64", name="index"))
     if "unsure" not in frame.columns:
         frame["unsure"] = False
     frame["unsure"] = frame["unsure"].fillna(False).astype(bool)
-    failures = pd.DataFrame(bad, columns=["index", "id", "smiles", "reason"])
-    return with_bounds(frame, cfg), failures
+    return frame, pd.DataFrame(bad, columns=["index", "id", "smiles", "reason"])
+
+
+def cheap_pass(space: DesignSpace, start: int, stop: int, cfg: dict, jobs: int = 1,
+               progress: Callable[[int], None] | None = None, method: str | None = None,
+               model: BlockModel | None = None) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """Cheap values, bound and objective upper bounds of conjugates ``start .. stop - 1``: (bounds frame,
+    failures).
+
+    ``method`` (default ``cfg["bounds"]``, else ``blocks``): ``blocks`` derives an interval of every cheap value
+    from the building blocks (:mod:`radiovector.candidates.blockbounds`) and builds one by one only the
+    conjugates it cannot prove (their ``per_conjugate`` column is True); ``conjugates`` builds and standardises
+    every conjugate. Failures (``index, id, smiles, reason``) are the conjugates built one by one that full scoring
+    rejects at parsing/standardisation."""
+    profile = _profile(cfg)
+    need = frozenset(spec["column"] for spec in profile["components"].values())
+    method = method or cfg.get("bounds", "blocks")
+    if method == "conjugates":
+        frame, failures = _conjugate_pass(space, np.arange(start, stop, dtype=np.int64), cfg, need, jobs, progress)
+        return with_bounds(frame.assign(per_conjugate=True), cfg), failures
+    model = model or BlockModel(space)
+    center, lo, hi, todo = block_pass(model, start, stop, list(cfg["nuclides"]))
+    if progress:
+        progress(stop - start - len(todo))
+    frame, failures = _conjugate_pass(space, todo, cfg, need, jobs,
+                                      (lambda k: progress(stop - start - len(todo) + k)) if progress else None)
+    exact = with_bounds(frame.assign(per_conjugate=True), cfg)
+    bounded = with_bounds(center.assign(per_conjugate=False), cfg, lo=lo, hi=hi)
+    out = pd.concat([bounded, exact]).sort_index() if len(exact) else bounded
+    return out, failures
 
 
 def _profile(cfg: dict) -> dict:
     return scoring.resolve_profile(cfg["profile"], cfg["profiles"])
 
 
-def with_bounds(frame: pd.DataFrame, cfg: dict) -> pd.DataFrame:
-    """``bound`` (upper bound of the score) and ``obj_<objective>`` (exact objectives) from the cheap columns."""
+def upper_desirabilities(lo: pd.DataFrame, hi: pd.DataFrame, profile: dict) -> pd.DataFrame:
+    """Per component, the largest desirability over the interval ``[lo, hi]`` of its column (NaN where missing).
+
+    Each transform is monotone (sigmoid, step, identity) or, for the double sigmoid, symmetric about
+    (low + high) / 2 and log-concave (a product of two logistic functions), hence largest at the point of the
+    interval nearest that centre; so the maximum is at ``lo``, ``hi`` or that point. With ``lo == hi`` this is
+    :func:`radiovector.candidates.scoring.desirabilities`."""
+    out = {}
+    for cname, spec in profile["components"].items():
+        col = spec["column"]
+        if col not in lo.columns:
+            out[f"d_{cname}"] = pd.Series(np.nan, index=lo.index)
+            continue
+        a = pd.to_numeric(lo[col], errors="coerce").astype(float)
+        b = pd.to_numeric(hi[col], errors="coerce").astype(float)
+        best = np.fmax(scoring.transform(a, spec).to_numpy(), scoring.transform(b, spec).to_numpy())
+        if spec.get("transform") == "double_sigmoid":
+            mid = (spec["low"] + spec["high"]) / 2.0
+            inner = pd.Series(np.clip(mid, a.to_numpy(), b.to_numpy()), index=lo.index)
+            best = np.fmax(best, scoring.transform(inner, spec).to_numpy())
+        out[f"d_{cname}"] = pd.Series(best, index=lo.index)
+    return pd.DataFrame(out, index=lo.index)
+
+
+def with_bounds(frame: pd.DataFrame, cfg: dict, lo: pd.DataFrame | None = None, hi: pd.DataFrame | None = None
+                ) -> pd.DataFrame:
+    """``bound`` (upper bound of the score) and ``obj_<objective>`` (upper bounds of the objectives) from the cheap
+    columns: exact values in ``frame``, or (``lo`` and ``hi`` given) intervals from ``lo`` to ``hi`` around them."""
     profile = _profile(cfg)
     kinds = classify(profile, cfg["alerts"], cfg["qed_sa"])
-    d = scoring.desirabilities(frame, profile)
+    d = scoring.desirabilities(frame, profile) if hi is None else upper_desirabilities(lo, hi, profile)
     num = np.zeros(len(frame))
     den = np.zeros(len(frame))
     unsure = frame["unsure"].to_numpy(dtype=bool) if "unsure" in frame.columns else np.zeros(len(frame), bool)
@@ -226,9 +277,9 @@ def with_bounds(frame: pd.DataFrame, cfg: dict) -> pd.DataFrame:
     obj = scoring.objectives(d)
     discrete = {name for name, spec in profile["components"].items() if spec["column"] in DISCRETE_COLUMNS}
     for name in obj.columns:
-        # an objective of discrete terms only (compatibility) is exact; one with a floating-point descriptor is
-        # raised like the bound, an upper bound whatever the rounding (raising an exact 1.0 would make it
-        # undominatable)
+        # the geometric mean is increasing in each desirability, so upper bounds give an upper bound. An objective
+        # of discrete terms only (compatibility) is exact; one with a floating-point descriptor is raised like the
+        # bound, an upper bound whatever the rounding (raising an exact 1.0 would make it undominatable)
         exact = all(c in discrete for c in scoring.OBJECTIVES[name] if kinds.get(c) == "cheap")
         out[f"obj_{name}"] = obj[name].to_numpy(dtype=float) * (1.0 if exact else _RAISE)
     return out

@@ -77,9 +77,14 @@ def bound_chunk(space: DesignSpace, chunk: int, chunk_size: int, params: dict, j
     stop = min(len(space), start + chunk_size)
     frame, failures = bounding.cheap_pass(space, start, stop, cfg, jobs=jobs, progress=progress)
     rejects = _failure_rejects(failures, chunk_size)
-    counts = {"chunk": chunk, "conjugates": stop - start, "rejects": len(rejects), "bounded": len(frame)}
+    counts = {"chunk": chunk, "conjugates": stop - start, "rejects": len(rejects), "bounded": len(frame),
+              "bounded_per_conjugate": int(frame["per_conjugate"].sum()) if len(frame) else 0}
     keep = ["bound", "formula", *[c for c in frame.columns if c.startswith("obj_")]]  # what selection needs
-    return frame[keep].reset_index(), rejects, counts
+    out = frame[keep].reset_index()
+    # the formula only groups conjugates that may share an InChIKey: a 64-bit hash (8 bytes a conjugate, not a
+    # string) groups at least those; a collision merely adds formula-mates whose InChIKeys are then computed
+    out["formula"] = pd.util.hash_array(out["formula"].to_numpy(dtype=object)).astype(np.int64)
+    return out, rejects, counts
 
 
 def _failure_rejects(failures: pd.DataFrame, chunk_size: int) -> pd.DataFrame:
@@ -121,7 +126,7 @@ def select_bounded(space: DesignSpace, bounds: pd.DataFrame, params: dict, chunk
         "front_rounds": front["front_rounds"],
         "objectives": front["objectives"],
         "why_not_scored": ("every conjugate not fully scored has an upper bound of its score below the N-th best "
-                           "full score, and an exact objective vector dominated by a fully scored row"),
+                           "full score, and an upper bound of its objective vector dominated by a fully scored row"),
     }
     return rows, _failure_rejects(failures, chunk_size), summary
 

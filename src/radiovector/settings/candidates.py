@@ -107,6 +107,10 @@ class DesignSettings(_Scoring):
     selection: Literal["bounded", "exhaustive"] = Field("bounded", description=(
         "bounded: score every conjugate cheaply (upper bound of its score, exact Pareto objectives) and fully "
         "score only what can enter the top N or the front (same table as exhaustive); exhaustive: score all"))
+    bounds: Literal["blocks", "conjugates"] = Field("blocks", description=(
+        "how bounded selection bounds each conjugate: blocks (intervals from the building blocks' properties and "
+        "junction environments; conjugates the proof does not cover are built one by one) or conjugates (build "
+        "and standardise every conjugate: the slower reference)"))
 
     @model_validator(mode="after")
     def _blocks_given(self) -> DesignSettings:
