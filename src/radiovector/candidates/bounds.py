@@ -209,6 +209,7 @@ def cheap_pass(space: DesignSpace, start: int, stop: int, cfg: dict, jobs: int =
         return with_bounds(frame.assign(per_conjugate=True), cfg), failures
     model = model or BlockModel(space)
     center, lo, hi, todo = block_pass(model, start, stop, list(cfg["nuclides"]))
+    center, lo, hi, todo = _near_size_limits_per_conjugate(center, lo, hi, todo, SizeLimits.of(cfg))
     if progress:
         progress(stop - start - len(todo))
     frame, failures = _conjugate_pass(space, todo, cfg, need, jobs,
@@ -217,6 +218,27 @@ def cheap_pass(space: DesignSpace, start: int, stop: int, cfg: dict, jobs: int =
     bounded = with_bounds(center.assign(per_conjugate=False), cfg, lo=lo, hi=hi)
     out = pd.concat([bounded, exact]).sort_index() if len(exact) else bounded
     return out, failures
+
+
+#: Characters of canonical SMILES per heavy atom that the block path assumes at most: a bracket atom with isotope,
+#: chirality, hydrogens and charge (~14), its bond and branch symbols (3) and ring closures (~7). A conjugate with
+#: more than ``max_smiles_length / 24`` heavy atoms is built one by one, so its SMILES-length check is exact.
+_SMILES_CHARS_PER_ATOM = 24
+
+
+def _near_size_limits_per_conjugate(center: pd.DataFrame, lo: pd.DataFrame, hi: pd.DataFrame, todo: np.ndarray,
+                                    limits: SizeLimits) -> tuple[pd.DataFrame, pd.DataFrame, pd.DataFrame,
+                                                                 np.ndarray]:
+    """Move conjugates above (or, for the SMILES length, near) the size limits from the block bounds to the
+    per-conjugate pass, which rejects them exactly as full scoring does (same rejects bounded and exhaustive).
+    The heavy-atom count from the blocks is exact (block sums; the junction bond adds no atom)."""
+    atoms = hi["heavy_atoms"].to_numpy(dtype=float)
+    near = (atoms > limits.max_heavy_atoms) | (atoms * _SMILES_CHARS_PER_ATOM > limits.max_smiles_length)
+    if not near.any():
+        return center, lo, hi, todo
+    moved = center.index.to_numpy(dtype=np.int64)[near]
+    keep = ~near
+    return center[keep], lo[keep], hi[keep], np.sort(np.concatenate([np.asarray(todo, dtype=np.int64), moved]))
 
 
 def _profile(cfg: dict) -> dict:
