@@ -221,23 +221,22 @@ def _run_pipeline(
         status(f"removed the stale Snakemake lock of a killed earlier run in {workdir}")
     status(f"run {run_id}: running the workflow in {workdir}")
     log_path = workdir / "logs" / "runs" / f"{run_id}.snakemake.log"
+
+    def record_without_tables(outcome: str, error: str) -> None:
+        """Commit the run record of a run that ends without results (failed or interrupted)."""
+        record = RunRecord(run_id=run_id, status=outcome, error=error, started_at=started,
+                           finished_at=datetime.now(UTC), config=config, git_commit=commit, git_dirty=dirty)
+        with interrupts.deferred_signals():
+            store.commit_run(record, {})
+
     try:
         code, lines = run_snakemake(
             snakemake_command(resolved_config, workdir, cores, extra_args), log_path, on_progress, workdir
         )
     except Interrupted as exc:
-        record = RunRecord(
-            run_id=run_id,
-            status="interrupted",
-            error=f"interrupted by {exc.name} while the workflow ran; Snakemake was stopped (log: {log_path})",
-            started_at=started,
-            finished_at=datetime.now(UTC),
-            config=config,
-            git_commit=commit,
-            git_dirty=dirty,
+        record_without_tables(
+            "interrupted", f"interrupted by {exc.name} while the workflow ran; Snakemake was stopped (log: {log_path})"
         )
-        with interrupts.deferred_signals():
-            store.commit_run(record, {})
         raise Interrupted(
             exc.signum,
             f"run {run_id} interrupted by {exc.name}: Snakemake stopped; recorded in {store.location} as "
@@ -245,18 +244,7 @@ def _run_pipeline(
         ) from None
     if code != 0:
         error = _user_error_from_log(lines) or "\n".join(lines[-25:])
-        record = RunRecord(
-            run_id=run_id,
-            status="failed",
-            error=error,
-            started_at=started,
-            finished_at=datetime.now(UTC),
-            config=config,
-            git_commit=commit,
-            git_dirty=dirty,
-        )
-        with interrupts.deferred_signals():
-            store.commit_run(record, {})
+        record_without_tables("failed", error)
         return RunOutcome(run_id, "failed", None, {}, {}, error=error)
     manifest = json.loads((workdir / "manifest.json").read_text())
     tables, meta = collect_tables(manifest)

@@ -565,6 +565,20 @@ def linker_side_spans(data: BlockData, label: int, which: np.ndarray) -> np.ndar
 # ---- representatives ----------------------------------------------------------------------------------------
 
 
+def zip_mols(mols: list[Chem.Mol]) -> Chem.Mol | None:
+    """The blocks ``mols`` joined at their matching ``[*:k]`` labels and sanitised, as
+    :func:`radiovector.candidates.enumerate.build` joins them; None where RDKit cannot."""
+    combined = mols[0]
+    for m in mols[1:]:
+        combined = Chem.CombineMols(combined, m)
+    try:
+        zipped = Chem.molzip(combined)
+        Chem.SanitizeMol(zipped)
+    except Exception:
+        return None
+    return zipped
+
+
 class BlockModel:
     """Block facts, junction environments and representative values of a design space, computed lazily."""
 
@@ -647,16 +661,7 @@ class BlockModel:
         return None
 
     def _conjugate(self, picks: dict[int, int]) -> Chem.Mol | None:
-        mols = [self.data(s, i).mol for s, i in sorted(picks.items())]
-        combined = mols[0]
-        for m in mols[1:]:
-            combined = Chem.CombineMols(combined, m)
-        try:
-            zipped = Chem.molzip(combined)
-            Chem.SanitizeMol(zipped)
-        except Exception:
-            return None
-        return zipped
+        return zip_mols([self.data(s, i).mol for s, i in sorted(picks.items())])
 
     def value(
         self, slot: int, index: int, group: tuple[int, ...], keys: tuple[int, ...]

@@ -44,7 +44,7 @@ from rdkit import Chem
 from rdkit.Chem import Crippen, MolSurf, rdMolDescriptors
 
 from radiovector.candidates import scoring
-from radiovector.candidates.blockbounds import BlockModel, block_pass, formula_of
+from radiovector.candidates.blockbounds import BlockModel, block_pass, formula_of, zip_mols
 from radiovector.candidates.descriptors import net_charge_ph74
 from radiovector.candidates.enumerate import DesignSpace, build
 from radiovector.candidates.limits import DEFAULT_LIMITS, SizeLimits
@@ -119,15 +119,7 @@ def cheap_from_mol(mol: Chem.Mol, nuclides: list[str], need: frozenset[str] = fr
 
 def zip_blocks(blocks: tuple) -> Chem.Mol | None:
     """The conjugate as :func:`radiovector.candidates.enumerate.build` makes it, before writing its SMILES."""
-    combined = blocks[0].mol
-    for block in blocks[1:]:
-        combined = Chem.CombineMols(combined, block.mol)
-    try:
-        zipped = Chem.molzip(combined)
-        Chem.SanitizeMol(zipped)
-    except Exception:
-        return None
-    return zipped
+    return zip_mols([block.mol for block in blocks])
 
 
 def _cheap_range(args: tuple) -> tuple[list[int], list[dict], list[tuple[int, str, str, str]]]:
