@@ -28,6 +28,14 @@ def _safe(name: str) -> str:
     return "".join(c if c.isalnum() or c in "-_." else "_" for c in str(name))
 
 
+def _save(plt, fig, path: Path) -> Path:
+    """Lay out, write (PNG, 110 dpi) and close ``fig``; the path written."""
+    fig.tight_layout()
+    fig.savefig(path, dpi=110)
+    plt.close(fig)
+    return path
+
+
 def plot_doses(tables: dict[str, pd.DataFrame], out_dir: str | Path) -> list[Path]:
     """One PNG per compound: organ doses (Gy/MBq, log scale, per nuclide, with TIAC CI) and TI bars."""
     plt = _plt()
@@ -66,11 +74,7 @@ def plot_doses(tables: dict[str, pd.DataFrame], out_dir: str | Path) -> list[Pat
         ax2.set_yscale("log")
         ax2.set_ylabel("therapeutic index (tumour / organ dose)")
         ax2.set_title("therapeutic indices")
-        fig.tight_layout()
-        path = out_dir / f"doses_{_safe(compound)}.png"
-        fig.savefig(path, dpi=110)
-        plt.close(fig)
-        paths.append(path)
+        paths.append(_save(plt, fig, out_dir / f"doses_{_safe(compound)}.png"))
     return paths
 
 
@@ -99,11 +103,7 @@ def plot_nuclide_by_size(table: pd.DataFrame, out_dir: str | Path) -> list[Path]
         kin = ", ".join(sorted(grp["kinetics"].unique()))
         ax2.set_title(f"{cand}: ranking by tumour size ({kin} kinetics)")
         ax2.legend(fontsize=7)
-        fig.tight_layout()
-        path = out_dir / f"nuclide_by_size_{_safe(cand)}.png"
-        fig.savefig(path, dpi=110)
-        plt.close(fig)
-        paths.append(path)
+        paths.append(_save(plt, fig, out_dir / f"nuclide_by_size_{_safe(cand)}.png"))
     return paths
 
 
@@ -135,9 +135,5 @@ def plot_human_doses(human_doses: pd.DataFrame, out_dir: str | Path) -> list[Pat
         ax.set_ylabel("projected dose per injected activity (Gy/GBq; alpha x RBE)")
         ax.set_title(f"{compound} ({nuclide}): ICRP 89 reference adult, projected from mouse kinetics")
         ax.legend(fontsize=7)
-        fig.tight_layout()
-        path = out_dir / f"human_doses_{_safe(compound)}_{_safe(nuclide)}.png"
-        fig.savefig(path, dpi=110)
-        plt.close(fig)
-        paths.append(path)
+        paths.append(_save(plt, fig, out_dir / f"human_doses_{_safe(compound)}_{_safe(nuclide)}.png"))
     return paths
