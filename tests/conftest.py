@@ -6,6 +6,7 @@ import os
 from pathlib import Path
 
 import pytest
+import typer
 import yaml
 
 from radiovector.cli import main
@@ -69,3 +70,17 @@ def run_cli(args: list[str], capsys: pytest.CaptureFixture[str]) -> tuple[int, s
         code = int(exc.code or 0)
     out, err = capsys.readouterr()
     return code, out, err
+
+
+def command_app(*modules: object) -> typer.Typer:
+    """A Typer app with the commands that the CLI ``modules`` register (``radiovector.cli.<stage>``); a root
+    callback keeps each command a subcommand name, as in the real ``radiovector`` app."""
+    app = typer.Typer()
+
+    @app.callback()
+    def _root() -> None:
+        pass
+
+    for module in modules:
+        module.register(app)
+    return app

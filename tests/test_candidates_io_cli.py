@@ -7,11 +7,12 @@ from pathlib import Path
 import pandas as pd
 import pytest
 import typer
+from conftest import command_app
 from rdkit import Chem
 from typer.testing import CliRunner
 
 from radiovector.candidates.io import read_candidates
-from radiovector.cli.candidates import register
+from radiovector.cli import candidates as cli_candidates
 from radiovector.errors import InputError
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -20,14 +21,7 @@ EXAMPLE = ROOT / "resources" / "example" / "candidates.csv"
 
 @pytest.fixture
 def app() -> typer.Typer:
-    app = typer.Typer()
-    register(app)
-
-    @app.callback()
-    def _root() -> None:
-        pass
-
-    return app
+    return command_app(cli_candidates)
 
 
 def test_read_smi_keeps_line_numbers(tmp_path):

@@ -8,6 +8,7 @@ import json
 import numpy as np
 import pytest
 import typer
+from conftest import command_app
 from hypothesis import given, settings
 from hypothesis import strategies as st
 from typer.testing import CliRunner
@@ -117,14 +118,7 @@ def test_bad_geometry_and_nuclide_rejected() -> None:
 def _app() -> typer.Typer:
     from radiovector.cli import dosimetry
 
-    app = typer.Typer()
-
-    @app.callback()
-    def _cb() -> None:
-        pass
-
-    dosimetry.register(app)
-    return app
+    return command_app(dosimetry)
 
 
 def test_cli_cell_json_has_exactly_the_four_keys() -> None:

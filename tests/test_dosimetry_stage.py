@@ -10,6 +10,7 @@ import numpy as np
 import pandas as pd
 import pytest
 import typer
+from conftest import command_app
 from typer.testing import CliRunner
 
 from radiovector.dosimetry import compute_doses, resolve_params, sphere
@@ -155,14 +156,7 @@ def test_example_in111_redecayed_to_lu177() -> None:
 def _app() -> typer.Typer:
     from radiovector.cli import dosimetry
 
-    app = typer.Typer()
-
-    @app.callback()
-    def _cb() -> None:
-        pass
-
-    dosimetry.register(app)
-    return app
+    return command_app(dosimetry)
 
 
 def test_cli_sphere_json() -> None:

@@ -7,6 +7,7 @@ import math
 import numpy as np
 import pandas as pd
 import pytest
+from conftest import command_app
 from typer.testing import CliRunner
 
 from radiovector.errors import RadioVectorError
@@ -166,13 +167,9 @@ def test_bootstrap_without_sd_gives_sensible_interval(example):
 
 
 def test_cli_out_parquet_and_directory(tmp_path):
-    import typer
-
     from radiovector.cli import pk
 
-    app = typer.Typer()
-    pk.register(app)
-    app.command("noop")(lambda: None)  # a second command keeps 'fit-pk' as a subcommand name
+    app = command_app(pk)
     csv = project_root() / "resources/example/biodistribution.csv"
     runner = CliRunner()
     out = tmp_path / "res" / "pk.parquet"

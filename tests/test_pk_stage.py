@@ -8,6 +8,7 @@ import math
 import numpy as np
 import pandas as pd
 import pytest
+from conftest import command_app
 from typer.testing import CliRunner
 
 from radiovector.errors import RadioVectorError
@@ -153,13 +154,9 @@ def test_fitted_curves_in_table(example):
 
 
 def test_cli_commands(tmp_path):
-    import typer
-
     from radiovector.cli import nuclide, pk
 
-    app = typer.Typer()
-    nuclide.register(app)
-    pk.register(app)
+    app = command_app(nuclide, pk)
     runner = CliRunner()
     res = runner.invoke(app, ["nuclide", "Lu-177", "--json"])
     assert res.exit_code == 0, res.output

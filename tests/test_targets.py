@@ -7,6 +7,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 import pytest
+from conftest import command_app
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
@@ -402,18 +403,11 @@ def test_sample_matrix_bad_values(tmp_path):
 
 
 def test_cli_rank_targets(tmp_path):
-    import typer
     from typer.testing import CliRunner
 
     from radiovector.cli import targets as cli_targets
 
-    app = typer.Typer()
-
-    @app.callback()
-    def _root() -> None:
-        pass
-
-    cli_targets.register(app)
+    app = command_app(cli_targets)
     out = tmp_path / "out"
     example_inputs = ["rank-targets", "--tumour", str(EXAMPLE / "tumour_expression.tsv.gz"),
                       "--normal", str(EXAMPLE / "normal_expression.tsv.gz"), "-S", str(EXAMPLE / "surfaceome.tsv")]
