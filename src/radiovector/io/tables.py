@@ -18,7 +18,7 @@ import re
 import warnings
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import Any, BinaryIO
 
 import jsonschema
 import numpy as np
@@ -176,13 +176,20 @@ class TableSchema:
         return pa.schema([(c.name, mapping[c.types[0]]) for c in self.columns.values()])
 
 
+def sha256_stream(handle: BinaryIO, chunk: int = 1 << 20) -> tuple[str, int]:
+    """(hex sha256, size in bytes) of what ``handle`` yields, read ``chunk`` bytes at a time (the size counted,
+    not taken from a header)."""
+    digest, size = hashlib.sha256(), 0
+    while block := handle.read(chunk):
+        digest.update(block)
+        size += len(block)
+    return digest.hexdigest(), size
+
+
 def sha256_file(path: str | Path, chunk: int = 1 << 20) -> str:
     """Hex sha256 of a file's bytes."""
-    digest = hashlib.sha256()
     with open(path, "rb") as handle:
-        while block := handle.read(chunk):
-            digest.update(block)
-    return digest.hexdigest()
+        return sha256_stream(handle, chunk)[0]
 
 
 #: Name of the index that :func:`read_raw_table` gives a frame: the file line on which each row starts.

@@ -28,7 +28,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path, PurePosixPath
-from typing import IO, Any
+from typing import Any
 
 import pyarrow as pa
 import pyarrow.compute as pc
@@ -37,7 +37,7 @@ import yaml
 
 from radiovector.contracts import ContractError, contract, contracts
 from radiovector.errors import StoreError
-from radiovector.io.tables import sha256_file
+from radiovector.io.tables import sha256_file, sha256_stream
 from radiovector.store.delta import STORE_COLUMNS, ResultsStore
 from radiovector.store.records import RUN_STATUSES, RUNS_SCHEMA, _user, validate_run_id
 from radiovector.store.signing import (
@@ -493,12 +493,8 @@ def _digests(archive: zipfile.ZipFile, names: Iterable[str]) -> list[tuple[str, 
     """(name, sha256, size in bytes) of members ``names``, streamed (the size counted, not the header's claim)."""
     found = []
     for name in names:
-        digest, size = hashlib.sha256(), 0
         with archive.open(name) as member:
-            while chunk := member.read(_CHUNK):
-                digest.update(chunk)
-                size += len(chunk)
-        found.append((name, digest.hexdigest(), size))
+            found.append((name, *sha256_stream(member, _CHUNK)))
     return found
 
 
@@ -822,7 +818,7 @@ def _read_tables(path: Path, run_id: str, run: dict[str, Any], limits: ImportLim
                 )
             local = Path(tmp) / f"{name}.parquet"
             with archive.open(member) as source, local.open("wb") as target:
-                _copy(source, target)
+                shutil.copyfileobj(source, target, _CHUNK)
             table = _Table(path, name, local, tables_meta[name].get("rows"), limits)
             estimate += table.estimate
             if estimate > limits.max_bytes:
@@ -844,11 +840,6 @@ def _read_tables(path: Path, run_id: str, run: dict[str, Any], limits: ImportLim
                     raise _refuse(path, f"table {table.name} holds rows of other runs: {ids[:3]}")
             tables[table.name] = data
     return tables
-
-
-def _copy(source: IO[bytes], target: IO[bytes]) -> None:
-    while chunk := source.read(_CHUNK):
-        target.write(chunk)
 
 
 def _signature(path: Path, doc: dict[str, Any], keyring: Keyring, allow_unsigned: bool) -> SignatureCheck:
