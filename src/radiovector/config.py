@@ -10,6 +10,7 @@ import jsonschema
 import yaml
 
 from radiovector.errors import ConfigError
+from radiovector.io.yamlfile import load_yaml
 from radiovector.paths import schema_dir
 from radiovector.settings.base import parse
 from radiovector.settings.run import RunConfig
@@ -18,7 +19,7 @@ from radiovector.settings.targets import with_calibration
 
 def config_schema() -> dict[str, Any]:
     """The checked-in config schema (generated from :mod:`radiovector.settings`)."""
-    return yaml.safe_load((schema_dir() / "config.schema.yaml").read_text())
+    return load_yaml((schema_dir() / "config.schema.yaml").read_text())
 
 
 def _with_defaults(validator_class: type[jsonschema.protocols.Validator]) -> type:

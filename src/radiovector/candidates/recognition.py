@@ -13,10 +13,10 @@ from importlib import resources
 from typing import TYPE_CHECKING
 
 import pandas as pd
-import yaml
 from rdkit import Chem
 
 from radiovector.errors import ConfigError, InputError
+from radiovector.io.yamlfile import load_yaml
 from radiovector.nuclides.names import canonical_name
 
 if TYPE_CHECKING:
@@ -45,7 +45,7 @@ def _data_text(name: str) -> str:
 
 @cache
 def load_motifs() -> tuple[Motif, ...]:
-    doc = yaml.safe_load(_data_text("motifs.yaml"))
+    doc = load_yaml(_data_text("motifs.yaml"))
     motifs = []
     for entry in doc["motifs"]:
         pattern = Chem.MolFromSmarts(entry["smarts"])

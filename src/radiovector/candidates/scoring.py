@@ -9,9 +9,9 @@ from importlib import resources
 
 import numpy as np
 import pandas as pd
-import yaml
 
 from radiovector.errors import ConfigError
+from radiovector.io.yamlfile import load_yaml
 
 COMPAT_DESIRABILITY = {"compatible": 1.0, "possible": 0.6, "no_chelator": 0.2, "incompatible": 0.05}
 TRANSFORMS = ("sigmoid", "double_sigmoid", "step", "identity")
@@ -30,7 +30,7 @@ _FLOOR = 1e-3  # a zero desirability would make the geometric mean zero whatever
 @cache
 def _default_profiles() -> dict:
     text = resources.files("radiovector.candidates").joinpath("data").joinpath("profiles.yaml").read_text()
-    return yaml.safe_load(text)["profiles"]
+    return load_yaml(text)["profiles"]
 
 
 def resolve_profile(name: str, overrides: dict | None = None) -> dict:

@@ -29,9 +29,9 @@ import pandas as pd
 import pyarrow as pa
 import pyarrow.compute as pc
 import pyarrow.parquet as pq
-import yaml
 
 from radiovector.errors import RadioVectorError, is_no_space
+from radiovector.io.yamlfile import load_yaml
 
 #: Column types a contract may declare, and their Arrow types (strings are plain UTF-8; timestamps UTC, µs).
 ARROW_TYPES: dict[str, pa.DataType] = {
@@ -261,7 +261,7 @@ def _parse(name: str, doc: dict[str, Any]) -> TableContract:
 
 @cache
 def _raw() -> dict[str, Any]:
-    return yaml.safe_load(_CONTRACTS_FILE.read_text(encoding="utf-8"))
+    return load_yaml(_CONTRACTS_FILE.read_text(encoding="utf-8"))
 
 
 @cache

@@ -24,10 +24,10 @@ import jsonschema
 import numpy as np
 import pandas as pd
 import pyarrow as pa
-import yaml
 
 from radiovector.contracts import contract
 from radiovector.errors import InputError, InvariantError, RadioVectorError
+from radiovector.io.yamlfile import load_yaml
 from radiovector.paths import schema_dir
 
 #: Per-column JSON Schema keywords this validator understands.
@@ -163,7 +163,7 @@ class TableSchema:
         if not path.is_file():
             known = sorted(p.name.removesuffix(".schema.yaml") for p in path.parent.glob("*.schema.yaml"))
             raise RadioVectorError(f"no table schema named {name!r} ({path})", hint=f"known schemas: {known}")
-        return cls.from_dict(yaml.safe_load(path.read_text()), name)
+        return cls.from_dict(load_yaml(path.read_text()), name)
 
     def arrow_schema(self) -> pa.Schema:
         """Arrow types of the validated columns, in schema order."""

@@ -34,6 +34,7 @@ import pandas as pd
 import yaml
 
 from radiovector.errors import ConfigError, InputError
+from radiovector.io.yamlfile import load_yaml
 from radiovector.targets.evaluate import DEFAULT_KS, KNOWN_TARGETS_FILE
 from radiovector.targets.score import COMPONENTS, active_components, combine_scores, component_scores
 
@@ -72,7 +73,7 @@ def load_calibrated(which: str | Path) -> dict[str, Any]:
             f"targets calibration file not found: {path}",
             hint="use calibration: bundled, or a file written by `radiovector evaluate-targets --fit`",
         )
-    doc = yaml.safe_load(path.read_text())
+    doc = load_yaml(path.read_text())
     if not isinstance(doc, dict) or not isinstance(doc.get("params"), dict):
         raise ConfigError(f"{path}: a calibration file needs a 'params' mapping")
     params = copy.deepcopy(doc["params"])
