@@ -72,7 +72,7 @@ def main() -> None:
         print(f"\n### {name}: {res['n_train']} train, {res['n_test']} test "
               f"({res['learners'][sel]['n_cliff']} cliff); selected by scaffold nested CV: {sel}\n")
         print("| learner | CV RMSE (scaffold) | test RMSE | cliff RMSE | 90 % coverage | 90 % width | nested CV s | "
-              "final fit+predict s |")
+              "final fit+predict s* |")
         print("| --- | --- | --- | --- | --- | --- | --- | --- |")
         for who, m in res["learners"].items():
             mark = " **(selected)**" if who == sel else ""
@@ -80,6 +80,7 @@ def main() -> None:
             print(f"| {who}{mark} | {m['cv_rmse']:.3f} | {m['rmse']:.3f} | {m['rmse_cliff']:.3f} | "
                   f"{m['coverage_0.9']:.3f} | {m['width_0.9']:.2f} | {cv_s:.0f} | {m['fit_predict_s']:.1f} |",
                   flush=True)
+        print("\n\\* a learner already fitted as a member of the selected model is only predicted here")
         s, svr, knn = res["learners"][sel], res["learners"]["svr_tanimoto"], res["learners"]["knn"]
         summary.append((name, sel, s["rmse"], svr["rmse"], knn["rmse"], s["rmse_cliff"], svr["rmse_cliff"],
                         s["coverage_0.9"]))

@@ -170,6 +170,45 @@ def test_ensemble_is_the_mean_of_its_members(example_mols):
     assert np.allclose(run["learners"][L.ENSEMBLE]["oof"], oof)
 
 
+def test_stack_weights_recover_a_known_mixture_and_never_see_the_fold_they_predict():
+    # y is exactly 0.7 a + 0.3 b; c is noise: NNLS (Breiman 1996) gives those weights, summing to 1
+    rng = np.random.default_rng(4)
+    a, b, c = rng.normal(7, 1, (3, 200))
+    w = L.stack_weights(0.7 * a + 0.3 * b, {"a": a, "b": b, "c": c})
+    assert w["a"] == pytest.approx(0.7, abs=1e-9) and w["b"] == pytest.approx(0.3, abs=1e-9)
+    assert w["c"] == pytest.approx(0.0, abs=1e-9) and sum(w.values()) == pytest.approx(1.0)
+    # out-of-fold: changing fold 0's labels must not change fold 0's stacked predictions
+    y = 0.5 * a + 0.5 * b + rng.normal(0, 0.1, 200)
+    fold = np.arange(200) % 4
+    oof, per_fold = L.stacked_oof(y, {"a": a, "b": b, "c": c}, fold)
+    y2 = y.copy()
+    y2[fold == 0] += rng.normal(0, 5, (fold == 0).sum())
+    oof2, per_fold2 = L.stacked_oof(y2, {"a": a, "b": b, "c": c}, fold)
+    assert np.array_equal(oof[fold == 0], oof2[fold == 0]) and per_fold[0] == per_fold2[0]
+    assert not np.array_equal(oof[fold == 1], oof2[fold == 1])
+
+
+def test_stack_is_the_weighted_mean_of_its_fitted_members(example_mols):
+    x, _ = featurise(example_mols[:60])
+    rng = np.random.default_rng(3)
+    data = L.TrainData(L.as_counts(x), rng.normal(7, 1, 60), np.arange(60) % 12)
+    specs = {n: s for n, s in L.learner_specs().items() if n in ("knn", "svr_tanimoto", "gp_minmax")}
+    train = np.arange(45)
+    weights = {"knn": 0.0, "svr_tanimoto": 0.25, "gp_minmax": 0.75}
+    fitted = {}
+    stack, params, kind = L.fit_final(L.STACK, specs, data, train, "random", 2, 0, weights=weights, fitted=fitted)
+    assert kind == L.STACK and set(params) == {"svr_tanimoto", "gp_minmax"}  # a zero weight is not fitted
+    assert set(fitted) == {"svr_tanimoto", "gp_minmax"}
+    test = data.counts[45:]
+    feats = {k: L.kernel(test, data.counts[train], k) for k in L.KERNELS}
+    expect = 0.25 * fitted["svr_tanimoto"][0].predict(feats["tanimoto"]) + 0.75 * fitted["gp_minmax"][0].predict(
+        feats["minmax"])
+    assert np.allclose(stack.predict_with(feats.get), expect)
+    run = L.nested_cv(data, specs, "random", 3, 2, 0, stack=True)
+    oof, _ = L.stacked_oof(data.y, {n: run["learners"][n]["oof"] for n in specs}, run["fold"])
+    assert np.allclose(run["learners"][L.STACK]["oof"], oof) and np.isfinite(oof).all()
+
+
 def test_model_minmax_from_shared_bits_equals_the_kernel(example_mols):
     from radiovector.candidates.affinity import AffinityModel, count_matrix
 

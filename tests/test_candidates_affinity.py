@@ -46,7 +46,7 @@ def test_metadata_explains_the_choice(trained):
     assert meta["value_column"] == "pki" and meta["n_train"] == 240 and len(rejects) == 0
     sel = meta["selection"]
     assert sel["split"] == "scaffold" and set(meta["cv"]) == {"scaffold", "random"}
-    learners = {"knn", "rf", "svr_tanimoto", "svr_minmax", "gp_tanimoto", "gp_minmax", "ensemble"}
+    learners = {"knn", "rf", "svr_tanimoto", "svr_minmax", "gp_tanimoto", "gp_minmax", "ensemble", "stack"}
     for split in ("random", "scaffold"):
         assert set(meta["cv"][split]["learners"]) == learners
         for who in ("model", "knn_baseline"):
@@ -59,6 +59,9 @@ def test_metadata_explains_the_choice(trained):
     assert sel["selected"] == min(scaffold, key=lambda n: scaffold[n]["rmse"])  # chosen by the evidence
     assert meta["estimator"]["type"] == sel["selected"]
     assert meta["calibration"]["n"] == 240 and meta["calibration"]["q90"] > 0
+    weights = meta["learners"]["stack"]["weights"]  # the stack's weights are stored and form a weighted mean
+    assert set(weights) == learners - {"ensemble", "stack"} and sum(weights.values()) == pytest.approx(1.0)
+    assert min(weights.values()) >= 0
 
 
 def test_cliff_rmse_reported_when_the_data_flag_cliffs(small_set):

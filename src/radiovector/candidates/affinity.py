@@ -29,12 +29,14 @@ from sklearn.ensemble import RandomForestRegressor
 from threadpoolctl import threadpool_limits
 
 from radiovector.candidates.learners import (
+    COMBINED,
     DEFAULT_LEARNERS,
     DIFFICULTY_K,
     DOMAIN_QUANTILE,
     ENSEMBLE,
     ENSEMBLE_MEMBERS,
     SPLITS,
+    STACK,
     Calibration,
     Ensemble,
     KernelBasis,
@@ -47,6 +49,7 @@ from radiovector.candidates.learners import (
     kernel,
     learner_specs,
     nested_cv,
+    stack_weights,
 )
 from radiovector.candidates.similarity import NBITS, RADIUS, bit_matrix, morgan_generator
 from radiovector.candidates.standardise import standardise_smiles
@@ -350,11 +353,14 @@ def _select(
     progress=None,
     probe=None,
     ensemble: bool = False,
+    stack: bool = False,
 ) -> dict:
-    """Nested CV of every learner on every split; the first split selects (lowest out-of-fold RMSE)."""
+    """Nested CV of every learner on every split; the first split selects (lowest out-of-fold RMSE). The stack's
+    weights for the final model are fitted on all out-of-fold predictions of the first split."""
     runs, cv = {}, {}
     for split in splits:
-        run = nested_cv(data, specs, split, n_folds, n_inner, seed, probe=probe, progress=progress, ensemble=ensemble)
+        run = nested_cv(data, specs, split, n_folds, n_inner, seed, probe=probe, progress=progress, ensemble=ensemble,
+                        stack=stack)
         runs[split] = run
         per = {}
         for name, res in run["learners"].items():
@@ -374,7 +380,8 @@ def _select(
         cv[split]["interval_check"] = cross_conformal_check(
             data.y, run["learners"][selected]["oof"], run["difficulty"], run["fold"]
         )
-    return {"runs": runs, "cv": cv, "selected": selected, "first": first}
+    weights = stack_weights(data.y, {n: first["learners"][n]["oof"] for n in specs}) if STACK in scores else None
+    return {"runs": runs, "cv": cv, "selected": selected, "first": first, "stack_weights": weights}
 
 
 def train_affinity(
@@ -410,13 +417,15 @@ def train_affinity(
         )
     all_specs = learner_specs(seed, n_jobs, n_estimators or 100)
     names = tuple(learners or DEFAULT_LEARNERS)
-    unknown = [n for n in names if n not in all_specs and n != ENSEMBLE]
+    unknown = [n for n in names if n not in all_specs and n not in COMBINED]
     if unknown:
-        raise InputError(f"unknown learner(s) {unknown}; choose from {[*all_specs, ENSEMBLE]}")
-    ensemble = ENSEMBLE in names
+        raise InputError(f"unknown learner(s) {unknown}; choose from {[*all_specs, *COMBINED]}")
+    ensemble, stack = ENSEMBLE in names, STACK in names
     if ensemble and not all(m in names for m in ENSEMBLE_MEMBERS):
         raise InputError(f"the {ENSEMBLE} learner needs its members {list(ENSEMBLE_MEMBERS)} among the learners")
-    specs = {n: all_specs[n] for n in names if n != ENSEMBLE}
+    specs = {n: all_specs[n] for n in names if n not in COMBINED}
+    if stack and len(specs) < 2:
+        raise InputError(f"the {STACK} learner combines at least two other learners; add them with --learner")
     x, _ = featurise(mols)
     data = TrainData(as_counts(x), y, scaffold_groups(mols))
     cliff = _cliff_column(frame, kept)
@@ -424,12 +433,14 @@ def train_affinity(
     # BLAS threads limited to the cores asked for: OpenBLAS threads competing with other work on the machine made
     # the GP's Cholesky factorisations ~8x slower (measured on this 2-core machine under load)
     with threadpool_limits(limits=max(1, n_jobs), user_api="blas"):
-        sel = _select(data, specs, splits, n_folds, n_inner, seed, cliff, progress, probe, ensemble)
+        sel = _select(data, specs, splits, n_folds, n_inner, seed, cliff, progress, probe, ensemble, stack)
         name = sel["selected"]
         if progress:
             progress(f"fitting {name} on all {len(y)} compounds")
         everything = np.arange(len(y))
-        est, params, est_kernel = fit_final(name, specs, data, everything, split, n_inner, seed, probe)
+        fitted = {}
+        est, params, est_kernel = fit_final(name, specs, data, everything, split, n_inner, seed, probe,
+                                            weights=sel["stack_weights"], fitted=fitted)
     first = sel["first"]
     calibration = Calibration.from_oof(y, first["learners"][name]["oof"], first["difficulty"])
     meta = {
@@ -457,10 +468,25 @@ def train_affinity(
                 if ensemble
                 else {}
             ),
+            **(
+                {
+                    STACK: {
+                        "kernel": None,
+                        "members": list(specs),
+                        "weights": sel["stack_weights"],
+                        "description": "stacked regression: non-negative least-squares weights (sum 1) of every "
+                        "learner's out-of-fold predictions; in the CV each outer fold is predicted with weights "
+                        "fitted on the other folds",
+                    }
+                }
+                if stack
+                else {}
+            ),
         },
         "selection": {
             "split": split,
-            "criterion": "lowest outer-CV RMSE (nested CV)",
+            "criterion": "lowest outer-CV RMSE (nested CV; the stack's out-of-fold predictions use weights fitted on "
+            "the other outer folds)",
             "outer_folds": n_folds,
             "inner_folds": n_inner,
             "selected": name,
@@ -492,7 +518,7 @@ def train_affinity(
         },
     }
     if details is not None:
-        details.update(data=data, specs=specs, selection=sel, cliff=cliff, kept=kept)
+        details.update(data=data, specs=specs, selection=sel, cliff=cliff, kept=kept, fitted=fitted)
     model = AffinityModel(est, None, vcol, ad_threshold, meta, calibration, data.counts, est_kernel)
     return model, rejects
 
@@ -557,13 +583,15 @@ def evaluate_predefined_split(
             cache[kind] = kernel(counts, data.counts, kind)
         return cache[kind]
 
-    for name in first["learners"]:
+    fitted = details["fitted"]  # learners fitted on all of the train split (with the selected one)
+    for name in sorted(first["learners"], key=lambda n: n in COMBINED):  # combinations after their members
         t0 = time.perf_counter()
         if name == sel["selected"]:
             est, kind = model.estimator, model.learner_kernel
         else:
             with threadpool_limits(limits=max(1, n_jobs), user_api="blas"):
-                est, _, kind = fit_final(name, specs, data, everything, split, 3, seed)
+                est, _, kind = fit_final(name, specs, data, everything, split, 3, seed, weights=sel["stack_weights"],
+                                         fitted=fitted)
         pred = est.predict_with(feats) if isinstance(est, Ensemble) else est.predict(feats(kind))
         cal = Calibration.from_oof(data.y, first["learners"][name]["oof"], first["difficulty"])
         res = metrics(y, pred, cliff)

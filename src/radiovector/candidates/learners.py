@@ -8,6 +8,8 @@ prediction intervals (docs/methods/candidates.md, "Affinity model").
   same kernels.
 * Nested CV: outer folds estimate each learner's error; hyper-parameters are chosen inside each outer training
   set by an inner CV of the same kind (scaffold groups or random), never on the outer test fold.
+* Stacking: non-negative weights on the individual learners' out-of-fold predictions (Breiman, Mach Learn
+  1996;24:49), each outer fold predicted with weights fitted on the other folds' predictions.
 * Intervals: normalised split-conformal on out-of-fold residuals (Papadopoulos et al. 2011): score
   ``|y - y_hat| / (gamma + d / median(d))`` with ``d = 1 - mean Tanimoto of the k nearest training molecules``.
 """
@@ -20,7 +22,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 
 import numpy as np
-from scipy import linalg, sparse
+from scipy import linalg, optimize, sparse
 from sklearn.ensemble import RandomForestRegressor
 from sklearn.model_selection import GroupKFold, KFold
 from sklearn.svm import SVR
@@ -219,17 +221,49 @@ class LearnerSpec:
 
 
 class Ensemble:
-    """Mean of fitted members, each ``(kernel or None, learner)``."""
+    """Weighted mean of fitted members, each ``(kernel or None, learner)``; equal weights by default."""
 
-    def __init__(self, members: list[tuple[str | None, object]]):
+    def __init__(self, members: list[tuple[str | None, object]], weights: list[float] | None = None):
         self.members = members
+        self.weights = np.full(len(members), 1.0 / len(members)) if weights is None else np.asarray(weights, float)
+
+    def __setstate__(self, state: dict) -> None:  # ensembles pickled before weights existed are plain means
+        self.__dict__.update(state)
+        if "weights" not in state:
+            self.weights = np.full(len(self.members), 1.0 / len(self.members))
 
     def predict_with(self, feats: Callable[[str | None], object]) -> np.ndarray:
-        return np.mean([est.predict(feats(kind)) for kind, est in self.members], axis=0)
+        return np.einsum("m,mn->n", self.weights, [est.predict(feats(kind)) for kind, est in self.members])
 
 
 ENSEMBLE = "ensemble"
 ENSEMBLE_MEMBERS = ("svr_tanimoto", "svr_minmax", "gp_tanimoto", "gp_minmax")
+STACK = "stack"
+COMBINED = (ENSEMBLE, STACK)  # learners made of the others' predictions, no fit of their own
+
+
+def stack_weights(y: np.ndarray, preds: dict[str, np.ndarray]) -> dict[str, float]:
+    """Non-negative least-squares weights of the learners' predictions ``preds`` (name -> array aligned with
+    ``y``), scaled to sum to 1 (stacked regression, Breiman 1996): a weighted mean of the learners."""
+    names = list(preds)
+    w, _ = optimize.nnls(np.column_stack([preds[n] for n in names]), np.asarray(y, float))
+    if not w.sum() > 0:  # every learner anti-correlated with y: fall back to the plain mean
+        w = np.ones(len(names))
+    return {n: float(v) for n, v in zip(names, w / w.sum(), strict=True)}
+
+
+def stacked_oof(y: np.ndarray, oof: dict[str, np.ndarray], fold: np.ndarray) -> tuple[np.ndarray, list[dict]]:
+    """Out-of-fold predictions of the stack: each outer fold predicted with weights fitted on the other folds'
+    out-of-fold predictions (the fold's own labels never set its weights). Returns (predictions, weights per
+    fold)."""
+    out = np.full(len(y), np.nan)
+    per_fold = []
+    for f in np.unique(fold[fold >= 0]):
+        test = fold == f
+        w = stack_weights(y[~test], {n: p[~test] for n, p in oof.items()})
+        out[test] = sum(w[n] * oof[n][test] for n in oof)
+        per_fold.append(w)
+    return out, per_fold
 
 
 def learner_specs(seed: int = 0, n_jobs: int = 1, n_estimators: int = 100) -> dict[str, LearnerSpec]:
@@ -248,7 +282,7 @@ def learner_specs(seed: int = 0, n_jobs: int = 1, n_estimators: int = 100) -> di
     return {s.name: s for s in specs}
 
 
-DEFAULT_LEARNERS = ("knn", "rf", "svr_tanimoto", "svr_minmax", "gp_tanimoto", "gp_minmax", ENSEMBLE)
+DEFAULT_LEARNERS = ("knn", "rf", "svr_tanimoto", "svr_minmax", "gp_tanimoto", "gp_minmax", ENSEMBLE, STACK)
 
 
 @dataclass
@@ -276,16 +310,32 @@ def ensemble_ready(specs: dict) -> bool:
 
 
 def fit_final(name: str, specs: dict[str, LearnerSpec], data: TrainData, train: np.ndarray, split: str,
-              n_inner: int, seed: int, probe: Callable | None = None) -> tuple[object, dict, str | None]:
-    """Fit learner ``name`` (or the ensemble of its members) on ``train``: (estimator, params, kernel)."""
-    if name == ENSEMBLE:
-        members, params = [], {}
-        for m in ENSEMBLE_MEMBERS:
+              n_inner: int, seed: int, probe: Callable | None = None, weights: dict[str, float] | None = None,
+              fitted: dict | None = None) -> tuple[object, dict, str | None]:
+    """Fit learner ``name`` on ``train``: (estimator, params, kernel). The ``ensemble`` fits its members, the
+    ``stack`` the learners with a non-zero weight in ``weights`` (from :func:`stack_weights`). ``fitted`` (name ->
+    (estimator, params)), if given, holds learners already fitted on ``train`` and receives the new ones."""
+    fitted = {} if fitted is None else fitted
+
+    def single(m: str) -> tuple[object, dict]:
+        if m not in fitted:
             est, p, _ = fit_learner(specs[m], data, train, split, n_inner, seed, probe)
-            members.append((specs[m].kernel, est))
-            params[m] = p
-        return Ensemble(members), params, ENSEMBLE
-    est, params, _ = fit_learner(specs[name], data, train, split, n_inner, seed, probe)
+            fitted[m] = (est, p)
+        return fitted[m]
+
+    if name in COMBINED:
+        if name == STACK and weights is None:
+            raise ValueError("the stack needs its weights (stack_weights of the out-of-fold predictions)")
+        share = weights if name == STACK else dict.fromkeys(ENSEMBLE_MEMBERS, 1.0 / len(ENSEMBLE_MEMBERS))
+        members, params, w = [], {}, []
+        for m, weight in share.items():
+            if weight > 0:
+                est, p = single(m)
+                members.append((specs[m].kernel, est))
+                params[m] = {**p, "weight": round(weight, 6)} if name == STACK else p
+                w.append(weight)
+        return Ensemble(members, w), params, name
+    est, params = single(name)
     return est, params, specs[name].kernel
 
 
@@ -335,10 +385,11 @@ def fit_learner(spec: LearnerSpec, data: TrainData, train: np.ndarray, split: st
 
 def nested_cv(data: TrainData, specs: dict[str, LearnerSpec], split: str = "scaffold", n_outer: int = 5,
               n_inner: int = 3, seed: int = 0, probe: Callable | None = None, progress: Callable | None = None,
-              ensemble: bool = False) -> dict:
+              ensemble: bool = False, stack: bool = False) -> dict:
     """Outer folds x learners: out-of-fold predictions (``oof``), the params chosen per fold, and the out-of-fold
     difficulty of each molecule (relative to its outer training set). ``ensemble``: also the mean of the
-    :data:`ENSEMBLE_MEMBERS`' out-of-fold predictions (each member tuned in its own inner CV)."""
+    :data:`ENSEMBLE_MEMBERS`' out-of-fold predictions (each member tuned in its own inner CV); ``stack``: also
+    the stacked predictions of every learner in ``specs`` (:func:`stacked_oof`)."""
     n = len(data.y)
     folds = make_splits(split, np.arange(n), data.groups, n_outer, seed)
     k_tan = data.gram("tanimoto")
@@ -362,6 +413,9 @@ def nested_cv(data: TrainData, specs: dict[str, LearnerSpec], split: str = "scaf
         res[ENSEMBLE] = {"oof": np.mean([res[m]["oof"] for m in ENSEMBLE_MEMBERS], axis=0),
                          "params": [{m: res[m]["params"][f] for m in ENSEMBLE_MEMBERS} for f in range(len(folds))],
                          "seconds": sum(res[m]["seconds"] for m in ENSEMBLE_MEMBERS)}
+    if stack and len(specs) >= 2:
+        oof, per_fold = stacked_oof(data.y, {name: res[name]["oof"] for name in specs}, fold_of)
+        res[STACK] = {"oof": oof, "params": per_fold, "seconds": sum(res[m]["seconds"] for m in specs)}
     return {"learners": res, "difficulty": diff, "fold": fold_of, "n_folds": len(folds)}
 
 

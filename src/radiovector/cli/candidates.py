@@ -34,7 +34,7 @@ def register(app: typer.Typer) -> None:
         help=(
             "Train an affinity model on a CSV with a smiles column and one of pki, pic50, pkd, paffinity: the "
             "learner (kNN, random forest, SVR or Gaussian process with Tanimoto/MinMax kernels on Morgan "
-            "fingerprints) is chosen by nested cross-validation (scaffold split by default), its prediction "
+            "fingerprints, their mean or their stacked combination) is chosen by nested cross-validation (scaffold split by default), its prediction "
             "intervals calibrated by conformal prediction; every learner's CV metrics go to MODEL.json.\n\n"
             "Example: radiovector train-affinity resources/example/affinity_CHEMBL4203.csv -o results/model.joblib"
         ),
@@ -179,7 +179,7 @@ def train_affinity_command(
                                               "the other split kind and report it")] = True,
     learner: Annotated[list[str] | None, typer.Option("--learner", help="Candidate learner (repeat; default: "
                                                       "knn, rf, svr_tanimoto, svr_minmax, gp_tanimoto, "
-                                                      "gp_minmax)")] = None,
+                                                      "gp_minmax, ensemble, stack)")] = None,
 ) -> None:
     from radiovector.candidates.affinity import train_affinity
     from radiovector.cli.common import console, err_console
