@@ -9,13 +9,20 @@ Fsp3, formal charge, QED (rdkit.Chem.QED), SA score (RDKit Contrib sascorer).
 Usage: python bench/bench_candidates.py [--n 2000] [--data DIR] [--jobs N]   (prints figures, asserts nothing)
 The bare loop runs on one core; full scoring uses --jobs worker processes (default 1; ``--jobs 0``: the cores
 available to the process, what ``radiovector score-candidates`` uses by default).
+
+``--cli``: issue 16's target instead. Every distinct MoleculeACE structure (up to ``--n``) written to a CSV and
+scored by ``radiovector score-candidates FILE -o DIR`` with default options, timed end to end as a user runs it
+(process start, imports, reading, scoring on the default cores, writing tables and figures), against the one-core
+bare loop parse + seven descriptors + QED + Morgan fingerprint over the same SMILES in this process.
 """
 
 from __future__ import annotations
 
 import argparse
 import os
+import subprocess
 import sys
+import tempfile
 import time
 from pathlib import Path
 
@@ -71,13 +78,47 @@ def bare_loop_morgan(smiles: list[str]) -> int:
     return done
 
 
+def cli_throughput(data: Path, n: int) -> None:
+    """``radiovector score-candidates`` with default options on up to ``n`` distinct drug-like structures, end to
+    end, against the one-core bare loop with a Morgan fingerprint over the same SMILES (issue 16)."""
+    from radiovector.cpus import resolve_jobs
+
+    pool = pd.concat([pd.read_csv(p)["smiles"] for p in sorted(data.glob("moleculeace_*_Ki.csv.gz"))],
+                     ignore_index=True).drop_duplicates().reset_index(drop=True)
+    smiles = list(pool.iloc[:n])
+    bare_loop_morgan(smiles[:20])  # warm-up
+    t0 = time.perf_counter()
+    n_bare = bare_loop_morgan(smiles)
+    bare = n_bare / (time.perf_counter() - t0)
+    exe = Path(sys.executable).with_name("radiovector")
+    with tempfile.TemporaryDirectory() as tmp:
+        path = Path(tmp) / "structures.csv"
+        pd.DataFrame({"id": [f"m{i}" for i in range(len(smiles))], "smiles": smiles}).to_csv(path, index=False)
+        t0 = time.perf_counter()
+        subprocess.run([str(exe), "score-candidates", str(path), "-o", str(Path(tmp) / "scored")], check=True,
+                       capture_output=True)
+        wall = time.perf_counter() - t0
+        scored = pd.read_parquet(Path(tmp) / "scored" / "candidates.parquet")
+    load = " ".join(Path("/proc/loadavg").read_text().split()[:3])
+    print(f"structures: {len(smiles)} distinct MoleculeACE SMILES ({len(scored)} scored rows); default cores: "
+          f"{resolve_jobs(None)}; load average after: {load}")
+    print(f"bare loop parse + 7 descriptors + QED + Morgan (1 core): {bare:8.1f} molecules/s")
+    print(f"radiovector score-candidates, default options, end to end: {len(smiles) / wall:8.1f} molecules/s "
+          f"({wall:.1f} s)")
+    print(f"ratio score-candidates / bare loop: {len(smiles) / wall / bare:.2f}")
+
+
 def main() -> None:
     root = Path(__file__).resolve().parents[1]
     parser = argparse.ArgumentParser()
     parser.add_argument("--n", type=int, default=2000, help="candidates to score")
     parser.add_argument("--data", type=Path, default=root.parent / "shared" / "data" / "bioactivity")
     parser.add_argument("--jobs", type=int, default=1, help="worker processes for full scoring (0: all cores)")
+    parser.add_argument("--cli", action="store_true", help="time `radiovector score-candidates` with default options")
     args = parser.parse_args()
+    if args.cli:
+        cli_throughput(args.data, args.n)
+        return
     from radiovector.cpus import resolve_jobs
 
     jobs = resolve_jobs(args.jobs or None)

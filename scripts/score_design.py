@@ -47,13 +47,16 @@ def gather(smk):
     blocks = Path(smk.params.blocks)
     block_rows = read_raw_table(blocks)
     space = load_blocks(block_rows, str(blocks))
-    parts = [pd.read_parquet(p) for p in smk.input.kept]
     selection = {"selection": "exhaustive"}
     extra_rejects = []
     if design.get("selection", "bounded") == "bounded":
-        rows, found, selection = select_bounded(space, pd.concat(parts, ignore_index=True), design,
-                                                int(smk.params.chunk_size), jobs=smk.threads)
+        # one frame of every conjugate's bounds (40 bytes each), the chunk frames not kept beside it
+        rows, found, selection = select_bounded(
+            space, pd.concat((pd.read_parquet(p) for p in smk.input.kept), ignore_index=True), design,
+            int(smk.params.chunk_size), jobs=smk.threads)
         parts, extra_rejects = [rows], [found]
+    else:
+        parts = [pd.read_parquet(p) for p in smk.input.kept]
     table = gather_chunks(parts, top_n)
     write_table("design_space", table, smk.output.table)
     write_design_figures(table, Path(smk.output.figures))

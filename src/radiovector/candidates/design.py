@@ -102,6 +102,7 @@ def select_bounded(space: DesignSpace, bounds: pd.DataFrame, params: dict, chunk
     cfg = resolve_params(params)
     bounding.check_supported(cfg)
     frame = bounds.set_index("index") if "index" in bounds.columns else bounds
+    del bounds  # the caller's frame may be freed (10^7 conjugates: ~400 MB)
     sp = _score_params(cfg)
 
     def score(conjugates: pd.DataFrame) -> pd.DataFrame:
