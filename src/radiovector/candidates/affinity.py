@@ -1,5 +1,6 @@
 """Affinity models on Morgan count fingerprints, chosen by nested cross-validation among kNN, random forest, SVR
-and Gaussian-process regression (Tanimoto / MinMax kernels; :mod:`radiovector.candidates.learners`), with every
+and Gaussian-process regression (Tanimoto / MinMax kernels; :mod:`radiovector.candidates.learners`), the mean of the
+kernel learners and a stack of all of them, with every
 learner's CV metrics stored next to the model, conformal prediction intervals normalised by the distance to the
 training set, and an applicability-domain flag derived from the same distance.
 
