@@ -120,6 +120,9 @@ def test_bounded_summary_balances_in_the_report():
     counts = design_counts(summary)
     assert counts["enumerated"] == counts["rejected"] + counts["fully_scored"] + counts["not_scored"]
     assert "not fully scored: score bound below the 5-th best score" in design_summary_html(summary)
+    # the N-th best score and the largest unscored bound are printed with the digits that tell them apart
+    close = {**summary, "nth_best_score": 0.9349764832216293, "largest_unscored_bound": 0.9349757564294398}
+    assert "(0.9349765 &gt; 0.9349758)" in design_summary_html(close)  # html-escaped ">"
 
 
 # Junctions where the blocks alone would mislead: a nitrogen that is an amide with an acyl linker but a basic amine

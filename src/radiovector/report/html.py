@@ -139,7 +139,7 @@ def design_summary_html(summary: Mapping[str, Any]) -> str:
         rows += [
             ("fully scored (every check)", counts["fully_scored"]),
             (f"not fully scored: score bound below the {summary['top_n']}-th best score "
-             f"({_num(nth)} > {_num(bound)}) and objectives dominated by a scored row", counts["not_scored"]),
+             f"({' > '.join(_distinct(nth, bound))}) and objectives dominated by a scored row", counts["not_scored"]),
             (f"kept in design_space: top {summary['top_n']} by score plus the Pareto front", counts["kept"]),
             ("of which on the Pareto front", counts["pareto_front"]),
         ]
@@ -162,8 +162,16 @@ def design_summary_html(summary: Mapping[str, Any]) -> str:
     return intro + table_html(pd.DataFrame(rows, columns=["design space", "count"]))
 
 
-def _num(value) -> str:
-    return "n/a" if value is None else f"{value:.4f}"
+def _distinct(a: float | None, b: float | None) -> tuple[str, str]:
+    """``a`` and ``b`` with 4 significant digits, or as many more (up to 12) as it takes to tell them apart: the
+    N-th best score and the largest unscored bound often differ only in the 7th digit."""
+    if a is None or b is None:
+        return tuple("n/a" if v is None else f"{v:.4g}" for v in (a, b))
+    for digits in range(4, 13):
+        pair = f"{a:.{digits}g}", f"{b:.{digits}g}"
+        if pair[0] != pair[1]:
+            return pair
+    return pair
 
 
 def provenance_html(config: Mapping[str, Any], versions: Mapping[str, str]) -> str:
