@@ -36,6 +36,7 @@ def chunk(smk):
 
 
 def gather(smk):
+    from radiovector.candidates.bounds import BoundArrays
     from radiovector.candidates.design import gather as gather_chunks
     from radiovector.candidates.design import select_bounded
     from radiovector.candidates.enumerate import load_blocks
@@ -50,10 +51,9 @@ def gather(smk):
     selection = {"selection": "exhaustive"}
     extra_rejects = []
     if design.get("selection", "bounded") == "bounded":
-        # one frame of every conjugate's bounds (40 bytes each), the chunk frames not kept beside it
-        rows, found, selection = select_bounded(
-            space, pd.concat((pd.read_parquet(p) for p in smk.input.kept), ignore_index=True), design,
-            int(smk.params.chunk_size), jobs=smk.threads)
+        # every conjugate's bounds as arrays (~40 bytes a conjugate), read one chunk file at a time
+        rows, found, selection = select_bounded(space, BoundArrays.from_parquet(list(smk.input.kept)), design,
+                                                int(smk.params.chunk_size), jobs=smk.threads)
         parts, extra_rejects = [rows], [found]
     else:
         parts = [pd.read_parquet(p) for p in smk.input.kept]

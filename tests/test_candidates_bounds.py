@@ -52,6 +52,29 @@ def _same(a: pd.DataFrame, b: pd.DataFrame) -> None:
     assert a["reason"].tolist() == b["reason"].tolist()
 
 
+def test_bound_arrays_from_chunk_files_select_the_same_table(tmp_path):
+    # the workflow's gather reads the chunk files into BoundArrays one file at a time (no concatenated frame)
+    space = load_blocks(pd.read_csv(BLOCKS))
+    params = {"building_blocks": str(BLOCKS), "nuclides": ["Lu-177", "Ac-225"], "top_n": 5}
+    frames = [bound_chunk(space, k, 4, params)[0] for k in range(n_chunks(space, 4))]
+    paths = []
+    for k, frame in enumerate(frames):
+        frame.to_parquet(tmp_path / f"{k:05d}.parquet")
+        paths.append(str(tmp_path / f"{k:05d}.parquet"))
+    whole = pd.concat(frames, ignore_index=True)
+    grown, filled = bounding.BoundArrays.collect(frames), bounding.BoundArrays.from_parquet(paths)
+    for arrays in (grown, filled):
+        assert np.array_equal(arrays.index, whole["index"]) and np.array_equal(arrays.bound, whole["bound"])
+        assert np.array_equal(arrays.formula, whole["formula"])
+        assert arrays.names == [c[4:] for c in whole.columns if c.startswith("obj_")]
+        assert np.array_equal(arrays.objectives, whole[[f"obj_{n}" for n in arrays.names]], equal_nan=True)
+    with pytest.raises(ValueError, match="stated"):
+        bounding.BoundArrays.collect(frames, total=len(whole) + 1)
+    rows, _, summary = select_bounded(space, filled, params, 4)
+    _same(gather([rows], 5), _bounded(space, params, 4)[0])
+    assert summary["bounded"] == len(whole)
+
+
 @pytest.mark.parametrize("top_n", [1, 3, 5, 30])
 @pytest.mark.parametrize("chunk_size", [4, 50])
 def test_bounded_equals_exhaustive_on_example_space(top_n, chunk_size):

@@ -35,7 +35,7 @@ from __future__ import annotations
 
 import math
 import multiprocessing
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from concurrent.futures import ProcessPoolExecutor
 
 import numpy as np
@@ -319,26 +319,91 @@ def _dominated_by(points: np.ndarray, front: np.ndarray) -> np.ndarray:
     return out
 
 
-class Selector:
-    """Bounded selection over a bounds frame (index -> cheap values, bound, objectives) of a design space."""
+class BoundArrays:
+    """Every conjugate's bound, objective upper bounds and formula key as plain numpy arrays (~40 bytes a
+    conjugate; 10^7 conjugates ~0.4 GB), filled chunk by chunk without a second copy of the whole space."""
 
-    def __init__(self, space: DesignSpace, bounds: pd.DataFrame, cfg: dict, chunk_size: int,
+    def __init__(self, index: np.ndarray, bound: np.ndarray, formula: np.ndarray, objectives: np.ndarray,
+                 names: list[str]) -> None:
+        self.index, self.bound, self.formula, self.objectives, self.names = index, bound, formula, objectives, names
+
+    def __len__(self) -> int:
+        return len(self.index)
+
+    @classmethod
+    def collect(cls, frames: Iterable[pd.DataFrame], total: int | None = None) -> BoundArrays:
+        """From bounds frames (:func:`radiovector.candidates.design.bound_chunk`: an ``index`` column or index,
+        ``bound``, ``formula`` and ``obj_*``); with ``total`` (rows in all) the arrays are filled in place."""
+        parts: list[tuple] = []
+        out: BoundArrays | None = None
+        at = 0
+        for frame in frames:
+            idx = frame["index"] if "index" in frame.columns else frame.index
+            formula = frame["formula"].to_numpy()
+            if formula.dtype != np.int64:  # a formula text: its 64-bit hash groups at least the same conjugates
+                formula = pd.util.hash_array(formula.astype(object)).astype(np.int64)
+            names = [c[4:] for c in frame.columns if c.startswith("obj_")]
+            cols = (np.asarray(idx, dtype=np.int64), frame["bound"].to_numpy(dtype=float), formula,
+                    frame[[f"obj_{n}" for n in names]].to_numpy(dtype=float).reshape(len(frame), len(names)))
+            if total is None:
+                parts.append((*cols, names))
+                continue
+            if out is None:
+                out = cls(np.empty(total, np.int64), np.empty(total), np.empty(total, np.int64),
+                          np.empty((total, len(names))), names)
+            if names != out.names or at + len(frame) > total:
+                raise ValueError("bounds frames differ in their objectives or exceed the stated total")
+            for target, col in zip((out.index, out.bound, out.formula, out.objectives), cols, strict=True):
+                target[at:at + len(frame)] = col
+            at += len(frame)
+        if total is not None:
+            if out is None or at != total:
+                raise ValueError(f"bounds frames hold {at} rows, {total} stated")
+            return out
+        if not parts:
+            return cls(np.zeros(0, np.int64), np.zeros(0), np.zeros(0, np.int64), np.zeros((0, 0)), [])
+        names = parts[0][4]
+        if any(p[4] != names for p in parts):
+            raise ValueError("bounds frames differ in their objectives")
+        return cls(*(np.concatenate([p[k] for p in parts]) for k in range(4)), names)
+
+    @classmethod
+    def from_parquet(cls, paths: list[str]) -> BoundArrays:
+        """From the chunk jobs' bounds files, one file in memory at a time."""
+        import pyarrow.parquet as pq
+
+        total = sum(pq.ParquetFile(p).metadata.num_rows for p in paths)
+        return cls.collect((pd.read_parquet(p) for p in paths), total=total)
+
+
+class Selector:
+    """Bounded selection over the bounds of a design space (:class:`BoundArrays`, or a bounds frame)."""
+
+    def __init__(self, space: DesignSpace, bounds: BoundArrays | pd.DataFrame, cfg: dict, chunk_size: int,
                  score: Callable[[pd.DataFrame], pd.DataFrame], jobs: int = 1) -> None:
         self.space, self.cfg, self.chunk_size, self.score, self.jobs = space, cfg, chunk_size, score, jobs
-        self.bounds = bounds
-        self.index = bounds.index.to_numpy(dtype=np.int64)
-        self.bound = bounds["bound"].to_numpy(dtype=float)
-        codes, self.formulae = pd.factorize(bounds["formula"])
-        self.formula_code = codes
-        order = np.argsort(codes, kind="stable")
-        self._by_formula = np.split(order, np.cumsum(np.bincount(codes, minlength=len(self.formulae)))[:-1])
-        self.keys: dict[int, str] = {}  # position -> InChIKey ("" when InChI fails)
+        if isinstance(bounds, pd.DataFrame):
+            bounds = BoundArrays.collect([bounds])
+        self.arrays = bounds
+        self.index, self.bound = bounds.index, bounds.bound
+        codes, uniques = pd.factorize(bounds.formula)
+        self.formula_code = codes.astype(np.int32 if len(uniques) < 2**31 else np.int64)
+        # the conjugates of formula c are by_formula[starts[c]:starts[c + 1]]
+        self._by_formula = np.argsort(self.formula_code, kind="stable").astype(np.int32 if len(bounds) < 2**31
+                                                                                else np.int64)
+        self._starts = np.concatenate([[0], np.cumsum(np.bincount(self.formula_code, minlength=len(uniques)))])
+        del codes, uniques
+        self.keys: dict[int, str] = {}  # position -> InChIKey ("" when InChIKey fails)
         self.resolved = np.zeros(len(bounds), dtype=bool)
         self.rows: dict[str, pd.Series] = {}  # InChIKey -> best chunk row
         self.row_obj: dict[str, pd.Series] = {}  # InChIKey -> its objectives
         self.chunk_rows: list[pd.DataFrame] = []
         self.inchikeys_computed = 0
         self.key_failures: list[tuple[int, str]] = []
+
+    def _mates(self, pos: int) -> np.ndarray:
+        code = self.formula_code[pos]
+        return self._by_formula[self._starts[code]:self._starts[code + 1]]
 
     def _key(self, pos: int) -> str:
         if pos not in self.keys:
@@ -352,7 +417,7 @@ class Selector:
     def _keys_parallel(self, positions: np.ndarray) -> None:
         """InChIKeys of the formula-mates of ``positions`` not known yet, in ``jobs`` processes."""
         todo = sorted({int(m) for p in positions.tolist() if not self.resolved[p]
-                       for m in self._by_formula[self.formula_code[p]]} - set(self.keys))
+                       for m in self._mates(p)} - set(self.keys))
         if self.jobs < 2 or len(todo) < 200:
             return
         parts = [todo[k::self.jobs * 2] for k in range(self.jobs * 2)]
@@ -373,7 +438,7 @@ class Selector:
         for pos in positions.tolist():
             if self.resolved[pos]:
                 continue
-            mates = self._by_formula[self.formula_code[pos]]
+            mates = self._mates(pos)
             key = self._key(pos)
             if not key:  # rejected by full scoring too (InChI fails)
                 self.resolved[pos] = True
@@ -411,36 +476,69 @@ class Selector:
                     self.row_obj[row["inchikey"]] = obj.iloc[k]
 
     def top_n(self, n: int, progress: Callable[[int], None] | None = None) -> dict:
-        order = np.lexsort((self.index, -self.bound))
-        done = 0
+        order = np.lexsort((self.index, -self.bound))  # decreasing bound, then enumeration order
+        cursor = 0  # order[:cursor] is resolved: no pass over the whole space per batch (10^7: 80 MB each)
         while True:
-            pending = order[~self.resolved[order]]
-            if len(pending) == 0:
+            cursor = self._first_unresolved(order, cursor)
+            if cursor == len(order):
                 break
             scores = sorted((_score_key(r) for r in self.rows.values()), reverse=True)
             if len(scores) >= n:
                 kth = scores[n - 1][0]
-                nxt = self.bound[pending[0]]
-                if kth > nxt:
+                if kth > self.bound[order[cursor]]:
                     break
-                batch = pending[self.bound[pending] >= kth][: max(256, n // 2)]
+                batch = self._unresolved(order, cursor, max(256, n // 2), kth)
             else:
-                batch = pending[: max(n - len(scores), 64)]
+                batch = self._unresolved(order, cursor, max(n - len(scores), 64), -math.inf)
             self.resolve(batch)
-            done += len(batch)
             if progress:
                 progress(int(self.resolved.sum()))
         scores = sorted((_score_key(r) for r in self.rows.values()), reverse=True)
         kth = scores[n - 1][0] if len(scores) >= n else -math.inf
-        pending = order[~self.resolved[order]]
+        cursor = self._first_unresolved(order, cursor)
         return {"nth_score": None if not math.isfinite(kth) else float(kth),
-                "next_bound": float(self.bound[pending[0]]) if len(pending) else None,
-                "unscored_below_bound": int(len(pending))}
+                "next_bound": float(self.bound[order[cursor]]) if cursor < len(order) else None,
+                "unscored_below_bound": int(len(order) - self.resolved.sum())}
+
+    def _undominated(self, pts: np.ndarray, ok: np.ndarray, front: np.ndarray, block: int = 1 << 20) -> np.ndarray:
+        """Unresolved positions with usable objectives not dominated by ``front``, a block at a time."""
+        found = []
+        for start in range(0, len(pts), block):
+            cand = start + np.flatnonzero(ok[start:start + block] & ~self.resolved[start:start + block])
+            if len(cand) and len(front):
+                cand = cand[~_dominated_by(pts[cand], front)]
+            found.append(cand)
+        return np.concatenate(found) if found else np.zeros(0, dtype=np.int64)
+
+    def _first_unresolved(self, order: np.ndarray, cursor: int, window: int = 4096) -> int:
+        while cursor < len(order):
+            part = ~self.resolved[order[cursor:cursor + window]]
+            if part.any():
+                return cursor + int(np.argmax(part))
+            cursor += window
+        return len(order)
+
+    def _unresolved(self, order: np.ndarray, cursor: int, count: int, min_bound: float) -> np.ndarray:
+        """The first ``count`` unresolved positions of ``order`` from ``cursor`` on with a bound >= ``min_bound``
+        (``order`` is by decreasing bound, so the scan stops at the first smaller bound)."""
+        found: list[np.ndarray] = []
+        have = 0
+        while have < count and cursor < len(order):
+            part = order[cursor:cursor + max(4 * count, 4096)]
+            cursor += len(part)
+            high = self.bound[part] >= min_bound
+            take = part[high & ~self.resolved[part]][:count - have]
+            found.append(take)
+            have += len(take)
+            if not high.all():
+                break
+        return np.concatenate(found) if found else np.zeros(0, dtype=order.dtype)
 
     def pareto(self, progress: Callable[[int], None] | None = None) -> dict:
-        cols = [c for c in self.bounds.columns if c.startswith("obj_")]
-        usable = [c for c in cols if self.bounds[c].notna().any()]
-        pts = self.bounds[usable].to_numpy(dtype=float)
+        keep = [k for k in range(len(self.arrays.names)) if not np.isnan(self.arrays.objectives[:, k]).all()]
+        usable = [f"obj_{self.arrays.names[k]}" for k in keep]
+        pts = self.arrays.objectives
+        pts = pts if len(keep) == pts.shape[1] else pts[:, keep]  # no copy of the whole space when all are used
         ok = ~np.isnan(pts).any(axis=1) if usable else np.zeros(len(pts), dtype=bool)
         rounds = 0
         from radiovector.candidates.design import pareto_front
@@ -452,9 +550,7 @@ class Selector:
                                  dtype=float)
                 front = front[~np.isnan(front).any(axis=1)]
                 front = front[pareto_front(front)] if len(front) else front
-            cand = np.flatnonzero(ok & ~self.resolved)
-            if len(cand) and len(front):
-                cand = cand[~_dominated_by(pts[cand], front)]
+            cand = self._undominated(pts, ok, front)
             if len(cand) == 0:
                 break
             cand = cand[pareto_front(pts[cand])]
@@ -499,4 +595,4 @@ def _better(row: pd.Series, best: pd.Series) -> bool:
     return _score_key(row) > _score_key(best)
 
 
-__all__ = ["cheap_pass", "with_bounds", "check_supported", "classify", "Selector"]
+__all__ = ["cheap_pass", "with_bounds", "check_supported", "classify", "BoundArrays", "Selector"]

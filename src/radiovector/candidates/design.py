@@ -95,21 +95,21 @@ def _failure_rejects(failures: pd.DataFrame, chunk_size: int) -> pd.DataFrame:
     return rejects_frame(rows).assign(input="design")
 
 
-def select_bounded(space: DesignSpace, bounds: pd.DataFrame, params: dict, chunk_size: int, jobs: int = 1,
-                   progress=None) -> tuple[pd.DataFrame, pd.DataFrame, dict]:
+def select_bounded(space: DesignSpace, bounds: pd.DataFrame | bounding.BoundArrays, params: dict, chunk_size: int,
+                   jobs: int = 1, progress=None) -> tuple[pd.DataFrame, pd.DataFrame, dict]:
     """Exact top N and Pareto front of the space from the cheap pass (``bounds``: frames of :func:`bound_chunk`
-    concatenated): (rows for :func:`gather`, rejects found on the way, selection summary)."""
+    concatenated, or :class:`radiovector.candidates.bounds.BoundArrays` of them): (rows for :func:`gather`,
+    rejects found on the way, selection summary)."""
     cfg = resolve_params(params)
     bounding.check_supported(cfg)
-    frame = bounds.set_index("index") if "index" in bounds.columns else bounds
-    del bounds  # the caller's frame may be freed (10^7 conjugates: ~400 MB)
     sp = _score_params(cfg)
 
     def score(conjugates: pd.DataFrame) -> pd.DataFrame:
         # conjugates are slow to score (~10 ms): workers pay off from a few hundred rows
         return score_candidates(conjugates, sp, jobs=jobs, min_rows_per_job=100)["candidates"]
 
-    sel = bounding.Selector(space, frame, cfg, chunk_size, score, jobs=jobs)
+    sel = bounding.Selector(space, bounds, cfg, chunk_size, score, jobs=jobs)
+    del bounds  # a frame is now held as arrays
     top = sel.top_n(int(cfg["top_n"]), progress=progress)
     front = sel.pareto(progress=progress)
     rows = pd.concat(sel.chunk_rows, ignore_index=True) if sel.chunk_rows else pd.DataFrame()
@@ -117,7 +117,7 @@ def select_bounded(space: DesignSpace, bounds: pd.DataFrame, params: dict, chunk
                              for p, reason in sel.key_failures], columns=["index", "id", "smiles", "reason"])
     summary = {
         "selection": "bounded",
-        "bounded": int(len(frame)),
+        "bounded": int(len(sel.arrays)),
         "fully_scored_conjugates": int(sum(int(r["n_inputs"].sum()) for r in sel.chunk_rows)),
         "fully_scored_rows": int(len(rows)),
         "inchikeys_computed": int(sel.inchikeys_computed),

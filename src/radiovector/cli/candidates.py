@@ -34,8 +34,9 @@ def register(app: typer.Typer) -> None:
         help=(
             "Train an affinity model on a CSV with a smiles column and one of pki, pic50, pkd, paffinity: the "
             "learner (kNN, random forest, SVR or Gaussian process with Tanimoto/MinMax kernels on Morgan "
-            "fingerprints, their mean or their stacked combination) is chosen by nested cross-validation (scaffold split by default), its prediction "
-            "intervals calibrated by conformal prediction; every learner's CV metrics go to MODEL.json.\n\n"
+            "fingerprints, their mean or their stacked combination) is chosen by nested cross-validation "
+            "(scaffold split by default), its prediction intervals calibrated by conformal prediction; every "
+            "learner's CV metrics go to MODEL.json.\n\n"
             "Example: radiovector train-affinity resources/example/affinity_CHEMBL4203.csv -o results/model.joblib"
         ),
     )(train_affinity_command)
@@ -284,24 +285,30 @@ def _enumerate_bounded(space, output: Path, chunk_size: int, top_n: int, params:
     scoring of what can enter the top N or the front), the design_space table in top/."""
     import json
 
+    from radiovector.candidates.bounds import BoundArrays
     from radiovector.candidates.design import bound_chunk, gather, select_bounded
     from radiovector.cli.common import err_console
     from radiovector.contracts import write_table
 
     design = {**params, "building_blocks": "cli", "top_n": top_n, "chunk_size": chunk_size}
-    frames, rejects = [], []
+    rejects = []
     with _progress() as bar:
         cheap = bar.add_task("phase 1: bounds", total=len(space))
         full = bar.add_task("phase 2: full scoring (conjugates settled)", total=len(space), start=False)
-        for k in range(-(-len(space) // chunk_size)):
-            base = k * chunk_size
-            frame, rej, _ = bound_chunk(space, k, chunk_size, design, jobs=jobs,
-                                        progress=lambda done, base=base: bar.update(cheap, completed=base + done))
-            frames.append(frame)
-            rejects.append(rej)
+
+        def chunk_bounds():
+            for k in range(-(-len(space) // chunk_size)):
+                base = k * chunk_size
+                frame, rej, _ = bound_chunk(space, k, chunk_size, design, jobs=jobs, progress=lambda done, base=base:
+                                            bar.update(cheap, completed=base + done))
+                rejects.append(rej)
+                yield frame
+
+        bounds = BoundArrays.collect(chunk_bounds())  # ~40 bytes a conjugate, not the chunk frames
         bar.start_task(full)
-        rows, found, summary = select_bounded(space, pd.concat(frames, ignore_index=True), design, chunk_size,
-                                              jobs=jobs, progress=lambda done: bar.update(full, completed=done))
+        rows, found, summary = select_bounded(space, bounds, design, chunk_size, jobs=jobs,
+                                              progress=lambda done: bar.update(full, completed=done))
+        del bounds
         bar.update(full, completed=len(space))
     table = gather([rows], top_n)
     top = output / "top"
