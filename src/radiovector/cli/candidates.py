@@ -114,7 +114,6 @@ def score_candidates_command(
         "--max-sequence-length", help="Longer peptide sequence texts (characters) are rejects"
     )] = limits.PEPTIDE_MAX_SEQUENCE_LENGTH,
 ) -> None:
-    from radiovector.candidates.affinity import AffinityModel
     from radiovector.cli.common import console, err_console
     from radiovector.cpus import resolve_jobs
     from radiovector.peptides.io import is_peptide_table
@@ -122,7 +121,11 @@ def score_candidates_command(
     jobs = resolve_jobs(jobs)
     peptides = input.is_file() and is_peptide_table(input)
     refs = _read_references(references) if references else None
-    mdl = AffinityModel.load(model) if model else None
+    mdl = None
+    if model:  # scikit-learn and SciPy's statistics take ~1.6 s to import: only when a model is used
+        from radiovector.candidates.affinity import AffinityModel
+
+        mdl = AffinityModel.load(model)
     if not 0 < interval < 1:
         raise ConfigError(f"--interval must lie between 0 and 1 (e.g. 0.9 for a 90 % interval), got {interval}")
     params = {"nuclides": list(nuclide or []), "profile": profile or "renal_small_molecule", "interval": interval,
