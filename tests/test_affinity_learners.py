@@ -188,6 +188,16 @@ def test_stack_weights_recover_a_known_mixture_and_never_see_the_fold_they_predi
     assert not np.array_equal(oof[fold == 1], oof2[fold == 1])
 
 
+def test_an_ensemble_pickled_before_weights_existed_is_a_plain_mean():
+    import pickle
+
+    one, four = (L.KNN(k=1).fit(None, np.array([v])) for v in (1.0, 4.0))  # predict v for any similarity > 0
+    old = L.Ensemble([("tanimoto", one), ("tanimoto", four)], weights=[0.9, 0.1])
+    del old.__dict__["weights"]  # the state an ensemble saved by the previous version has
+    back = pickle.loads(pickle.dumps(old))
+    assert np.allclose(back.predict_with(lambda kind: np.ones((3, 1))), 2.5)
+
+
 def test_stack_is_the_weighted_mean_of_its_fitted_members(example_mols):
     x, _ = featurise(example_mols[:60])
     rng = np.random.default_rng(3)
