@@ -319,6 +319,12 @@ def _dominated_by(points: np.ndarray, front: np.ndarray) -> np.ndarray:
     return out
 
 
+def formula_keys(formulae) -> np.ndarray:
+    """64-bit hashes of molecular formula texts: they group at least the conjugates that may share an InChIKey
+    (a collision merely adds formula-mates whose InChIKeys are then computed), in 8 bytes a conjugate."""
+    return pd.util.hash_array(np.asarray(formulae, dtype=object)).astype(np.int64)
+
+
 class BoundArrays:
     """Every conjugate's bound, objective upper bounds and formula key as plain numpy arrays (~40 bytes a
     conjugate; 10^7 conjugates ~0.4 GB), filled chunk by chunk without a second copy of the whole space."""
@@ -333,39 +339,29 @@ class BoundArrays:
     @classmethod
     def collect(cls, frames: Iterable[pd.DataFrame], total: int | None = None) -> BoundArrays:
         """From bounds frames (:func:`radiovector.candidates.design.bound_chunk`: an ``index`` column or index,
-        ``bound``, ``formula`` and ``obj_*``); with ``total`` (rows in all) the arrays are filled in place."""
-        parts: list[tuple] = []
-        out: BoundArrays | None = None
+        ``bound``, ``formula`` (key or text) and ``obj_*``), copied into arrays of ``total`` rows (default: the
+        frames' rows, which are then all held at once)."""
+        if total is None:
+            frames = list(frames)
+            total = sum(len(f) for f in frames)
+        out = cls(np.empty(total, np.int64), np.empty(total), np.empty(total, np.int64), np.empty((total, 0)), [])
         at = 0
-        for frame in frames:
-            idx = frame["index"] if "index" in frame.columns else frame.index
-            formula = frame["formula"].to_numpy()
-            if formula.dtype != np.int64:  # a formula text: its 64-bit hash groups at least the same conjugates
-                formula = pd.util.hash_array(formula.astype(object)).astype(np.int64)
+        for k, frame in enumerate(frames):
             names = [c[4:] for c in frame.columns if c.startswith("obj_")]
-            cols = (np.asarray(idx, dtype=np.int64), frame["bound"].to_numpy(dtype=float), formula,
-                    frame[[f"obj_{n}" for n in names]].to_numpy(dtype=float).reshape(len(frame), len(names)))
-            if total is None:
-                parts.append((*cols, names))
-                continue
-            if out is None:
-                out = cls(np.empty(total, np.int64), np.empty(total), np.empty(total, np.int64),
-                          np.empty((total, len(names))), names)
+            if k == 0:
+                out.names, out.objectives = names, np.empty((total, len(names)))
             if names != out.names or at + len(frame) > total:
                 raise ValueError("bounds frames differ in their objectives or exceed the stated total")
-            for target, col in zip((out.index, out.bound, out.formula, out.objectives), cols, strict=True):
-                target[at:at + len(frame)] = col
+            rows = slice(at, at + len(frame))
+            out.index[rows] = frame["index"] if "index" in frame.columns else frame.index
+            out.bound[rows] = frame["bound"].to_numpy(dtype=float)
+            formula = frame["formula"].to_numpy()
+            out.formula[rows] = formula if formula.dtype == np.int64 else formula_keys(formula)
+            out.objectives[rows] = frame[[f"obj_{n}" for n in names]].to_numpy(dtype=float)
             at += len(frame)
-        if total is not None:
-            if out is None or at != total:
-                raise ValueError(f"bounds frames hold {at} rows, {total} stated")
-            return out
-        if not parts:
-            return cls(np.zeros(0, np.int64), np.zeros(0), np.zeros(0, np.int64), np.zeros((0, 0)), [])
-        names = parts[0][4]
-        if any(p[4] != names for p in parts):
-            raise ValueError("bounds frames differ in their objectives")
-        return cls(*(np.concatenate([p[k] for p in parts]) for k in range(4)), names)
+        if at != total:
+            raise ValueError(f"bounds frames hold {at} rows, {total} stated")
+        return out
 
     @classmethod
     def from_parquet(cls, paths: list[str]) -> BoundArrays:
@@ -595,4 +591,4 @@ def _better(row: pd.Series, best: pd.Series) -> bool:
     return _score_key(row) > _score_key(best)
 
 
-__all__ = ["cheap_pass", "with_bounds", "check_supported", "classify", "BoundArrays", "Selector"]
+__all__ = ["cheap_pass", "with_bounds", "check_supported", "classify", "formula_keys", "BoundArrays", "Selector"]

@@ -81,9 +81,7 @@ def bound_chunk(space: DesignSpace, chunk: int, chunk_size: int, params: dict, j
               "bounded_per_conjugate": int(frame["per_conjugate"].sum()) if len(frame) else 0}
     keep = ["bound", "formula", *[c for c in frame.columns if c.startswith("obj_")]]  # what selection needs
     out = frame[keep].reset_index()
-    # the formula only groups conjugates that may share an InChIKey: a 64-bit hash (8 bytes a conjugate, not a
-    # string) groups at least those; a collision merely adds formula-mates whose InChIKeys are then computed
-    out["formula"] = pd.util.hash_array(out["formula"].to_numpy(dtype=object)).astype(np.int64)
+    out["formula"] = bounding.formula_keys(out["formula"])  # 8 bytes a conjugate, not a string
     return out, rejects, counts
 
 
@@ -109,7 +107,6 @@ def select_bounded(space: DesignSpace, bounds: pd.DataFrame | bounding.BoundArra
         return score_candidates(conjugates, sp, jobs=jobs, min_rows_per_job=100)["candidates"]
 
     sel = bounding.Selector(space, bounds, cfg, chunk_size, score, jobs=jobs)
-    del bounds  # a frame is now held as arrays
     top = sel.top_n(int(cfg["top_n"]), progress=progress)
     front = sel.pareto(progress=progress)
     rows = pd.concat(sel.chunk_rows, ignore_index=True) if sel.chunk_rows else pd.DataFrame()
