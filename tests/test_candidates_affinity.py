@@ -64,6 +64,11 @@ def test_metadata_explains_the_choice(trained):
     assert min(weights.values()) >= 0
 
 
+def test_a_stack_of_one_learner_is_refused(small_set):
+    with pytest.raises(InputError, match="combines at least two other learners"):
+        train_affinity(small_set.iloc[:60], "x.csv", learners=("knn", "stack"), other_split=False)
+
+
 def test_cliff_rmse_reported_when_the_data_flag_cliffs(small_set):
     frame = small_set.iloc[:60].copy()
     frame["cliff_mol"] = [1, 0, 0] * 20
