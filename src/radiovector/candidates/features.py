@@ -38,6 +38,10 @@ from radiovector.candidates.standardise import inchikey_of, parse_smiles, standa
 
 #: Parallel workers are used only when every worker gets at least this many input rows.
 MIN_ROWS_PER_JOB = 2000
+#: Rows are cut into about this many chunks per worker (each at least MIN_CHUNK_ROWS rows; duplicates are
+#: recognised within a chunk and when merging, so a structure repeated across chunks is computed once per chunk).
+CHUNKS_PER_WORKER = 20
+MIN_CHUNK_ROWS = 50
 
 Outcome = tuple  # (inchikey, smiles, drawn_metals, removed_fragments) or (None, reason)
 
@@ -113,10 +117,10 @@ def prepare_all(smiles: list, prebuilt: list | None, alerts: bool = True, qed_sa
         if progress:
             progress(n)
         return result
-    # equal chunks, as many per worker (1-4) as keep each at min_rows_per_job rows or more: chunks of a fixed size
-    # left a remainder that one worker scored while the other waited (8,453 rows on 2 workers: 3 + 2 chunks)
-    per_worker = max(1, min(4, n // (jobs * max(1, min_rows_per_job))))
-    size = math.ceil(n / (jobs * per_worker))
+    # many small equal chunks handed out as workers free up: rows differ in cost (a set of one target's ligands
+    # is slower than another's), and with 2 large chunks per worker one worker finished 1-2 s before the other on
+    # 8,453 structures; ~CHUNKS_PER_WORKER chunks keep that tail to a fraction of a second
+    size = max(MIN_CHUNK_ROWS, math.ceil(n / (jobs * CHUNKS_PER_WORKER)))
     bounds = [(s, min(n, s + size)) for s in range(0, n, size)]
     tasks = [(smiles[a:b], prebuilt[a:b] if prebuilt is not None else None, alerts, qed_sa, limits)
              for a, b in bounds]
