@@ -26,7 +26,6 @@ from typing import TYPE_CHECKING
 import numpy as np
 import pandas as pd
 from rdkit import Chem
-from scipy.optimize import brentq
 
 if TYPE_CHECKING:
     from radiovector.candidates.screen import MoleculeMatches
@@ -219,4 +218,6 @@ def isoelectric_point(pkas: np.ndarray, signs: np.ndarray) -> float:
         return 0.0
     if hi >= 0:
         return 14.0
+    from scipy.optimize import brentq  # ~0.4 s to import: only for an isoelectric point, not for a charge
+
     return round(brentq(_charge_split, 0.0, 14.0, args=(base_pkas, acid_pkas), xtol=1e-9), 2)

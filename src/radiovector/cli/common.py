@@ -8,7 +8,7 @@ import os
 import sys
 from dataclasses import dataclass
 from datetime import date, datetime
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 import pyarrow as pa
@@ -16,7 +16,9 @@ import typer
 from rich.console import Console
 from rich.table import Table
 
-from radiovector.store import ResultsStore
+if TYPE_CHECKING:
+    from radiovector.store import ResultsStore
+
 
 # Wide output when piped (rich would otherwise fold tables to 80 columns).
 console = Console(width=None if sys.stdout.isatty() else 200)
@@ -47,6 +49,8 @@ STATE = State()
 
 def open_store(location: str | None) -> ResultsStore:
     """The store at ``location`` (else $RADIOVECTOR_STORE, else results/store); s3:// uses the AWS settings."""
+    from radiovector.store import ResultsStore  # Delta Lake and DuckDB: only for the commands that use a store
+
     return ResultsStore(
         location or os.environ.get("RADIOVECTOR_STORE") or DEFAULT_STORE, endpoint_url=STATE.endpoint_url
     )

@@ -14,7 +14,6 @@ from typing import Annotated
 import typer
 
 from radiovector.cli.common import jsonable, print_json
-from radiovector.config import config_section
 from radiovector.contracts import write_table
 from radiovector.errors import ConfigError
 
@@ -108,6 +107,7 @@ def dose_command(
 ) -> None:
     import pandas as pd
 
+    from radiovector.config import config_section
     from radiovector.dosimetry import compute_doses
 
     params = config_section(config, "dosimetry")

@@ -10,7 +10,6 @@ import typer
 from rich.console import Console
 from rich.table import Table
 
-from radiovector.config import config_section
 from radiovector.contracts import write_table
 
 
@@ -42,6 +41,7 @@ def fit_pk_command(
     config: Annotated[Path | None, typer.Option("--config", "-c", help="YAML with a 'pk' section.")] = None,
     no_plots: Annotated[bool, typer.Option("--no-plots", help="Skip the PNG plots.")] = False,
 ) -> None:
+    from radiovector.config import config_section
     from radiovector.io.tables import load_input
     from radiovector.pk import fit_biodistribution
     from radiovector.pk.plots import plot_fits

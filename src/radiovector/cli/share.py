@@ -8,7 +8,7 @@ import typer
 
 from radiovector.cli.common import JsonOption, StoreOption, console, err_console, open_store, print_json
 from radiovector.cli.keys import ConfigDirOption
-from radiovector.store.crate import ImportLimits
+from radiovector.store.limits import ImportLimits
 
 _LIMITS = ImportLimits()
 

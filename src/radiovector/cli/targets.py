@@ -7,7 +7,6 @@ from typing import Annotated, Any
 
 import typer
 
-from radiovector.config import config_section
 from radiovector.contracts import write_table
 from radiovector.errors import ConfigError, InputError
 
@@ -42,6 +41,8 @@ def register(app: typer.Typer) -> None:
 def _targets_params(config: Path | None, weight: list[str] | None, organ: list[str] | None,
                     tumour_type: list[str] | None) -> dict[str, Any]:
     """The ``targets:`` section of ``config`` with the command-line weights, organ panel and tumour types over it."""
+    from radiovector.config import config_section
+
     params = config_section(config, "targets")
     if weight:
         params["weights"] = {**params.get("weights", {}), **_pairs(weight, "--weight")}

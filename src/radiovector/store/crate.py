@@ -25,7 +25,6 @@ import tempfile
 import zipfile
 import zlib
 from collections.abc import Iterable
-from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path, PurePosixPath
 from typing import Any
@@ -39,6 +38,7 @@ from radiovector.contracts import ContractError, contract, contracts
 from radiovector.errors import StoreError
 from radiovector.io.tables import sha256_file, sha256_stream
 from radiovector.store.delta import STORE_COLUMNS, ResultsStore
+from radiovector.store.limits import ImportLimits
 from radiovector.store.records import RUN_STATUSES, RUNS_SCHEMA, _user, validate_run_id
 from radiovector.store.signing import (
     SIGNATURE_FILE,
@@ -95,23 +95,6 @@ _CHUNK = 1 << 20
 MAX_DOCUMENT_BYTES = 64 << 20
 #: At most this many files in a crate (the tables of a run and its input files are a few dozen).
 MAX_FILES = 10_000
-
-
-@dataclass(frozen=True)
-class ImportLimits:
-    """Bounds on what an import may read, checked before the data is read (see docs/sharing.md).
-
-    ``max_rows``: rows per table (Parquet metadata, then counted while streaming). ``max_bytes``: the tables of
-    the run held in memory together, as decoded Arrow data (estimated from the Parquet metadata before reading,
-    then measured batch by batch while streaming; string columns are read dictionary-encoded and their decoded
-    size computed from the dictionary, so a constant string repeated a million times is caught without being
-    decoded). ``max_unzipped_bytes``: the sizes of all files of the crate together (zip headers, which
-    :mod:`zipfile` enforces while reading), checked before any checksum is computed.
-    """
-
-    max_rows: int = 20_000_000
-    max_bytes: int = 2 << 30
-    max_unzipped_bytes: int = 16 << 30
 
 
 def stage_of(table: str) -> str:
