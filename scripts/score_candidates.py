@@ -31,7 +31,7 @@ def main(smk):
         results.append(score_peptides(_accepted(smk, "peptides"), params, jobs=smk.threads))
     tables = combine_candidate_results(*results, pareto_max_rows=int(params["pareto_max_rows"]))
     write_outputs(smk, tables)
-    write_figures(tables["candidates"], Path(smk.output.figures))
+    write_figures(tables["candidates"], Path(smk.output.figures), jobs=smk.threads)
 
 
 run_script(snakemake, main)  # noqa: F821

@@ -59,7 +59,7 @@ def gather(smk):
         parts = [pd.read_parquet(p) for p in smk.input.kept]
     table = gather_chunks(parts, top_n)
     write_table("design_space", table, smk.output.table)
-    write_design_figures(table, Path(smk.output.figures))
+    write_design_figures(table, Path(smk.output.figures), jobs=smk.threads)
     rejects = [pd.read_parquet(p) for p in smk.input.rejects] + extra_rejects
     write_table("rejects", pd.concat(rejects, ignore_index=True), smk.output.rejects)
     counts = [json.loads(Path(p).read_text()) for p in smk.input.counts]

@@ -74,6 +74,24 @@ def test_workflow_has_one_job_per_chunk_and_registers_the_table(tmp_path):
     assert counts["design_chunk"] == 4 and counts["design_gather"] == 1  # 18 conjugates in chunks of 5
 
 
+def _failing_figure(path):
+    raise ValueError(f"cannot draw {path}")
+
+
+def test_figures_drawn_in_parallel_are_the_same_files_and_errors_reach_the_caller(tmp_path):
+    """plots.draw with 2 processes writes byte-identical PNGs to drawing them one after the other (Agg output is
+    deterministic), and a figure that fails in a worker raises in the caller."""
+    from radiovector.candidates.plots import draw, write_design_figures
+
+    space = load_blocks(pd.read_csv(BLOCKS))
+    table = gather([score_chunk(space, k, 4, PARAMS)[0] for k in range(n_chunks(space, 4))], top_n=3)
+    one = write_design_figures(table, tmp_path / "one", jobs=1)
+    two = write_design_figures(table, tmp_path / "two", jobs=2)
+    assert {k: p.read_bytes() for k, p in one.items()} == {k: p.read_bytes() for k, p in two.items()}
+    with pytest.raises(ValueError, match="cannot draw b.png"):
+        draw({"a": (lambda path: path, (tmp_path / "a.png",), {}), "b": (_failing_figure, ("b.png",), {})}, jobs=2)
+
+
 def test_design_figures_have_captions_and_the_summary_balances(tmp_path):
     from radiovector.candidates.plots import write_design_figures
     from radiovector.report.captions import caption_for

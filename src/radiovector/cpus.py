@@ -5,7 +5,9 @@ whichever is smaller; at least 1. Commands that score structures use this unless
 from __future__ import annotations
 
 import math
+import multiprocessing
 import os
+from concurrent.futures import ProcessPoolExecutor
 from pathlib import Path
 
 CGROUP = Path("/sys/fs/cgroup")
@@ -44,3 +46,11 @@ def available_cores(root: Path = CGROUP) -> int:
 def resolve_jobs(jobs: int | None) -> int:
     """``jobs`` if given (at least 1), else :func:`available_cores`."""
     return max(1, int(jobs)) if jobs else available_cores()
+
+
+def process_pool(jobs: int) -> ProcessPoolExecutor:
+    """``jobs`` worker processes, forked where the platform can (the workers start without re-importing RDKit,
+    pandas and the package, and inherit what the parent has already loaded)."""
+    methods = multiprocessing.get_all_start_methods()
+    return ProcessPoolExecutor(max_workers=jobs,
+                               mp_context=multiprocessing.get_context("fork" if "fork" in methods else None))

@@ -34,9 +34,7 @@ gather`). A row's score is the full score of its first conjugate, which is at mo
 from __future__ import annotations
 
 import math
-import multiprocessing
 from collections.abc import Callable, Iterable
-from concurrent.futures import ProcessPoolExecutor
 
 import numpy as np
 import pandas as pd
@@ -50,6 +48,7 @@ from radiovector.candidates.enumerate import DesignSpace, build
 from radiovector.candidates.limits import DEFAULT_LIMITS, SizeLimits
 from radiovector.candidates.recognition import compatibility, recognise
 from radiovector.candidates.standardise import inchikey_of, parse_smiles, standardise_mol
+from radiovector.cpus import process_pool
 from radiovector.errors import ConfigError
 
 #: Columns the cheap pass computes exactly (the same values full scoring gives).
@@ -144,12 +143,6 @@ def _cheap_range(args: tuple) -> tuple[list[int], list[dict], list[tuple[int, st
     return idx, rows, bad
 
 
-def _pool(jobs: int) -> ProcessPoolExecutor:
-    methods = multiprocessing.get_all_start_methods()
-    return ProcessPoolExecutor(max_workers=jobs, mp_context=multiprocessing.get_context(
-        "fork" if "fork" in methods else None))
-
-
 def _conjugate_pass(space: DesignSpace, indices: np.ndarray, cfg: dict, need: frozenset[str], jobs: int,
                     progress: Callable[[int], None] | None) -> tuple[pd.DataFrame, pd.DataFrame]:
     """Per-conjugate cheap pass over ``indices`` (built, standardised and described one by one)."""
@@ -171,7 +164,7 @@ def _conjugate_pass(space: DesignSpace, indices: np.ndarray, cfg: dict, need: fr
                 progress(done)
 
     if jobs > 1 and len(tasks) > 1:
-        with _pool(jobs) as pool:
+        with process_pool(jobs) as pool:
             collect(pool.map(_cheap_range, tasks))
     else:
         collect(map(_cheap_range, tasks))
@@ -418,7 +411,7 @@ class Selector:
             return
         parts = [todo[k::self.jobs * 2] for k in range(self.jobs * 2)]
         tasks = [(self.space, [int(self.index[p]) for p in part], SizeLimits.of(self.cfg)) for part in parts if part]
-        with _pool(self.jobs) as pool:
+        with process_pool(self.jobs) as pool:
             for part, keys in zip([p for p in parts if p], pool.map(_keys_of, tasks), strict=True):
                 for pos, (key, failure) in zip(part, keys, strict=True):
                     self.keys[pos] = key

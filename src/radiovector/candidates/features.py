@@ -19,9 +19,7 @@ are merged in row order keeping the first occurrence of each structure, which is
 from __future__ import annotations
 
 import math
-import multiprocessing
 from collections.abc import Callable
-from concurrent.futures import ProcessPoolExecutor
 
 import numpy as np
 from rdkit import Chem
@@ -35,6 +33,7 @@ from radiovector.candidates.recognition import recognise
 from radiovector.candidates.screen import MoleculeMatches
 from radiovector.candidates.similarity import NBITS, morgan_generator
 from radiovector.candidates.standardise import inchikey_of, parse_smiles, standardise_mol
+from radiovector.cpus import process_pool
 
 #: Parallel workers are used only when every worker gets at least this many input rows.
 MIN_ROWS_PER_JOB = 2000
@@ -124,11 +123,9 @@ def prepare_all(smiles: list, prebuilt: list | None, alerts: bool = True, qed_sa
     bounds = [(s, min(n, s + size)) for s in range(0, n, size)]
     tasks = [(smiles[a:b], prebuilt[a:b] if prebuilt is not None else None, alerts, qed_sa, limits)
              for a, b in bounds]
-    methods = multiprocessing.get_all_start_methods()
-    context = multiprocessing.get_context("fork" if "fork" in methods else None)
     outcomes: list[Outcome] = []
     features: dict[str, dict] = {}
-    with ProcessPoolExecutor(max_workers=jobs, mp_context=context) as pool:
+    with process_pool(jobs) as pool:
         for (_, b), (part, feats) in zip(bounds, pool.map(_prepare_chunk, tasks), strict=True):
             outcomes.extend(part)
             for key, value in feats.items():

@@ -155,7 +155,7 @@ def score_candidates_command(
 
         fig_dir = output if output.suffix.lower() != ".parquet" else output.parent
         fig_dir.mkdir(parents=True, exist_ok=True)
-        cplots.write_figures(tables["candidates"], fig_dir, top_n=min(top, 24))
+        cplots.write_figures(tables["candidates"], fig_dir, top_n=min(top, 24), jobs=jobs)
     paths = write_outputs(tables, output)
     cand = tables["candidates"]
     table = Table(title=f"Top candidates ({len(cand)} unique structures from {rows_in} rows)")
@@ -277,7 +277,7 @@ def enumerate_command(
         if plots and len(merged["candidates"]):
             from radiovector.candidates import plots as cplots
 
-            cplots.write_figures(merged["candidates"], output / "top")
+            cplots.write_figures(merged["candidates"], output / "top", jobs=jobs)
     err_console.print(f"{len(space)} conjugates in {total} chunk(s) of {chunk_size}; wrote {len(chunks)} chunk(s) "
                       f"to {output}" + ("; merged top candidates in top/" if score else ""))
 
@@ -322,7 +322,7 @@ def _enumerate_bounded(space, output: Path, chunk_size: int, top_n: int, params:
     if plots and len(table):
         from radiovector.candidates.plots import write_design_figures
 
-        write_design_figures(table, top / "figures")
+        write_design_figures(table, top / "figures", jobs=jobs)
     err_console.print(f"{len(space)} conjugates: {summary['fully_scored_conjugates']} fully scored, "
                       f"{summary['not_fully_scored']} provably outside the top {top_n} and off the Pareto front; "
                       f"{len(table)} rows in {top / 'design_space.parquet'}")
