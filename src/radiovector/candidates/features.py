@@ -20,10 +20,10 @@ from __future__ import annotations
 
 import math
 from collections.abc import Callable
+from typing import TYPE_CHECKING
 
 import numpy as np
 from rdkit import Chem
-from scipy import sparse
 
 from radiovector.candidates.alerts import alerts as find_alerts
 from radiovector.candidates.descriptors import descriptors
@@ -34,6 +34,9 @@ from radiovector.candidates.screen import MoleculeMatches
 from radiovector.candidates.similarity import NBITS, morgan_generator
 from radiovector.candidates.standardise import inchikey_of, parse_smiles, standardise_mol
 from radiovector.cpus import process_pool
+
+if TYPE_CHECKING:
+    from scipy import sparse
 
 #: Parallel workers are used only when every worker gets at least this many input rows.
 MIN_ROWS_PER_JOB = 2000
@@ -137,6 +140,8 @@ def prepare_all(smiles: list, prebuilt: list | None, alerts: bool = True, qed_sa
 
 def count_matrix(morgan: list[tuple[np.ndarray, np.ndarray]], nbits: int = NBITS) -> sparse.csr_matrix:
     """Morgan counts of many molecules as a sparse (molecules x bits) matrix."""
+    from scipy import sparse  # ~0.1 s to import; only for reference similarity and the affinity model
+
     indptr = np.zeros(len(morgan) + 1, dtype=np.int64)
     indptr[1:] = np.cumsum([len(idx) for idx, _ in morgan])
     indices = np.concatenate([idx for idx, _ in morgan]) if morgan else np.zeros(0, dtype=np.int32)

@@ -129,11 +129,12 @@ def implied_atom(atom: Chem.Atom, _depth: int = 0) -> tuple[frozenset[int] | Non
     return walk(tree[0]) if len(tree) == 1 else (None, False)
 
 
-def relaxed_query(query: Chem.Mol) -> Chem.Mol:
-    """A copy of ``query`` with every atom that implies exactly one element replaced by that bare element."""
+def relaxed_query(query: Chem.Mol, implied: list[tuple[frozenset[int] | None, bool]] | None = None) -> Chem.Mol:
+    """A copy of ``query`` with every atom that implies exactly one element replaced by that bare element
+    (``implied``: :func:`implied_atom` of each atom, if already known)."""
     relaxed = Chem.RWMol(query)
     for atom in query.GetAtoms():
-        elements, _ = implied_atom(atom)
+        elements, _ = implied_atom(atom) if implied is None else implied[atom.GetIdx()]
         if elements is not None and len(elements) == 1 and min(elements) > 0:
             relaxed.ReplaceAtom(atom.GetIdx(), Chem.AtomFromSmarts(f"[#{min(elements)}]"))
     return relaxed.GetMol()
@@ -167,14 +168,14 @@ class PatternScreen:
     """Both screens over a list of query molecules."""
 
     def __init__(self, queries: list[Chem.Mol]) -> None:
-        bits = [pattern_bits(relaxed_query(q)) for q in queries]
+        implied = [[implied_atom(atom) for atom in q.GetAtoms()] for q in queries]  # once per atom: ~1/3 of the build
+        bits = [pattern_bits(relaxed_query(q, atoms)) for q, atoms in zip(queries, implied, strict=True)]
         packed = np.array(bits, dtype=np.uint8) if bits else np.zeros((0, FP_SIZE // 8), dtype=np.uint8)
         self._bits = packed.view(np.uint64)  # 64 bits per comparison
         # element requirements: one per query atom that implies a set of elements (empty: can never match)
         rows, owners, needs_charge = [], [], np.zeros(len(queries), dtype=bool)
-        for k, query in enumerate(queries):
-            for atom in query.GetAtoms():
-                elements, charged = implied_atom(atom)
+        for k, atoms in enumerate(implied):
+            for elements, charged in atoms:
                 needs_charge[k] |= charged
                 if elements is not None and all(z < N_ELEMENTS for z in elements):
                     rows.append(_element_mask(elements))

@@ -10,16 +10,19 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from functools import cache
+from typing import TYPE_CHECKING
 
 import numpy as np
 import pandas as pd
 from rdkit import Chem, DataStructs
 from rdkit.Chem import rdFingerprintGenerator
-from scipy import sparse
 
 from radiovector.candidates.standardise import ANY_METAL, choose_parent, parse_smiles
 from radiovector.errors import InputError
 from radiovector.io.tables import line_numbers, reject, rejects_frame
+
+if TYPE_CHECKING:
+    from scipy import sparse
 
 RADIUS = 2
 NBITS = 2048
@@ -84,6 +87,8 @@ class ReferenceSet:
 
 def bit_matrix(fingerprints: list, nbits: int = NBITS) -> sparse.csr_matrix:
     """RDKit bit vectors as a sparse (molecules x bits) 0/1 matrix."""
+    from scipy import sparse  # ~0.1 s to import: only when there are references
+
     on = [np.fromiter(fp.GetOnBits(), dtype=np.int32) for fp in fingerprints]
     indptr = np.zeros(len(on) + 1, dtype=np.int64)
     indptr[1:] = np.cumsum([len(o) for o in on])

@@ -188,7 +188,8 @@ def score_candidates(
     frame = pd.DataFrame(rows)
     if frame.empty:
         frame = pd.DataFrame(columns=["candidate_id", "kind", "smiles", "inchikey", *DESCRIPTOR_COLUMNS])
-    counts = count_matrix([features[key]["morgan"] for key in order])
+    need_counts = len(order) and (model is not None or (refset is not None and refset.fingerprints))
+    counts = count_matrix([features[key]["morgan"] for key in order]) if need_counts else None
 
     # similarity to reference actives: all candidates against all references at once
     if refset is not None and len(order) and refset.fingerprints:
