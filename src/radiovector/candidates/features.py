@@ -10,7 +10,7 @@ Speed without changing results (docs/methods/candidates.md, "Speed"):
 * one screen per molecule serves the FilterCatalog alerts and QED's SMARTS, and a query they share is matched
   once (:mod:`radiovector.candidates.screen`);
 * one Morgan count fingerprint per molecule serves similarity (its on-bits are the bit fingerprint) and the
-  affinity model (its counts are the model features).
+  affinity model (its counts are the model features), and is computed only when one of them is used.
 
 ``prepare_all(..., jobs=N)`` splits the rows into contiguous chunks for N worker processes; the per-chunk results
 are merged in row order keeping the first occurrence of each structure, which is exactly what one process does.
@@ -48,22 +48,26 @@ MIN_CHUNK_ROWS = 50
 Outcome = tuple  # (inchikey, smiles, drawn_metals, removed_fragments) or (None, reason)
 
 
-def molecule_features(mol: Chem.Mol, alerts: bool = True, qed_sa: bool = True) -> dict:
-    """Descriptors, recognised motifs, alert labels and Morgan counts (indices, counts) of one molecule."""
+def molecule_features(mol: Chem.Mol, alerts: bool = True, qed_sa: bool = True, morgan: bool = True) -> dict:
+    """Descriptors, recognised motifs, alert labels and Morgan counts (indices, counts; None with
+    ``morgan=False``, when neither reference similarity nor an affinity model will use them) of one molecule."""
     matches = MoleculeMatches(mol, candidate_panel()) if (alerts or qed_sa) else None
-    counts = morgan_generator().GetCountFingerprintAsNumPy(mol)
-    idx = np.flatnonzero(counts).astype(np.int32)
+    fingerprint = None
+    if morgan:
+        counts = morgan_generator().GetCountFingerprintAsNumPy(mol)
+        idx = np.flatnonzero(counts).astype(np.int32)
+        fingerprint = (idx, counts[idx].astype(np.uint32))
     return {
         "descriptors": descriptors(mol, qed_sa=qed_sa, matches=matches),
         "found": recognise(mol, matches),
         "alerts": find_alerts(mol, matches) if alerts else [],
-        "morgan": (idx, counts[idx].astype(np.uint32)),
+        "morgan": fingerprint,
     }
 
 
 def prepare(smiles: list, prebuilt: list | None, alerts: bool = True, qed_sa: bool = True,
             progress: Callable[[int], None] | None = None,
-            limits: SizeLimits = DEFAULT_LIMITS) -> tuple[list[Outcome], dict[str, dict]]:
+            limits: SizeLimits = DEFAULT_LIMITS, morgan: bool = True) -> tuple[list[Outcome], dict[str, dict]]:
     """Standardise every row and compute the features of each new structure (see module docstring); a structure
     above ``limits`` is a failure before RDKit sees it."""
     seen: dict[str, Outcome] = {}  # SMILES text -> outcome (outcomes only: molecules are not kept alive)
@@ -93,7 +97,7 @@ def prepare(smiles: list, prebuilt: list | None, alerts: bool = True, qed_sa: bo
                 else:
                     out = (key, std.smiles, std.drawn_metals, std.removed_fragments)
                     if key not in features:
-                        features[key] = molecule_features(std.mol, alerts, qed_sa)
+                        features[key] = molecule_features(std.mol, alerts, qed_sa, morgan)
             outcomes.append(out)
             if not own and isinstance(text, str):
                 seen[text] = out
@@ -103,19 +107,19 @@ def prepare(smiles: list, prebuilt: list | None, alerts: bool = True, qed_sa: bo
 
 
 def _prepare_chunk(args: tuple) -> tuple[list[Outcome], dict[str, dict]]:
-    smiles, prebuilt, alerts, qed_sa, limits = args
-    return prepare(smiles, prebuilt, alerts, qed_sa, limits=limits)
+    smiles, prebuilt, alerts, qed_sa, limits, morgan = args
+    return prepare(smiles, prebuilt, alerts, qed_sa, limits=limits, morgan=morgan)
 
 
 def prepare_all(smiles: list, prebuilt: list | None, alerts: bool = True, qed_sa: bool = True, jobs: int = 1,
                 progress: Callable[[int], None] | None = None,
                 min_rows_per_job: int = MIN_ROWS_PER_JOB,
-                limits: SizeLimits = DEFAULT_LIMITS) -> tuple[list[Outcome], dict[str, dict]]:
+                limits: SizeLimits = DEFAULT_LIMITS, morgan: bool = True) -> tuple[list[Outcome], dict[str, dict]]:
     """:func:`prepare` over all rows, in ``jobs`` processes when there are enough rows; same result either way."""
     n = len(smiles)
     jobs = max(1, min(int(jobs or 1), n // max(1, min_rows_per_job)))
     if jobs == 1:
-        result = prepare(smiles, prebuilt, alerts, qed_sa, progress, limits)
+        result = prepare(smiles, prebuilt, alerts, qed_sa, progress, limits, morgan)
         if progress:
             progress(n)
         return result
@@ -124,7 +128,7 @@ def prepare_all(smiles: list, prebuilt: list | None, alerts: bool = True, qed_sa
     # 8,453 structures; ~CHUNKS_PER_WORKER chunks keep that tail to a fraction of a second
     size = max(MIN_CHUNK_ROWS, math.ceil(n / (jobs * CHUNKS_PER_WORKER)))
     bounds = [(s, min(n, s + size)) for s in range(0, n, size)]
-    tasks = [(smiles[a:b], prebuilt[a:b] if prebuilt is not None else None, alerts, qed_sa, limits)
+    tasks = [(smiles[a:b], prebuilt[a:b] if prebuilt is not None else None, alerts, qed_sa, limits, morgan)
              for a, b in bounds]
     outcomes: list[Outcome] = []
     features: dict[str, dict] = {}

@@ -101,8 +101,10 @@ def score_candidates(
     kinds = accepted["kind"].map(_text).tolist() if "kind" in accepted.columns else ["small_molecule"] * n
     carried = {c: accepted[c].tolist() for c in carry}
 
+    # Morgan counts only feed reference similarity and the affinity model
+    morgan = model is not None or (refset is not None and bool(refset.fingerprints))
     outcomes, features = prepare_all(
-        smiles, prebuilt, cfg["alerts"], cfg["qed_sa"], jobs, progress, min_rows_per_job, SizeLimits.of(cfg)
+        smiles, prebuilt, cfg["alerts"], cfg["qed_sa"], jobs, progress, min_rows_per_job, SizeLimits.of(cfg), morgan
     )
 
     rejects: list[dict] = []
@@ -188,8 +190,7 @@ def score_candidates(
     frame = pd.DataFrame(rows)
     if frame.empty:
         frame = pd.DataFrame(columns=["candidate_id", "kind", "smiles", "inchikey", *DESCRIPTOR_COLUMNS])
-    need_counts = len(order) and (model is not None or (refset is not None and refset.fingerprints))
-    counts = count_matrix([features[key]["morgan"] for key in order]) if need_counts else None
+    counts = count_matrix([features[key]["morgan"] for key in order]) if morgan and order else None
 
     # similarity to reference actives: all candidates against all references at once
     if refset is not None and len(order) and refset.fingerprints:
