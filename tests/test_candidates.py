@@ -254,6 +254,33 @@ def test_counter_ion_is_not_the_parent():
     assert res.removed_fragments.count("O=C(O)C(F)(F)F") == 2
 
 
+# One structure per default MolStandardize normalisation (nitro, N-oxide, azide, diazo, sulfoxide, sulfone,
+# thioketone, phosphoryl, charge recombination, 1,3- and 1,5-separated charges, ...), a salt and a drawn metal.
+_NORMALISATION_CASES = (
+    "CN(=O)=O", "C[N+](=O)[O-]", "c1cc[n+]([O-])cc1", "CN=N#N", "CN=[N+]=[N-]", "C=N#N", "CS(C)=O",
+    "C[S+]([O-])C", "CS(=O)(=O)C", "C[S+2]([O-])([O-])C", "CC(C)=[S+][O-]", "CP(C)(C)=O", "C[P+](C)(C)[O-]",
+    "C[N+]#[C-]", "C=[N+]([O-])C", "[O-]C=C[N+](C)=C", "C[N+]([O-])=C", "O=c1cc[nH]cc1", "C[n+]1ccccc1",
+    "[O-][N+](=O)c1ccccc1.[Na+].[Cl-]", "CS(=O)(=O)[O-].[Na+]", "OC(=O)CC[N+](C)(C)C", "CC(=O)[O-].[Lu+3]",
+)
+
+
+def test_normalising_in_place_equals_rdkit_normalize():
+    """standardise_mol normalises a copy in place (``normalizeInPlace``); the result equals ``Normalizer.normalize``
+    on every default transform's case and on the example structures, and the caller's molecule is not modified."""
+    from rdkit.Chem.MolStandardize import rdMolStandardize
+
+    from radiovector.candidates.standardise import standardise_mol
+
+    normalizer = rdMolStandardize.Normalizer()
+    for smi in (*_NORMALISATION_CASES, *pd.read_csv(EXAMPLE)["smiles"]):
+        mol = Chem.MolFromSmiles(smi)
+        before = Chem.MolToSmiles(mol)
+        copy = Chem.Mol(mol)
+        normalizer.normalizeInPlace(copy)
+        assert Chem.MolToSmiles(copy) == Chem.MolToSmiles(normalizer.normalize(mol)), smi
+        assert standardise_mol(mol).ok and Chem.MolToSmiles(mol) == before, smi
+
+
 # --- the stage --------------------------------------------------------------------------------------------------
 
 
