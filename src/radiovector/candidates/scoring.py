@@ -4,6 +4,7 @@ a Pareto rank over the main objectives and a one-line reason per candidate."""
 from __future__ import annotations
 
 import copy
+import math
 from functools import cache
 from importlib import resources
 
@@ -175,7 +176,7 @@ def pareto_rank(obj: np.ndarray, block: int = 1024) -> np.ndarray:
 
 
 def _fmt(value: float, digits: int = 1) -> str:
-    return "nan" if value is None or (isinstance(value, float) and np.isnan(value)) else f"{value:.{digits}f}"
+    return "nan" if value is None or (isinstance(value, float) and math.isnan(value)) else f"{value:.{digits}f}"
 
 
 def reasons(frame: pd.DataFrame, d: pd.DataFrame, nuclides_col: str = "scored_nuclides") -> list[str]:
@@ -206,17 +207,17 @@ def reasons(frame: pd.DataFrame, d: pd.DataFrame, nuclides_col: str = "scored_nu
             parts.append(f"motif {motifs[i]}")
         if albumin[i]:
             parts.append(f"albumin binder {albumin[i]}")
-        if not np.isnan(paff[i]):
-            src = "measured" if not np.isnan(measured[i]) else "predicted"
+        if not math.isnan(paff[i]):
+            src = "measured" if not math.isnan(measured[i]) else "predicted"
             dom = "" if src == "measured" else (" in domain" if domain[i] else " OUT of domain")
-            band = "" if src == "measured" or np.isnan(low[i]) else f" [{_fmt(low[i])}, {_fmt(high[i])}]"
+            band = "" if src == "measured" or math.isnan(low[i]) else f" [{_fmt(low[i])}, {_fmt(high[i])}]"
             parts.append(f"p{src[:4]}. affinity {_fmt(paff[i])}{band}{dom}")
         parts.append(f"charge {_fmt(charge[i])} at pH 7.4, clogP {_fmt(clogp[i])}, MW {mw[i]:.0f}")
         drow = dvals[i]
-        weak = [f"{c} {v:.2f}" for c, v in zip(names, drow, strict=True) if not np.isnan(v) and v < 0.5]
+        weak = [f"{c} {v:.2f}" for c, v in zip(names, drow, strict=True) if not math.isnan(v) and v < 0.5]
         if weak:
             parts.append("weak: " + ", ".join(weak))
-        missing = [c for c, v in zip(names, drow, strict=True) if np.isnan(v)]
+        missing = [c for c, v in zip(names, drow, strict=True) if math.isnan(v)]
         if missing:
             parts.append("not scored: " + ", ".join(missing))
         out.append("; ".join(parts))
