@@ -23,7 +23,7 @@ if CANDIDATE_INPUTS:
             candidates=config["candidates"],
             sources={name: INPUT_PATHS[name] for name in CANDIDATE_INPUTS},
             code=CODE_VERSION["score_candidates.py"],
-        threads: 2  # worker processes for large inputs (from 2,000 rows per worker; same result as one)
+        threads: 2  # worker processes for large inputs (from 500 rows per worker; same result as one)
         log:
             "logs/candidates.log",
         conda:

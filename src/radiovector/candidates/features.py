@@ -39,7 +39,7 @@ if TYPE_CHECKING:
     from scipy import sparse
 
 #: Parallel workers are used only when every worker gets at least this many input rows.
-MIN_ROWS_PER_JOB = 2000
+MIN_ROWS_PER_JOB = 500
 #: Rows are cut into about this many chunks per worker (each at least MIN_CHUNK_ROWS rows; duplicates are
 #: recognised within a chunk and when merging, so a structure repeated across chunks is computed once per chunk).
 CHUNKS_PER_WORKER = 20

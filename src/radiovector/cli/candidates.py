@@ -101,7 +101,7 @@ def score_candidates_command(
     monomers: Annotated[list[Path] | None, typer.Option("--monomers",
                                                         help="Extra peptide monomer CSV (repeat)")] = None,
     jobs: Annotated[int | None, typer.Option("--jobs", "-j", help="Worker processes for structures (default: "
-                                             "the cores available to this process; used from 2,000 rows per "
+                                             "the cores available to this process; used from 500 rows per "
                                              "worker; same result as one)")] = None,
     max_heavy_atoms: Annotated[int | None, typer.Option("--max-heavy-atoms", help=(
         f"Larger structures are rejects before RDKit sees them (default: {limits.MAX_HEAVY_ATOMS} for structures, "
