@@ -232,13 +232,16 @@ class MoleculeMatches:
     def __init__(self, mol: Chem.Mol, panel: QueryPanel) -> None:
         self.mol = mol
         self.panel = panel
-        self.state = np.zeros(len(panel.queries), dtype=np.int8)  # 0 impossible, 1 unknown, 2 match, 3 no match
+        # per query: 0 impossible, 1 unknown, 2 match, 3 no match; a bytearray (has() indexes it ~100 times a
+        # molecule, ~5x faster than a NumPy scalar) seen by NumPy without a copy for the vector operations
+        self._codes = bytearray(len(panel.queries))
+        self.state = np.frombuffer(self._codes, dtype=np.int8)
         self.state[panel.screen.possible(molecule_key(mol))] = 1
 
     def has(self, slot: int) -> bool:
-        state = self.state[slot]
+        state = self._codes[slot]
         if state == 1:
-            state = self.state[slot] = 2 if self.mol.HasSubstructMatch(self.panel.queries[slot]) else 3
+            state = self._codes[slot] = 2 if self.mol.HasSubstructMatch(self.panel.queries[slot]) else 3
         return state == 2
 
     def possible(self, slots: np.ndarray) -> np.ndarray:
@@ -247,5 +250,5 @@ class MoleculeMatches:
 
     def ruled_out(self, query: Chem.Mol) -> bool:
         """True when the screen proves ``query`` (a member of the panel) cannot match."""
-        return self.state[self.panel.index(query)] == 0
+        return self._codes[self.panel.index(query)] == 0
 
