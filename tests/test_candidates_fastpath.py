@@ -146,11 +146,25 @@ def test_candidate_rows_equal_the_plain_per_molecule_computation(inputs, scored)
 
 
 def test_worker_processes_give_the_same_tables(inputs, scored, monkeypatch):
+    """Two workers on chunks that shrink towards the end give exactly the one-process tables."""
     cands, refs, model = inputs
-    monkeypatch.setattr(features, "MIN_ROWS_PER_JOB", 40)
-    parallel = score_candidates(cands, {"nuclides": ["Lu-177", "Ga-68"]}, references=refs, model=model, jobs=2)
+    cut, original = [], features.chunk_bounds
+    monkeypatch.setattr(features, "chunk_bounds", lambda n, jobs: cut.append(original(n, jobs, 2, 7)) or cut[-1])
+    parallel = score_candidates(cands, {"nuclides": ["Lu-177", "Ga-68"]}, references=refs, model=model, jobs=2,
+                                min_rows_per_job=40)
+    assert len(cut) == 1 and len(cut[0]) > 4  # the rows did go to the workers, in several chunks
     for name in scored:
         pd.testing.assert_frame_equal(parallel[name], scored[name], check_exact=True)
+
+
+def test_chunks_cover_the_rows_in_order_and_shrink():
+    for n, jobs in ((8453, 2), (1000, 4), (37, 2), (1, 8)):
+        bounds = features.chunk_bounds(n, jobs)
+        sizes = [b - a for a, b in bounds]
+        assert bounds[0][0] == 0 and bounds[-1][1] == n
+        assert all(b == c for (_, b), (c, _) in zip(bounds, bounds[1:], strict=False))
+        assert sizes == sorted(sizes, reverse=True) and all(s >= features.MIN_CHUNK_ROWS for s in sizes[:-1])
+    assert features.chunk_bounds(0, 2) == []
 
 
 def test_example_table_is_unchanged_by_the_fast_path(monkeypatch):

@@ -40,10 +40,25 @@ if TYPE_CHECKING:
 
 #: Parallel workers are used only when every worker gets at least this many input rows.
 MIN_ROWS_PER_JOB = 500
-#: Rows are cut into about this many chunks per worker (each at least MIN_CHUNK_ROWS rows; duplicates are
-#: recognised within a chunk and when merging, so a structure repeated across chunks is computed once per chunk).
-CHUNKS_PER_WORKER = 20
+#: Chunks shrink as the rows run out (each a 1/(CHUNK_SHARE x workers) share of the rows left, at least
+#: MIN_CHUNK_ROWS rows): early chunks are large, the last ones small, so the workers finish within a small chunk
+#: of each other. Duplicates are recognised within a chunk and when merging, so a structure repeated across
+#: chunks is computed once per chunk.
+CHUNK_SHARE = 4
 MIN_CHUNK_ROWS = 50
+
+
+def chunk_bounds(n: int, jobs: int, share: int = CHUNK_SHARE, min_rows: int = MIN_CHUNK_ROWS
+                 ) -> list[tuple[int, int]]:
+    """Contiguous ``(start, stop)`` row ranges covering ``range(n)`` in order, guided self-scheduling
+    (Polychronopoulos & Kuck, IEEE Trans Comput 1987;36:1425): each takes ``1 / (share x jobs)`` of the rows
+    left, at least ``min_rows``."""
+    bounds, start = [], 0
+    while start < n:
+        stop = min(n, start + max(min_rows, math.ceil((n - start) / (share * jobs))))
+        bounds.append((start, stop))
+        start = stop
+    return bounds
 
 Outcome = tuple  # (inchikey, smiles, drawn_metals, removed_fragments) or (None, reason)
 
@@ -123,11 +138,10 @@ def prepare_all(smiles: list, prebuilt: list | None, alerts: bool = True, qed_sa
         if progress:
             progress(n)
         return result
-    # many small equal chunks handed out as workers free up: rows differ in cost (a set of one target's ligands
-    # is slower than another's), and with 2 large chunks per worker one worker finished 1-2 s before the other on
-    # 8,453 structures; ~CHUNKS_PER_WORKER chunks keep that tail to a fraction of a second
-    size = max(MIN_CHUNK_ROWS, math.ceil(n / (jobs * CHUNKS_PER_WORKER)))
-    bounds = [(s, min(n, s + size)) for s in range(0, n, size)]
+    # chunks handed out as workers free up, shrinking towards the end (chunk_bounds): rows differ in cost (a set
+    # of one target's ligands is slower than another's), and with 2 equal chunks per worker one worker finished
+    # 1-2 s before the other on 8,453 structures
+    bounds = chunk_bounds(n, jobs)
     tasks = [(smiles[a:b], prebuilt[a:b] if prebuilt is not None else None, alerts, qed_sa, limits, morgan)
              for a, b in bounds]
     outcomes: list[Outcome] = []

@@ -74,6 +74,8 @@ class SizeLimits:
                 f"SMILES too long: {len(smiles)} characters, more than the limit of {self.max_smiles_length} "
                 "(setting max_smiles_length)"
             )
+        if len(smiles) <= self.max_heavy_atoms:  # every atom takes at least one character: nothing to count
+            return ""
         n = smiles_heavy_atoms(smiles)
         return self._atoms(n) if n > self.max_heavy_atoms else ""
 
