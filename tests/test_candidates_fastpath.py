@@ -85,6 +85,19 @@ def test_screens_never_skip_a_query_that_matches(inputs):
     assert skipped > 0.8 * len(mols) * len(panel.queries) and matched > 0  # the screens do rule out most
 
 
+def test_screen_built_once_per_distinct_atom_smarts_equals_one_per_atom(monkeypatch):
+    """The panel's screen remembers each query atom's implied elements by its SMARTS: the same arrays as asking
+    every atom."""
+    from radiovector.candidates import screen
+    from radiovector.candidates.panel import candidate_panel
+
+    built = candidate_panel().screen
+    monkeypatch.setattr(screen, "_implied_cached", lambda atom, known: screen.implied_atom(atom))
+    plain = screen.PatternScreen(candidate_panel().queries)
+    for name in ("_bits", "_element_masks", "_needs_mask", "_needs_charge"):
+        np.testing.assert_array_equal(getattr(built, name), getattr(plain, name))
+
+
 def test_sa_score_equals_rdkit_contrib_sascorer(inputs):
     """The faster stereocentre count inside our SA score changes no score (RDKit's own Contrib module)."""
     import importlib.util

@@ -129,6 +129,18 @@ def implied_atom(atom: Chem.Atom, _depth: int = 0) -> tuple[frozenset[int] | Non
     return walk(tree[0]) if len(tree) == 1 else (None, False)
 
 
+def _implied_cached(atom: Chem.Atom, known: dict[str, tuple[frozenset[int] | None, bool]]
+                    ) -> tuple[frozenset[int] | None, bool]:
+    """:func:`implied_atom`, remembered by the atom's SMARTS (which is all a query atom's answer depends on)."""
+    if not atom.HasQuery():
+        return implied_atom(atom)
+    text = atom.GetSmarts()
+    hit = known.get(text)
+    if hit is None:
+        hit = known[text] = implied_atom(atom)
+    return hit
+
+
 def relaxed_query(query: Chem.Mol, implied: list[tuple[frozenset[int] | None, bool]] | None = None) -> Chem.Mol:
     """A copy of ``query`` with every atom that implies exactly one element replaced by that bare element
     (``implied``: :func:`implied_atom` of each atom, if already known)."""
@@ -168,7 +180,9 @@ class PatternScreen:
     """Both screens over a list of query molecules."""
 
     def __init__(self, queries: list[Chem.Mol]) -> None:
-        implied = [[implied_atom(atom) for atom in q.GetAtoms()] for q in queries]  # once per atom: ~1/3 of the build
+        # once per distinct atom SMARTS (16,886 query atoms in the candidate panel, far fewer distinct ones)
+        known: dict[str, tuple[frozenset[int] | None, bool]] = {}
+        implied = [[_implied_cached(atom, known) for atom in q.GetAtoms()] for q in queries]
         bits = [pattern_bits(relaxed_query(q, atoms)) for q, atoms in zip(queries, implied, strict=True)]
         packed = np.array(bits, dtype=np.uint8) if bits else np.zeros((0, FP_SIZE // 8), dtype=np.uint8)
         self._bits = packed.view(np.uint64)  # 64 bits per comparison
