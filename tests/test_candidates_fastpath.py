@@ -89,7 +89,6 @@ def test_screen_built_once_per_distinct_atom_smarts_equals_one_per_atom(monkeypa
     """The panel's screen remembers each query atom's implied elements by its SMARTS: the same arrays as asking
     every atom."""
     from radiovector.candidates import screen
-    from radiovector.candidates.panel import candidate_panel
 
     built = candidate_panel().screen
     monkeypatch.setattr(screen, "_implied_cached", lambda atom, known: screen.implied_atom(atom))
