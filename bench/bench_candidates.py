@@ -78,6 +78,16 @@ def bare_loop_morgan(smiles: list[str]) -> int:
     return done
 
 
+def distinct_structures(data: Path) -> pd.Series:
+    """Every distinct MoleculeACE SMILES in ``data`` (8,453 in ../shared), in file order."""
+    return pd.concat([pd.read_csv(p)["smiles"] for p in sorted(data.glob("moleculeace_*_Ki.csv.gz"))],
+                     ignore_index=True).drop_duplicates().reset_index(drop=True)
+
+
+def load_average() -> str:
+    return " ".join(Path("/proc/loadavg").read_text().split()[:3])
+
+
 def cli_throughput(data: Path, n: int, repeat: int = 3) -> None:
     """``radiovector score-candidates`` with default options on up to ``n`` distinct drug-like structures, end to
     end, against the one-core bare loop with a Morgan fingerprint over the same SMILES (issue 16). The two are
@@ -85,9 +95,7 @@ def cli_throughput(data: Path, n: int, repeat: int = 3) -> None:
     median of the same-round ratios is the figure."""
     from radiovector.cpus import resolve_jobs
 
-    pool = pd.concat([pd.read_csv(p)["smiles"] for p in sorted(data.glob("moleculeace_*_Ki.csv.gz"))],
-                     ignore_index=True).drop_duplicates().reset_index(drop=True)
-    smiles = list(pool.iloc[:n])
+    smiles = list(distinct_structures(data).iloc[:n])
     bare_loop_morgan(smiles[:20])  # warm-up
     exe = Path(sys.executable).with_name("radiovector")
     rounds = []
@@ -106,7 +114,7 @@ def cli_throughput(data: Path, n: int, repeat: int = 3) -> None:
             print(f"round {k + 1}: bare loop {bare:6.1f} molecules/s, score-candidates {ours:6.1f} molecules/s "
                   f"({len(smiles) / ours:.1f} s), ratio {ours / bare:.2f}", flush=True)
         scored = pd.read_parquet(Path(tmp) / "scored0" / "candidates.parquet")
-    load = " ".join(Path("/proc/loadavg").read_text().split()[:3])
+    load = load_average()
     bare, ours, ratio = (float(np.median([r[i] for r in rounds])) for i in range(3))
     print(f"structures: {len(smiles)} distinct MoleculeACE SMILES ({len(scored)} scored rows); default cores: "
           f"{resolve_jobs(None)}; load average after: {load}")
@@ -131,8 +139,7 @@ def main() -> None:
 
     jobs = resolve_jobs(args.jobs or None)
 
-    pool = pd.concat([pd.read_csv(p)["smiles"] for p in sorted(args.data.glob("moleculeace_*_Ki.csv.gz"))],
-                     ignore_index=True).drop_duplicates().reset_index(drop=True)
+    pool = distinct_structures(args.data)
     radioligands = pd.read_csv(root / "resources" / "example" / "candidates.csv")
     rng = np.random.default_rng(0)
     order = rng.permutation(len(pool))
@@ -162,7 +169,7 @@ def main() -> None:
     full_rate, bare_rate = n_full / t_full, n_bare / t_bare
     print(f"candidates: {n_full} ({len(res['candidates'])} unique, {len(res['rejects'])} rejects); "
           f"references: {len(refs)}; model: random forest on {len(train)} compounds")
-    load = " ".join(Path("/proc/loadavg").read_text().split()[:3])
+    load = load_average()
     print(f"bare RDKit descriptor loop (1 core):  {bare_rate:8.1f} molecules/s ({t_bare:.2f} s)")
     print(f"full candidate scoring ({jobs} job(s)): {full_rate:8.1f} molecules/s ({t_full:.2f} s); load average {load}")
     print(f"ratio full/bare: {full_rate / bare_rate:.2f}")
