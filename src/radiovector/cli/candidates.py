@@ -299,7 +299,7 @@ def _enumerate_bounded(space, output: Path, chunk_size: int, top_n: int, params:
         cheap = bar.add_task("phase 1: bounds", total=len(space))
         full = bar.add_task("phase 2: full scoring (conjugates settled)", total=len(space), start=False)
 
-        def chunk_bounds():
+        def bound_frames():
             for k in range(-(-len(space) // chunk_size)):
                 base = k * chunk_size
                 frame, rej, _ = bound_chunk(space, k, chunk_size, design, jobs=jobs, progress=lambda done, base=base:
@@ -307,7 +307,7 @@ def _enumerate_bounded(space, output: Path, chunk_size: int, top_n: int, params:
                 rejects.append(rej)
                 yield frame
 
-        bounds = BoundArrays.collect(chunk_bounds())  # ~40 bytes a conjugate, not the chunk frames
+        bounds = BoundArrays.collect(bound_frames())  # ~40 bytes a conjugate, not the chunk frames
         bar.start_task(full)
         rows, found, summary = select_bounded(space, bounds, design, chunk_size, jobs=jobs,
                                               progress=lambda done: bar.update(full, completed=done))
